@@ -1,0 +1,3 @@
+export * from './envelope.ts';
+export * from './finding.ts';
+export * from './enriched.ts';

@@ -1,0 +1,78 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
+import { loadRoutesFile } from '../config/load.ts';
+import { ConfigError, formatProblem } from '../errors.ts';
+import { localSecretResolver } from '../secrets.ts';
+import { createHttpClient } from '../targets/http.ts';
+import { createTargets } from '../targets/create.ts';
+import { readInputs } from './inputs.ts';
+import { BUNDLED } from './paths.ts';
+import { replayOne, type DeliveryMode } from './replay-runner.ts';
+import { ReplaySummary } from './summary.ts';
+
+const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json]
+
+Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
+  PATH          .json (event, bare finding, or array), .jsonl/.ndjson, or folders of them
+                (default: the bundled sample corpus and example configuration)
+  --routes      routes file (default: routes.example.yml)
+  --accounts    account registry (default: accounts.example.yml)
+  --dry-run     render every delivery, send nothing
+  --send        also deliver to network targets (by default only console and file deliver;
+                network targets are rendered)
+  --payloads    write each rendered body to DIR/<target>/<findingId>.<ext>
+  --json        one JSON line per input event on stdout; everything else on stderr
+`;
+
+const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      routes: { type: 'string' },
+      accounts: { type: 'string' },
+      'dry-run': { type: 'boolean', default: false },
+      send: { type: 'boolean', default: false },
+      payloads: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  const human = values.json ? io.stderr : io.stdout;
+  const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
+  for (const warning of config.warnings) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  const accountsFile = values.accounts ?? BUNDLED.accounts();
+  const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
+  const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human });
+  const mode: DeliveryMode = values['dry-run'] ? 'dry-run' : values.send ? 'send' : 'live';
+  const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
+
+  const summary = new ReplaySummary();
+  const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
+  for await (const item of readInputs(paths)) {
+    const record = await replayOne(item, { config, accounts, targets, mode, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
+    summary.add(record);
+    if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
+    if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
+  }
+  if (progress) progress.write('\r\x1b[K');
+  human.write(summary.render());
+  return 0;
+};
+
+const readAccountsText = async (file: string): Promise<string> => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }]);
+  }
+};
+
+const bar = (n: number): string => `[${'#'.repeat(Math.min(30, Math.floor(n / 10)) )}${' '.repeat(Math.max(0, 30 - Math.floor(n / 10)))}]`;
+
+export { runReplay, USAGE as REPLAY_USAGE };

@@ -1,0 +1,27 @@
+import * as z from 'zod/mini';
+import type { ConfigProblem } from '../errors.ts';
+import type { YamlSource } from './yaml-source.ts';
+import { suggest } from './suggest.ts';
+
+z.config(z.locales.en());
+
+/** Turns zod issues into located problems; unknown keys get a did-you-mean. */
+const zodProblems = (
+  error: z.core.$ZodError,
+  source: YamlSource,
+  knownKeys: readonly string[] = [],
+  base: readonly PropertyKey[] = [],
+): ConfigProblem[] =>
+  error.issues.flatMap((raw) => {
+    const issue = { ...raw, path: [...base, ...raw.path] };
+    if (issue.code === 'unrecognized_keys') {
+      return issue.keys.map((key) => {
+        const hint = suggest(key, knownKeys);
+        return source.problem(issue.path, `unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`, { key });
+      });
+    }
+    const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
+    return [source.problem(issue.path, `${where}${issue.message}`)];
+  });
+
+export { zodProblems };

@@ -1,0 +1,71 @@
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { ConfigError, type ConfigProblem } from '../errors.ts';
+
+/**
+ * A parsed YAML file that can point at the line and column of any JSON path in it,
+ * so every configuration error names `file:line:column`.
+ */
+interface YamlSource {
+  file: string;
+  value: unknown;
+  locate(path: readonly PropertyKey[], options?: { key?: string }): { line: number; column: number };
+  problem(path: readonly PropertyKey[], message: string, options?: { key?: string }): ConfigProblem;
+}
+
+const parseYamlSource = (text: string, file: string): YamlSource => {
+  const lineCounter = new LineCounter();
+  const doc = parseDocument(text, { lineCounter, prettyErrors: false, uniqueKeys: true });
+  const syntaxProblems = [...doc.errors, ...doc.warnings].map((error) => {
+    const pos = lineCounter.linePos(error.pos[0]);
+    return { file, line: pos.line, column: pos.col, message: firstLine(error.message) };
+  });
+  if (syntaxProblems.length > 0) throw new ConfigError(syntaxProblems);
+
+  const locate = (path: readonly PropertyKey[], options?: { key?: string }) => {
+    const offset = offsetOf(doc, path, options?.key);
+    const pos = lineCounter.linePos(offset);
+    return { line: pos.line, column: pos.col };
+  };
+  return {
+    file,
+    value: doc.toJS({ maxAliasCount: 100 }),
+    locate,
+    problem: (path, message, options) => ({ file, ...locate(path, options), message }),
+  };
+};
+
+/** Offset of the deepest node on `path` that exists (or of `key` inside it when given). */
+const offsetOf = (doc: Document, path: readonly PropertyKey[], key: string | undefined): number => {
+  let node: unknown = doc.contents;
+  let offset = rangeStart(node) ?? 0;
+  for (const segment of path) {
+    const next = child(node, segment);
+    if (next === undefined) break;
+    node = next.value;
+    offset = rangeStart(next.value) ?? rangeStart(next.key) ?? offset;
+  }
+  if (key !== undefined && isMap(node)) {
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === key);
+    offset = rangeStart(pair?.key) ?? offset;
+  }
+  return offset;
+};
+
+const child = (node: unknown, segment: PropertyKey): { key?: unknown; value: unknown } | undefined => {
+  if (isMap(node)) {
+    const pair = node.items.find((item) => isScalar(item.key) && String(item.key.value) === String(segment));
+    return pair === undefined ? undefined : { key: pair.key, value: pair.value ?? pair.key };
+  }
+  if (isSeq(node) && typeof segment === 'number') {
+    const item = node.items[segment];
+    return item === undefined ? undefined : { value: item };
+  }
+  return undefined;
+};
+
+const rangeStart = (node: unknown): number | undefined => (node as Node | undefined)?.range?.[0];
+
+const firstLine = (message: string): string => message.split('\n')[0] ?? message;
+
+export { parseYamlSource };
+export type { YamlSource };

@@ -1,0 +1,31 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import { EnrichedFindingSchema, type EnrichedFinding } from '../../schemas/enriched.ts';
+
+/**
+ * One delivery job per (finding, target): a target that fails is retried alone and never
+ * causes a second delivery to a target that already succeeded.
+ */
+const DeliveryJobSchema = z.object({
+  target: z.string(),
+  routes: z.array(z.string()),
+  idempotencyKey: z.string(),
+  enriched: EnrichedFindingSchema,
+});
+type DeliveryJob = z.infer<typeof DeliveryJobSchema>;
+
+/** Stable per (target, finding id, updatedAt): the same update is never sent twice. */
+const idempotencyKey = (target: string, enriched: EnrichedFinding): string =>
+  createHash('sha256')
+    .update(`${target}\n${enriched.finding.id}\n${String(enriched.finding.updatedAt)}`)
+    .digest('hex');
+
+const makeJob = (target: string, enriched: EnrichedFinding, routes: readonly string[]): DeliveryJob => ({
+  target,
+  routes: [...routes],
+  idempotencyKey: idempotencyKey(target, enriched),
+  enriched,
+});
+
+export { DeliveryJobSchema, makeJob, idempotencyKey };
+export type { DeliveryJob };

@@ -1,0 +1,163 @@
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { compileGlob } from './glob.ts';
+
+/**
+ * The matcher table: one entry per key a route's `match:` accepts. Each entry owns its
+ * schema (validated once at load time) and compiles its value into a predicate.
+ * Adding a matcher is one entry here.
+ */
+type Predicate = (finding: EnrichedFinding) => boolean;
+
+interface MatcherDefinition<T> {
+  schema: z.ZodMiniType<T>;
+  description: string;
+  example: string;
+  compile(value: T): Predicate;
+}
+
+const oneOrMany = z.union([z.string(), z.array(z.string()).check(z.minLength(1))]);
+const toList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
+
+const anyGlob = (globs: string | string[]): ((text: string | undefined) => boolean) => {
+  const regexes = toList(globs).map(compileGlob);
+  return (text) => text !== undefined && regexes.some((re) => re.test(text));
+};
+
+const SeverityLabelSchema = z.enum(['low', 'medium', 'high', 'critical', 'Low', 'Medium', 'High', 'Critical']);
+const RangeSchema = z.strictObject({ min: z.optional(z.number()), max: z.optional(z.number()) });
+const inRange = (value: number, range: { min?: number | undefined; max?: number | undefined }): boolean =>
+  (range.min === undefined || value >= range.min) && (range.max === undefined || value <= range.max);
+
+const tagsMatch = (wanted: Record<string, string | string[]>, tags: Record<string, string>): boolean =>
+  Object.entries(wanted).every(([key, globs]) => anyGlob(globs)(tags[key]));
+
+const define = <T>(definition: MatcherDefinition<T>): MatcherDefinition<T> => definition;
+
+const MATCHERS = {
+  severity: define({
+    schema: z.union([RangeSchema, z.array(SeverityLabelSchema).check(z.minLength(1))]),
+    description: 'Severity range `{min, max}` (inclusive, 0–10) or a list of labels (low, medium, high, critical).',
+    example: 'severity: { min: 7 }   # or: severity: [high, critical]',
+    compile: (value) => {
+      if (Array.isArray(value)) {
+        const labels = new Set(value.map((label) => label.toLowerCase()));
+        return (f) => labels.has(f.enrichment.severityLabel);
+      }
+      return (f) => inRange(f.finding.severity, value);
+    },
+  }),
+  type: define({
+    schema: oneOrMany,
+    description: 'Finding type glob or list of globs.',
+    example: 'type: ["Recon:*", "UnauthorizedAccess:IAMUser/*"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.finding.type);
+    },
+  }),
+  typeRegex: define({
+    schema: z.string(),
+    description: 'Regular expression (unanchored) tested against the finding type.',
+    example: 'typeRegex: "^(Backdoor|CryptoCurrency):EC2/"',
+    compile: (value) => {
+      const re = new RegExp(value);
+      return (f) => re.test(f.finding.type);
+    },
+  }),
+  threatPurpose: define({
+    schema: oneOrMany,
+    description: 'Globs on the ThreatPurpose part of the type (before the colon).',
+    example: 'threatPurpose: [Backdoor, CryptoCurrency]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.enrichment.typeParts.threatPurpose);
+    },
+  }),
+  threatFamily: define({
+    schema: oneOrMany,
+    description: 'Globs on the ThreatFamilyName part of the type (after the slash).',
+    example: 'threatFamily: ["SSHBruteForce", "*Exfiltration*"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.enrichment.typeParts.threatFamilyName);
+    },
+  }),
+  region: define({
+    schema: oneOrMany,
+    description: 'Region globs.',
+    example: 'region: ["eu-*"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.finding.region);
+    },
+  }),
+  accountId: define({
+    schema: oneOrMany,
+    description: 'Member account ids (globs allowed).',
+    example: 'accountId: ["111111111111"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.finding.accountId);
+    },
+  }),
+  account: define({
+    schema: z.strictObject({
+      id: z.optional(oneOrMany),
+      name: z.optional(oneOrMany),
+      ou: z.optional(oneOrMany),
+      tags: z.optional(z.record(z.string(), oneOrMany)),
+      known: z.optional(z.boolean()),
+    }),
+    description: 'The member account from the account registry: `id`, `name` glob, `ou` glob, `tags`, `known`.',
+    example: 'account: { ou: "Root/Workloads/Prod*", tags: { env: prod } }',
+    compile: (value) => {
+      const checks: Predicate[] = [];
+      if (value.id !== undefined) { const t = anyGlob(value.id); checks.push((f) => t(f.enrichment.account.id)); }
+      if (value.name !== undefined) { const t = anyGlob(value.name); checks.push((f) => t(f.enrichment.account.name)); }
+      if (value.ou !== undefined) { const t = anyGlob(value.ou); checks.push((f) => t(f.enrichment.account.ou)); }
+      if (value.tags !== undefined) { const tags = value.tags; checks.push((f) => tagsMatch(tags, f.enrichment.account.tags)); }
+      if (value.known !== undefined) { const known = value.known; checks.push((f) => f.enrichment.account.known === known); }
+      return (f) => checks.every((check) => check(f));
+    },
+  }),
+  resourceType: define({
+    schema: oneOrMany,
+    description: 'Resource types (`resource.resourceType`: Instance, AccessKey, S3Bucket, EKSCluster, ...), globs allowed.',
+    example: 'resourceType: [AccessKey, S3Bucket]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.enrichment.resourceType);
+    },
+  }),
+  resourceTags: define({
+    schema: z.record(z.string(), oneOrMany),
+    description: 'Tags carried on the affected resource in the finding (instance, bucket, cluster, function, database).',
+    example: 'resourceTags: { env: prod }',
+    compile: (value) => (f) => tagsMatch(value, f.enrichment.resourceTags),
+  }),
+  sample: define({
+    schema: z.boolean(),
+    description: 'Whether the finding is a sample (`service.additionalInfo.sample`).',
+    example: 'sample: true',
+    compile: (value) => (f) => f.enrichment.sample === value,
+  }),
+  archived: define({
+    schema: z.boolean(),
+    description: 'Whether the finding is archived (`service.archived`).',
+    example: 'archived: false',
+    compile: (value) => (f) => f.enrichment.archived === value,
+  }),
+  count: define({
+    schema: RangeSchema,
+    description: 'Occurrence count range (`service.count`).',
+    example: 'count: { min: 10 }',
+    compile: (value) => (f) => inRange(f.enrichment.count, value),
+  }),
+};
+
+type MatcherKey = keyof typeof MATCHERS;
+const MATCHER_KEYS = Object.keys(MATCHERS) as MatcherKey[];
+
+export { MATCHERS, MATCHER_KEYS, compileGlob };
+export type { Predicate, MatcherKey, MatcherDefinition };

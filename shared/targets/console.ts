@@ -1,0 +1,42 @@
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { severityTitle } from '../severity.ts';
+import { stripControl } from '../text.ts';
+import type { TargetDefinition } from './types.ts';
+
+/** A chat-style rendering on stdout (stderr under `replay --json`), for local runs. */
+const ConsoleConfigSchema = z.strictObject({ type: z.literal('console') });
+type ConsoleConfig = z.infer<typeof ConsoleConfigSchema>;
+
+const renderConsole = (enriched: EnrichedFinding): string => {
+  const { finding, enrichment: e } = enriched;
+  const clean = (text: string | undefined) => stripControl(text ?? '').replace(/\s+/g, ' ').trim();
+  const account = e.account.name ? `${clean(e.account.name)} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
+  const owner = e.account.tags.owner ? ` · owner ${clean(e.account.tags.owner)}` : '';
+  const lines = [
+    `${e.sample ? '[SAMPLE] ' : ''}[${severityTitle(e.severityLabel).toUpperCase()} ${finding.severity}] ${clean(finding.type)}`,
+    `  ${clean(finding.title)}`,
+    `  account ${account}${owner} · ${clean(finding.region)}`,
+    `  resource ${clean(e.resourceSummary)} · count ${e.count}`,
+    `  ${e.consoleUrl}`,
+  ];
+  return `${lines.join('\n')}\n`;
+};
+
+const consoleTarget: TargetDefinition<ConsoleConfig> = {
+  type: 'console',
+  kind: 'local',
+  summary: 'Readable chat-style rendering on standard output, for local runs.',
+  configSchema: ConsoleConfigSchema,
+  create: (name, _config, context) => ({
+    name,
+    type: 'console',
+    kind: 'local',
+    render: (enriched) => ({ body: renderConsole(enriched), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
+    send: async (payload) => {
+      context.stdout.write(payload.body);
+    },
+  }),
+};
+
+export { consoleTarget, renderConsole, ConsoleConfigSchema };

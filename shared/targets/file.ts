@@ -1,0 +1,33 @@
+import { appendFile, mkdir } from 'node:fs/promises';
+import { dirname } from 'node:path';
+import * as z from 'zod/mini';
+import { DeliveryError } from '../errors.ts';
+import type { TargetDefinition } from './types.ts';
+
+/** Appends one NDJSON line per finding: the enriched finding, the original untouched inside. */
+const FileConfigSchema = z.strictObject({ type: z.literal('file'), path: z.string().check(z.minLength(1)) });
+type FileConfig = z.infer<typeof FileConfigSchema>;
+
+const fileTarget: TargetDefinition<FileConfig> = {
+  type: 'file',
+  kind: 'siem',
+  summary: 'Appends one NDJSON line per finding (the enriched finding) to a local file.',
+  configSchema: FileConfigSchema,
+  create: (name, config) => ({
+    name,
+    type: 'file',
+    kind: 'siem',
+    render: (enriched) => ({ body: `${JSON.stringify(enriched)}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
+    send: async (payload) => {
+      try {
+        await mkdir(dirname(config.path), { recursive: true });
+        await appendFile(config.path, payload.body);
+      } catch (cause) {
+        const code = (cause as { code?: string }).code ?? 'error';
+        throw new DeliveryError(name, `cannot append to ${config.path}: ${code}`, { retryable: code !== 'EACCES' && code !== 'EISDIR' }, { cause });
+      }
+    },
+  }),
+};
+
+export { fileTarget, FileConfigSchema };

@@ -1,0 +1,118 @@
+import { IncomingWebhook } from '@slack/webhook';
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { redactText } from '../redact.ts';
+import { SecretRefSchema } from '../secrets.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { truncate } from '../text.ts';
+import type { FetchLike, HttpResponse } from './http.ts';
+import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * Slack incoming webhook with a Block Kit message. Every finding-derived string goes
+ * through escapeMrkdwn; limits: 3,000 characters per section text, 2,000 per field,
+ * 150 for plain-text headers, 50 blocks.
+ */
+const SlackConfigSchema = z.strictObject({
+  type: z.literal('slack'),
+  webhookUrl: SecretRefSchema,
+  allowPrivateNetwork: z.optional(z.boolean()),
+});
+type SlackConfig = z.infer<typeof SlackConfigSchema>;
+
+const SECTION_LIMIT = 3000;
+const FIELD_LIMIT = 2000;
+const FALLBACK_LIMIT = 3000;
+const SEVERITY_EMOJI: Record<SeverityLabel, string> = {
+  critical: ':rotating_light:',
+  high: ':red_circle:',
+  medium: ':large_orange_diamond:',
+  low: ':large_blue_circle:',
+};
+
+const esc = (text: string | undefined, limit: number): string => truncate(escapeMrkdwn(text ?? ''), limit, MRKDWN_ENTITY);
+
+const buildSlackMessage = (enriched: EnrichedFinding) => {
+  const { finding, enrichment: e } = enriched;
+  const severity = `${severityTitle(e.severityLabel)} (${finding.severity})`;
+  const accountName = e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
+  const owner = e.account.tags.owner ?? e.account.email;
+  const fields = [
+    `*Severity*\n${SEVERITY_EMOJI[e.severityLabel]} ${esc(severity, FIELD_LIMIT)}`,
+    `*Account*\n${esc(accountName, FIELD_LIMIT)}${owner ? `\nowner: ${esc(owner, FIELD_LIMIT)}` : ''}`,
+    `*Region*\n${esc(finding.region, FIELD_LIMIT)}`,
+    `*Resource*\n${esc(e.resourceSummary, FIELD_LIMIT)}`,
+    `*Type*\n${esc(finding.type, FIELD_LIMIT)}`,
+    `*Count*\n${e.count}`,
+  ];
+  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`;
+  return {
+    text: truncate(escapeMrkdwn(`[${severityTitle(e.severityLabel)}] ${title} in ${accountName}`), FALLBACK_LIMIT, MRKDWN_ENTITY),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${SEVERITY_EMOJI[e.severityLabel]} *${esc(title, SECTION_LIMIT - 40)}*` } },
+      { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+      { type: 'section', text: { type: 'mrkdwn', text: esc(finding.description, SECTION_LIMIT) || '_no description_' } },
+      {
+        type: 'context',
+        elements: [{ type: 'mrkdwn', text: `<${e.consoleUrl}|Open in the GuardDuty console> · finding ${esc(finding.id, 300)}` }],
+      },
+    ],
+  };
+};
+
+/**
+ * A fetch for @slack/webhook that goes through the shared HTTP client, so Slack gets the
+ * same destination checks, deadline and classification (429 + Retry-After) as every target.
+ */
+const fetchThroughClient = (send: (body: string) => Promise<HttpResponse>): FetchLike =>
+  async (_url, init) => {
+    const response = await send(String(init.body));
+    return new Response(response.body, { status: response.status, headers: response.headers });
+  };
+
+const slackTarget: TargetDefinition<SlackConfig> = {
+  type: 'slack',
+  kind: 'chat',
+  summary: 'Slack incoming webhook, Block Kit message with escaped finding text.',
+  configSchema: SlackConfigSchema,
+  create: (name, config, { secrets, http }) => ({
+    name,
+    type: 'slack',
+    kind: 'chat',
+    render: (enriched) => ({ body: JSON.stringify(buildSlackMessage(enriched)), contentType: 'application/json', extension: 'json' }),
+    send: async (payload, delivery) => {
+      const url = await secrets.resolve(config.webhookUrl);
+      const send = (body: string) =>
+        http.send({
+          target: name,
+          url,
+          headers: { 'content-type': 'application/json' },
+          body,
+          deadline: delivery.deadline,
+          allowPrivateNetwork: config.allowPrivateNetwork === true,
+        });
+      const webhook = new IncomingWebhook(url, { fetch: fetchThroughClient(send) as never });
+      try {
+        const result = await webhook.send(JSON.parse(payload.body));
+        if (result.text !== undefined && result.text !== 'ok' && result.text !== '') {
+          throw new DeliveryError(name, `Slack answered '${redactText(result.text.slice(0, 100), [url])}'`, { retryable: false });
+        }
+      } catch (error) {
+        throw unwrapSlackError(name, error, url);
+      }
+    },
+  }),
+};
+
+/** @slack/webhook wraps transport errors; surface our classified DeliveryError again. */
+const unwrapSlackError = (name: string, error: unknown, url: string): DeliveryError => {
+  if (error instanceof DeliveryError) return error;
+  const original = (error as { original?: unknown }).original;
+  if (original instanceof DeliveryError) return original;
+  const message = redactText(String((error as Error)?.message ?? error), [url]);
+  return new DeliveryError(name, `Slack delivery failed: ${message}`, { retryable: true });
+};
+
+export { slackTarget, buildSlackMessage, SlackConfigSchema };
