@@ -1,0 +1,99 @@
+import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
+import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import * as z from 'zod/mini';
+import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
+import { sendDeadLetter } from '../shared/aws/queues.ts';
+import { awsSecretResolver } from '../shared/aws/secrets.ts';
+import { DeliveryJobSchema, type DeliveryJob } from '../shared/delivery/job.ts';
+import { RetryLaterError } from '../shared/delivery/retry.ts';
+import { DeliveryError } from '../shared/errors.ts';
+import { logger, metrics } from '../shared/observability.ts';
+import { deliver } from '../shared/pipeline.ts';
+import { redactText } from '../shared/redact.ts';
+import { createHttpClient } from '../shared/targets/http.ts';
+import { createTargets } from '../shared/targets/create.ts';
+
+/**
+ * Stage 3: one delivery job → its one target. Retryable failures go back to the queue
+ * with a visibility delay; permanent ones, and retryable ones past the receive budget,
+ * go to the dead-letter queue with their classified reason. Never both.
+ */
+const sqs = new SQSClient({});
+const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
+const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
+const maxReceives = Number(process.env.MAX_RECEIVES ?? '5');
+const config = await loadBundledRoutes();
+const targets = createTargets(config, { secrets: awsSecretResolver(), http: createHttpClient(), stdout: process.stdout });
+const processor = new BatchProcessor(EventType.SQS);
+
+/** Leave this much of the invocation for bookkeeping after the last network call. */
+const SAFETY_MARGIN_MS = 3_000;
+const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
+
+const deliverRecord = async (record: SQSRecord, context: Context): Promise<void> => {
+  const parsed = z.safeParse(DeliveryJobSchema, safeJson(record.body));
+  if (!parsed.success) {
+    await deadLetter(undefined, record, `delivery job invalid: ${parsed.error.issues[0]?.message ?? 'unknown'}`);
+    return;
+  }
+  const job = parsed.data;
+  const log = { target: job.target, findingId: job.enriched.finding.id, receiveCount: receiveCount(record) };
+  try {
+    const result = await deliver(job, targets, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
+    metrics.addMetric('Delivered', MetricUnit.Count, 1);
+    logger.info('delivered', { ...log, attempts: result.attempts });
+  } catch (error) {
+    const retryable = !(error instanceof DeliveryError) || error.retryable;
+    const reason = redactText(`${(error as Error).name}: ${(error as Error).message}`);
+    if (!retryable || receiveCount(record) >= maxReceives) {
+      await deadLetter(job, record, reason);
+      return;
+    }
+    const delayMs = error instanceof RetryLaterError ? error.delayMs : 0;
+    await requeueWithDelay(record, delayMs);
+    metrics.addMetric('Retried', MetricUnit.Count, 1);
+    logger.warn('delivery will be retried', { ...log, reason, delayMs });
+    throw error;
+  }
+};
+
+const deadLetter = async (job: DeliveryJob | undefined, record: SQSRecord, reason: string): Promise<void> => {
+  await sendDeadLetter(sqs, deadLetterUrl, {
+    stage: 'deliver',
+    reason,
+    ...(job ? { target: job.target, findingId: job.enriched.finding.id, idempotencyKey: job.idempotencyKey } : {}),
+    payload: job ?? record.body,
+    deadLetteredAt: new Date().toISOString(),
+  });
+  metrics.addMetric('DeadLettered', MetricUnit.Count, 1);
+  logger.error('dead-lettered', { target: job?.target, findingId: job?.enriched.finding.id, reason });
+};
+
+const requeueWithDelay = async (record: SQSRecord, delayMs: number): Promise<void> => {
+  const backoffSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(Math.ceil(delayMs / 1000), 2 ** receiveCount(record)));
+  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deliveryQueueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: backoffSeconds }));
+};
+
+const receiveCount = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount ?? '1');
+
+const safeJson = (text: string): unknown => {
+  try {
+    return JSON.parse(text);
+  } catch {
+    return undefined;
+  }
+};
+
+const deliverHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
+  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record, context), processor, { context });
+
+const handler = middy(deliverHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
+
+export { handler };

@@ -1,0 +1,52 @@
+import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
+import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
+import { MetricUnit } from '@aws-lambda-powertools/metrics';
+import middy from '@middy/core';
+import type { EventBridgeEvent } from 'aws-lambda';
+import { loadBundledAccounts, requireEnv } from '../shared/aws/config-files.ts';
+import { publishEnriched } from '../shared/aws/publisher.ts';
+import { sendDeadLetter } from '../shared/aws/queues.ts';
+import { logger, metrics } from '../shared/observability.ts';
+import { ingest } from '../shared/pipeline.ts';
+
+/** Stage 1: GuardDuty finding (default bus) → validated, enriched event on the project bus. */
+const eventBridge = new EventBridgeClient({});
+const sqs = new SQSClient({});
+const busName = requireEnv('EVENT_BUS_NAME');
+const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
+const accounts = await loadBundledAccounts();
+
+const enrichHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{ outcome: string }> => {
+  const result = await ingest(event, accounts);
+  if (result.kind === 'ignored') {
+    logger.info('event ignored', { reason: result.reason, eventId: event.id });
+    return { outcome: 'ignored' };
+  }
+  if (result.kind === 'rejected') {
+    // Invalid events are quarantined with their reason: never retried forever, never dropped.
+    logger.warn('finding rejected', { path: result.path, reason: result.reason, findingId: result.findingId, eventId: event.id });
+    metrics.addMetric('FindingsRejected', MetricUnit.Count, 1);
+    await sendDeadLetter(sqs, quarantineUrl, {
+      stage: 'enrich',
+      reason: result.reason,
+      ...(result.findingId ? { findingId: result.findingId } : {}),
+      payload: event,
+      deadLetteredAt: new Date().toISOString(),
+    });
+    return { outcome: 'rejected' };
+  }
+  const { finding, enrichment } = result.enriched;
+  logger.appendKeys({ findingId: finding.id, findingType: finding.type, accountId: finding.accountId });
+  await publishEnriched(eventBridge, busName, result.enriched);
+  metrics.addMetric('FindingsEnriched', MetricUnit.Count, 1);
+  logger.info('finding enriched', { severity: finding.severity, accountKnown: enrichment.account.known });
+  return { outcome: 'enriched' };
+};
+
+const handler = middy(enrichHandler)
+  .use(injectLambdaContext(logger, { resetKeys: true }))
+  .use(logMetrics(metrics));
+
+export { handler };

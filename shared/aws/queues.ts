@@ -1,0 +1,81 @@
+import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
+import type { DeliveryJob } from '../delivery/job.ts';
+import { FindingsRouterError } from '../errors.ts';
+
+/**
+ * The queues between the stages. Delivery jobs go out in batches of ten (the SQS limit);
+ * entries SQS refuses are sent again once, then the call fails so the stage is retried.
+ */
+class QueueError extends FindingsRouterError {
+  constructor(message: string, options?: ErrorOptions) {
+    super(message, options);
+    this.name = 'QueueError';
+  }
+}
+
+const BATCH_SIZE = 10;
+const MAX_BATCH_BYTES = 256 * 1024;
+
+const sendJobs = async (client: SQSClient, queueUrl: string, jobs: readonly DeliveryJob[]): Promise<void> => {
+  const bodies = jobs.map((job) => ({ id: job.idempotencyKey.slice(0, 40), body: JSON.stringify(job) }));
+  for (const batch of chunk(bodies)) {
+    let pending = batch;
+    for (let round = 0; round < 2 && pending.length > 0; round++) {
+      const response = await client.send(
+        new SendMessageBatchCommand({ QueueUrl: queueUrl, Entries: pending.map((e) => ({ Id: e.id, MessageBody: e.body })) }),
+      );
+      const failed = new Set((response.Failed ?? []).map((f) => f.Id));
+      const permanent = (response.Failed ?? []).find((f) => f.SenderFault);
+      if (permanent) throw new QueueError(`SendMessageBatch refused a delivery job: ${permanent.Code} ${permanent.Message ?? ''}`.trim());
+      pending = pending.filter((e) => failed.has(e.id));
+    }
+    if (pending.length > 0) throw new QueueError(`SendMessageBatch failed for ${pending.length} delivery job(s)`);
+  }
+};
+
+/** Batches of at most ten entries and 256 KiB. */
+const chunk = <T extends { body: string }>(entries: readonly T[]): T[][] => {
+  const batches: T[][] = [];
+  let current: T[] = [];
+  let bytes = 0;
+  for (const entry of entries) {
+    const size = Buffer.byteLength(entry.body);
+    if (current.length === BATCH_SIZE || (current.length > 0 && bytes + size > MAX_BATCH_BYTES)) {
+      batches.push(current);
+      current = [];
+      bytes = 0;
+    }
+    current.push(entry);
+    bytes += size;
+  }
+  if (current.length > 0) batches.push(current);
+  return batches;
+};
+
+interface DeadLetter {
+  reason: string;
+  stage: 'enrich' | 'route' | 'deliver';
+  target?: string;
+  findingId?: string;
+  idempotencyKey?: string;
+  /** The original event or job, so it can be redriven after the fix. */
+  payload: unknown;
+  deadLetteredAt: string;
+}
+
+const sendDeadLetter = async (client: SQSClient, queueUrl: string, letter: DeadLetter): Promise<void> => {
+  await client.send(
+    new SendMessageCommand({
+      QueueUrl: queueUrl,
+      MessageBody: JSON.stringify(letter),
+      MessageAttributes: {
+        reason: { DataType: 'String', StringValue: letter.reason.slice(0, 1000) },
+        stage: { DataType: 'String', StringValue: letter.stage },
+        ...(letter.target ? { target: { DataType: 'String', StringValue: letter.target } } : {}),
+      },
+    }),
+  );
+};
+
+export { sendJobs, sendDeadLetter, chunk, QueueError };
+export type { DeadLetter };
