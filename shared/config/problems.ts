@@ -20,6 +20,11 @@ const zodProblems = (
         return source.problem(issue.path, `unknown key '${key}'${hint ? ` (did you mean '${hint}'?)` : ''}`, { key });
       });
     }
+    if (issue.code === 'invalid_key') {
+      const key = String(issue.path.at(-1));
+      const inner = issue.issues[0]?.message ?? issue.message;
+      return [source.problem(issue.path.slice(0, -1), `key '${key}': ${inner}`, { key })];
+    }
     const where = issue.path.length > 0 ? `${issue.path.join('.')}: ` : '';
     return [source.problem(issue.path, `${where}${issue.message}`)];
   });
