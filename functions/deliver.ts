@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -9,6 +10,7 @@ import * as z from 'zod/mini';
 import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
 import { sendDeadLetter } from '../shared/aws/queues.ts';
 import { awsSecretResolver } from '../shared/aws/secrets.ts';
+import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { DeliveryJobSchema, type DeliveryJob } from '../shared/delivery/job.ts';
 import { RetryLaterError } from '../shared/delivery/retry.ts';
 import { DeliveryError } from '../shared/errors.ts';
@@ -28,7 +30,13 @@ const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
 const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
 const maxReceives = Number(process.env.MAX_RECEIVES ?? '5');
 const config = await loadBundledRoutes();
-const targets = createTargets(config, { secrets: awsSecretResolver(), http: createHttpClient(), stdout: process.stdout });
+const dynamo = new DynamoDBClient({});
+const targets = createTargets(config, {
+  secrets: awsSecretResolver(),
+  http: createHttpClient(),
+  stdout: process.stdout,
+  ledger: dynamoLedger(dynamo, requireEnv('STATE_TABLE')),
+});
 const processor = new BatchProcessor(EventType.SQS);
 
 /** Leave this much of the invocation for bookkeeping after the last network call. */

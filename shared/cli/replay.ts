@@ -6,6 +6,7 @@ import { ConfigError, formatProblem } from '../errors.ts';
 import { localSecretResolver } from '../secrets.ts';
 import { createHttpClient } from '../targets/http.ts';
 import { createTargets } from '../targets/create.ts';
+import { memoryLedger } from '../targets/ledger.ts';
 import { readInputs } from './inputs.ts';
 import { BUNDLED } from './paths.ts';
 import { replayOne, type DeliveryMode } from './replay-runner.ts';
@@ -48,7 +49,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   for (const warning of config.warnings) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
   const accountsFile = values.accounts ?? BUNDLED.accounts();
   const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
-  const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human });
+  const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human, ledger: memoryLedger() });
   const mode: DeliveryMode = values['dry-run'] ? 'dry-run' : values.send ? 'send' : 'live';
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
 

@@ -2,6 +2,7 @@ import type * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { SecretResolver } from '../secrets.ts';
 import type { HttpClient } from './http.ts';
+import type { Ledger } from './ledger.ts';
 
 /**
  * What kind of place a target is. Chat and ticket targets are notified according to the
@@ -30,6 +31,8 @@ interface TargetContext {
   http: HttpClient;
   /** Where human-readable targets (console) write. */
   stdout: NodeJS.WritableStream;
+  /** Remembers the remote record created per finding (ticket key, incident id). */
+  ledger: Ledger;
 }
 
 interface Target {

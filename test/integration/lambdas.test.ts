@@ -54,6 +54,7 @@ beforeAll(async () => {
     QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'),
     DELIVERY_QUEUE_URL: aws.queueUrl('delivery'),
     DELIVERY_DLQ_URL: aws.queueUrl('delivery-dlq'),
+    STATE_TABLE: 'findings-router-state',
     ROUTES_FILE: join(dir, 'routes.yml'),
     ACCOUNTS_FILE: join(dir, 'accounts.yml'),
     TEST_HMAC: HMAC_SECRET,
@@ -147,7 +148,7 @@ describe('Lambda: route', () => {
     await handlers.enrich(sshEvent(), lambdaContext('enrich'));
     const published = aws.events[0]!;
     aws.reset();
-    return { version: '0', id: 'e1', 'detail-type': published.DetailType, source: published.Source, account: '0', time: '', region: 'us-east-1', resources: [], detail: published.detail };
+    return { version: '0', id: 'e1', 'detail-type': published.DetailType, source: published.Source, account: '0', time: '', region: 'us-east-1', resources: [], detail: published.detail as any };
   };
 
   it('queues one delivery job per target', async () => {

@@ -1,0 +1,36 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand } from '@aws-sdk/lib-dynamodb';
+import type { Ledger } from '../targets/ledger.ts';
+
+/**
+ * The target ledger in DynamoDB (FindingStateTable, partition key `findingKey`). The
+ * conditional put makes two concurrent first deliveries agree on one remote record.
+ */
+const dynamoLedger = (client: DynamoDBClient, tableName: string): Ledger => {
+  const documents = DynamoDBDocumentClient.from(client);
+  const get = async (key: string) => {
+    const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { findingKey: `ledger#${key}` }, ConsistentRead: true }));
+    return typeof Item?.value === 'string' ? Item.value : undefined;
+  };
+  return {
+    get,
+    putIfAbsent: async (key, value) => {
+      try {
+        await documents.send(
+          new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value }, ConditionExpression: 'attribute_not_exists(findingKey)' }),
+        );
+        return value;
+      } catch (error) {
+        if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+          return (await get(key)) ?? value;
+        }
+        throw error;
+      }
+    },
+    set: async (key, value) => {
+      await documents.send(new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value } }));
+    },
+  };
+};
+
+export { dynamoLedger };
