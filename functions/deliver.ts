@@ -1,6 +1,7 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
+import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
@@ -11,6 +12,7 @@ import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
 import { sendDeadLetter } from '../shared/aws/queues.ts';
 import { awsSecretResolver } from '../shared/aws/secrets.ts';
 import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
+import { idempotentDelivery } from '../shared/delivery/idempotency.ts';
 import { DeliveryJobSchema, type DeliveryJob } from '../shared/delivery/job.ts';
 import { RetryLaterError } from '../shared/delivery/retry.ts';
 import { DeliveryError } from '../shared/errors.ts';
@@ -38,6 +40,7 @@ const targets = createTargets(config, {
   ledger: dynamoLedger(dynamo, requireEnv('STATE_TABLE')),
 });
 const processor = new BatchProcessor(EventType.SQS);
+const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo });
 
 /** Leave this much of the invocation for bookkeeping after the last network call. */
 const SAFETY_MARGIN_MS = 3_000;
@@ -52,9 +55,14 @@ const deliverRecord = async (record: SQSRecord, context: Context): Promise<void>
   const job = parsed.data;
   const log = { target: job.target, findingId: job.enriched.finding.id, receiveCount: receiveCount(record) };
   try {
-    const result = await deliver(job, targets, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
-    metrics.addMetric('Delivered', MetricUnit.Count, 1);
-    logger.info('delivered', { ...log, attempts: result.attempts });
+    const deliverOnce = idempotentDelivery(
+      (j) => deliver(j, targets, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS }),
+      idempotencyStore,
+      context,
+    );
+    const result = await deliverOnce(job);
+    metrics.addMetric(result.duplicate ? 'DuplicatesSkipped' : 'Delivered', MetricUnit.Count, 1);
+    logger.info(result.duplicate ? 'already delivered' : 'delivered', { ...log, attempts: result.attempts });
   } catch (error) {
     const retryable = !(error instanceof DeliveryError) || error.retryable;
     const reason = redactText(`${(error as Error).name}: ${(error as Error).message}`);
@@ -98,7 +106,7 @@ const safeJson = (text: string): unknown => {
 };
 
 const deliverHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record, context), processor, { context });
+  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
 
 const handler = middy(deliverHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -1,3 +1,4 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
@@ -7,6 +8,7 @@ import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../schemas/enriched.ts';
 import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
+import { dynamoFindingState } from '../shared/aws/dynamo-finding-state.ts';
 import { sendDeadLetter, sendJobs } from '../shared/aws/queues.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { route } from '../shared/pipeline.ts';
@@ -14,7 +16,9 @@ import { route } from '../shared/pipeline.ts';
 /** Stage 2: enriched finding (project bus) → one delivery job per target on the delivery queue. */
 const sqs = new SQSClient({});
 const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
+const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
+const state = dynamoFindingState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
 const config = await loadBundledRoutes();
 
 const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{ outcome: string; targets: string[] }> => {
@@ -27,16 +31,31 @@ const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{
   }
   const { finding } = parsed.data;
   logger.appendKeys({ findingId: finding.id, findingType: finding.type });
-  const result = route(parsed.data, config);
-  if (result.outcome === 'suppressed') {
-    logger.info('finding suppressed', { routes: result.decision.routes });
-    metrics.addMetric('FindingsSuppressed', MetricUnit.Count, 1);
-    return { outcome: 'suppressed', targets: [] };
+  const result = await route(parsed.data, { config, state });
+  for (const refusal of result.refused) {
+    // Refused by the jurisdiction guard: never sent, kept where an operator sees it.
+    await sendDeadLetter(sqs, deadLetterUrl, {
+      stage: 'route',
+      reason: `jurisdiction: ${refusal.reason}`,
+      target: refusal.target,
+      findingId: finding.id,
+      payload: { finding: { id: finding.id, accountId: finding.accountId, region: finding.region, type: finding.type } },
+      deadLetteredAt: new Date().toISOString(),
+    });
+    metrics.addMetric('JurisdictionRefused', MetricUnit.Count, 1);
   }
-  await sendJobs(sqs, deliveryQueueUrl, result.jobs);
+  if (result.jobs.length > 0) await sendJobs(sqs, deliveryQueueUrl, result.jobs);
+  const targets = result.jobs.map((job) => job.target);
   metrics.addMetric('DeliveryJobsQueued', MetricUnit.Count, result.jobs.length);
-  logger.info('finding routed', { routes: result.decision.routes, targets: result.decision.targets });
-  return { outcome: 'routed', targets: result.decision.targets };
+  if (result.outcome === 'suppressed') metrics.addMetric('FindingsSuppressed', MetricUnit.Count, 1);
+  logger.info(`finding ${result.outcome}`, {
+    relation: result.relation,
+    routes: result.decision.routes,
+    targets,
+    ...(result.suppression ? { suppression: result.suppression.name, suppressionReason: result.suppression.reason } : {}),
+    quieted: result.quieted,
+  });
+  return { outcome: result.outcome, targets };
 };
 
 const handler = middy(routeHandler)

@@ -31,6 +31,19 @@ const EnrichmentSchema = z.object({
   archived: z.boolean(),
   count: z.number(),
   consoleUrl: z.string(),
+  /** The remote party from the action details (IP, country, ASN organisation), when any. */
+  remote: z.optional(
+    z.object({
+      ip: z.optional(z.string()),
+      countryCode: z.optional(z.string()),
+      countryName: z.optional(z.string()),
+      asnOrg: z.optional(z.string()),
+    }),
+  ),
+  /** Set by the route stage from the finding state: a first sighting or an update. */
+  occurrence: z.optional(z.enum(['first', 'update'])),
+  /** Set by the route stage: an update older than one already seen (SIEM targets only). */
+  stale: z.optional(z.boolean()),
 });
 
 const EnrichedFindingSchema = z.object({

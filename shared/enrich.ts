@@ -21,6 +21,7 @@ const enrichFinding = async (finding: GuardDutyFinding, accounts: AccountDirecto
       archived: finding.service?.archived === true,
       count: finding.service?.count ?? 1,
       consoleUrl: consoleLink(finding),
+      ...remoteParty(finding),
     },
   };
 };
@@ -72,6 +73,25 @@ const resourceTags = (resource: Resource): Record<string, string> => {
     }
   }
   return tags;
+};
+
+/** The first remote IP details found in whichever action variant the finding carries. */
+const remoteParty = (finding: GuardDutyFinding): { remote?: EnrichedFinding['enrichment']['remote'] } => {
+  const action = finding.service?.action;
+  const details =
+    action?.networkConnectionAction?.remoteIpDetails ??
+    action?.awsApiCallAction?.remoteIpDetails ??
+    action?.kubernetesApiCallAction?.remoteIpDetails ??
+    action?.rdsLoginAttemptAction?.remoteIpDetails ??
+    action?.portProbeAction?.portProbeDetails?.[0]?.remoteIpDetails;
+  if (details === undefined) return {};
+  const remote = {
+    ...(details.ipAddressV4 ?? details.ipAddressV6 ? { ip: (details.ipAddressV4 ?? details.ipAddressV6)! } : {}),
+    ...(details.country?.countryCode ? { countryCode: details.country.countryCode } : {}),
+    ...(details.country?.countryName ? { countryName: details.country.countryName } : {}),
+    ...(details.organization?.asnOrg ? { asnOrg: details.organization.asnOrg } : {}),
+  };
+  return Object.keys(remote).length === 0 ? {} : { remote };
 };
 
 export { enrichFinding, summarizeResource, resourceTags };

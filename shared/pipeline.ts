@@ -1,11 +1,13 @@
 import type { EnrichedFinding } from '../schemas/enriched.ts';
 import type { AccountDirectory } from './accounts.ts';
-import type { RouterConfig } from './config/load.ts';
+import type { CompiledSuppression, RouterConfig } from './config/load.ts';
 import { makeJob, type DeliveryJob } from './delivery/job.ts';
 import { withRetries, type RetryPolicy } from './delivery/retry.ts';
 import { enrichFinding } from './enrich.ts';
 import { DeliveryError } from './errors.ts';
 import { evaluateRoutes, type RoutingDecision } from './routing/evaluate.ts';
+import { shouldNotify } from './routing/policy.ts';
+import { findingStateKey, snapshotOf, type FindingStateStore, type Relation } from './state/finding-state.ts';
 import type { RenderedPayload, Target } from './targets/types.ts';
 import { validateEvent } from './validate.ts';
 
@@ -28,16 +30,87 @@ const ingest = async (event: unknown, accounts: AccountDirectory): Promise<Inges
 };
 
 // ── Stage 2 (route Lambda): decide the targets, one job per target ──────────
+interface SkippedTarget {
+  target: string;
+  reason: string;
+}
+
 interface RouteResult {
   outcome: 'routed' | 'suppressed';
   decision: RoutingDecision;
+  relation: Relation;
+  /** The suppression that applied, if any (its audit targets still get the finding). */
+  suppression?: CompiledSuppression;
   jobs: DeliveryJob[];
+  /** Chosen targets not notified: update policy or a stale update. */
+  quieted: SkippedTarget[];
+  /** Chosen targets refused by the jurisdiction guard: never sent, dead-lettered. */
+  refused: SkippedTarget[];
 }
 
-const route = (enriched: EnrichedFinding, config: RouterConfig): RouteResult => {
+interface RouteDeps {
+  config: RouterConfig;
+  state: FindingStateStore;
+  now?: () => number;
+}
+
+const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteResult> => {
+  const now = deps.now?.() ?? Date.now();
+  const { config } = deps;
+  const key = findingStateKey(incoming.finding);
+  const snapshot = snapshotOf(incoming.finding);
+  const transition = await deps.state.advance(key, snapshot);
+  const enriched: EnrichedFinding = {
+    finding: incoming.finding,
+    enrichment: {
+      ...incoming.enrichment,
+      occurrence: transition.relation === 'first' || (transition.relation === 'same' && !transition.previous) ? 'first' : 'update',
+      ...(transition.relation === 'stale' ? { stale: true } : {}),
+    },
+  };
+
   const decision = evaluateRoutes(config.routes, config.defaultTargets, enriched);
-  const jobs = decision.targets.map((target) => makeJob(target, enriched, decision.routes));
-  return { outcome: jobs.length === 0 ? 'suppressed' : 'routed', decision, jobs };
+  const suppression = config.suppressions.find(
+    (s) => (s.untilMs === undefined || now <= s.untilMs) && s.conditions.every((c) => c.test(enriched)),
+  );
+  const chosen = suppression
+    ? [...config.targets.values()].filter((t) => t.common.audit === true).map((t) => t.name)
+    : decision.targets;
+
+  const quieted: SkippedTarget[] = [];
+  const refused: SkippedTarget[] = [];
+  const jobs: DeliveryJob[] = [];
+  let notified = false;
+  for (const target of chosen) {
+    const settings = config.targets.get(target);
+    const jurisdiction = settings?.common.jurisdiction;
+    if (jurisdiction !== undefined && !(config.jurisdictions.get(jurisdiction) ?? []).some((re) => re.test(enriched.finding.region))) {
+      refused.push({ target, reason: `region ${enriched.finding.region} is outside jurisdiction '${jurisdiction}' of target '${target}'` });
+      continue;
+    }
+    if (settings?.kind === 'chat' || settings?.kind === 'ticket') {
+      const routes = decision.via.get(target) ?? [];
+      const verdicts = (routes.length > 0 ? routes : [undefined]).map((r) => shouldNotify(r?.notify, transition, snapshot, now));
+      const yes = verdicts.find((v) => v.notify);
+      if (!yes) {
+        quieted.push({ target, reason: verdicts[0]!.why });
+        continue;
+      }
+      notified = true;
+    }
+    jobs.push(makeJob(target, enriched, suppression ? [suppression.name] : decision.routes));
+  }
+  if (notified) await deps.state.markNotified(key, now);
+
+  return {
+    outcome: suppression || jobs.length === 0 ? 'suppressed' : 'routed',
+    decision,
+    relation: transition.relation,
+    ...(suppression ? { suppression } : {}),
+    jobs,
+    quieted,
+    refused,
+  };
 };
 
 // ── Stage 3 (deliver Lambda): render and send one job ───────────────────────
@@ -69,4 +142,4 @@ const deliver = async (job: DeliveryJob, targets: ReadonlyMap<string, Target>, o
 };
 
 export { ingest, route, deliver };
-export type { IngestResult, RouteResult, DeliverOptions, DeliverResult };
+export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget };

@@ -3,7 +3,9 @@ import { join } from 'node:path';
 import type { AccountDirectory } from '../accounts.ts';
 import type { RouterConfig } from '../config/load.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
-import { deliver, ingest, route } from '../pipeline.ts';
+import { idempotentDelivery, memoryIdempotencyStore } from '../delivery/idempotency.ts';
+import { deliver, ingest, route, type DeliverResult } from '../pipeline.ts';
+import { memoryFindingState, type FindingStateStore } from '../state/finding-state.ts';
 import type { Target } from '../targets/types.ts';
 import { redactText } from '../redact.ts';
 import type { InputItem } from './inputs.ts';
@@ -31,6 +33,10 @@ type DeliveryMode = 'live' | 'send' | 'dry-run';
 
 interface ReplayOptions {
   config: RouterConfig;
+  /** Finding high-water marks; in replay they live for the run. */
+  state: FindingStateStore;
+  /** Delivers a job at most once per idempotency key (see replaySession). */
+  deliverOnce: (job: DeliveryJob, run: () => Promise<DeliverResult>) => Promise<{ duplicate: boolean }>;
   accounts: AccountDirectory;
   targets: ReadonlyMap<string, Target>;
   mode: DeliveryMode;
@@ -64,29 +70,61 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise
 
   const { finding } = ingested.enriched;
   const identity = { source: item.source, findingId: finding.id, type: finding.type, severity: finding.severity };
-  const routed = route(ingested.enriched, options.config);
-  if (routed.outcome === 'suppressed') {
-    return { ...identity, outcome: 'suppressed', routes: routed.decision.routes, targets: [], reason: `suppressed by route ${routed.decision.routes.join(', ')}` };
-  }
-
-  const failures: string[] = [];
+  const routed = await route(ingested.enriched, { config: options.config, state: options.state });
+  const failures: string[] = routed.refused.map((r) => `${r.target}: refused (jurisdiction): ${r.reason}`);
+  const duplicates: string[] = [];
   for (const job of routed.jobs) {
     try {
-      await deliver(job, options.targets, {
-        deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
-        dryRun: !shouldSend(job, options),
-        onRendered: options.payloadsDir === undefined ? undefined : (j, payload) => writePayload(options.payloadsDir!, j, payload.body, payload.extension),
-      });
+      const run = () =>
+        deliver(job, options.targets, {
+          deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
+          dryRun: !shouldSend(job, options),
+          ...(options.payloadsDir === undefined ? {} : { onRendered: (j: DeliveryJob, payload: { body: string; extension: string }) => writePayload(options.payloadsDir!, j, payload.body, payload.extension) }),
+        });
+      const { duplicate } = await options.deliverOnce(job, run);
+      if (duplicate) duplicates.push(job.target);
     } catch (error) {
       failures.push(`${job.target}: ${redactText((error as Error).message)}`);
     }
   }
+  const targets = routed.jobs.map((job) => job.target);
+  const notes = [
+    ...(routed.quieted.length > 0 ? [`not notified: ${routed.quieted.map((q) => `${q.target} (${q.reason})`).join(', ')}`] : []),
+    ...(duplicates.length > 0 ? [`already delivered (idempotency key seen): ${duplicates.join(', ')}`] : []),
+  ];
+  if (failures.length > 0) {
+    return { ...identity, outcome: 'failed', routes: routed.decision.routes, targets, reason: [...failures, ...notes].join('; ') };
+  }
+  if (routed.suppression) {
+    const s = routed.suppression;
+    return { ...identity, outcome: 'suppressed', routes: [s.name], targets, reason: `suppressed by ${s.name}: ${s.reason}${s.owner ? ` (owner ${s.owner})` : ''}` };
+  }
+  if (routed.outcome === 'suppressed') {
+    const why = routed.decision.targets.length === 0 ? `suppressed by route ${routed.decision.routes.join(', ')}` : notes.join('; ');
+    return { ...identity, outcome: 'suppressed', routes: routed.decision.routes, targets, reason: why };
+  }
+  return { ...identity, outcome: 'routed', routes: routed.decision.routes, targets, reason: notes.length > 0 ? notes.join('; ') : null };
+};
+
+/** The in-process stand-ins that live for one replay run: finding state and idempotency records. */
+const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce'> => {
+  const store = memoryIdempotencyStore();
+  const runs = new Map<string, () => Promise<DeliverResult>>();
+  const once = idempotentDelivery(async (job) => {
+    const run = runs.get(job.idempotencyKey);
+    if (run === undefined) throw new Error('no delivery registered for this job');
+    return run();
+  }, store);
   return {
-    ...identity,
-    outcome: failures.length > 0 ? 'failed' : 'routed',
-    routes: routed.decision.routes,
-    targets: routed.jobs.map((job) => job.target),
-    reason: failures.length > 0 ? failures.join('; ') : null,
+    state: memoryFindingState(),
+    deliverOnce: async (job, run) => {
+      runs.set(job.idempotencyKey, run);
+      try {
+        return await once(job);
+      } finally {
+        runs.delete(job.idempotencyKey);
+      }
+    },
   };
 };
 
@@ -104,5 +142,5 @@ const writePayload = async (dir: string, job: DeliveryJob, body: string, extensi
   await writeFile(join(folder, `${safeFileName(job.enriched.finding.id)}.${extension}`), body);
 };
 
-export { replayOne, safeFileName };
+export { replayOne, replaySession, safeFileName };
 export type { ReplayRecord, ReplayOptions, DeliveryMode, Outcome };

@@ -9,7 +9,7 @@ import { createTargets } from '../targets/create.ts';
 import { memoryLedger } from '../targets/ledger.ts';
 import { readInputs } from './inputs.ts';
 import { BUNDLED } from './paths.ts';
-import { replayOne, type DeliveryMode } from './replay-runner.ts';
+import { replayOne, replaySession, type DeliveryMode } from './replay-runner.ts';
 import { ReplaySummary } from './summary.ts';
 
 const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json]
@@ -53,10 +53,11 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const mode: DeliveryMode = values['dry-run'] ? 'dry-run' : values.send ? 'send' : 'live';
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
 
+  const session = replaySession();
   const summary = new ReplaySummary();
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
   for await (const item of readInputs(paths)) {
-    const record = await replayOne(item, { config, accounts, targets, mode, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
+    const record = await replayOne(item, { config, accounts, targets, mode, ...session, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);

@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
+import en from 'zod/v4/locales/en.js';
 import type { ConfigProblem } from '../errors.ts';
 import type { YamlSource } from './yaml-source.ts';
 import { suggest } from './suggest.ts';
 
-z.config(z.locales.en());
+z.config(en());
 
 /** Turns zod issues into located problems; unknown keys get a did-you-mean. */
 const zodProblems = (

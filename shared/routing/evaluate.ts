@@ -6,12 +6,29 @@ import type { Predicate } from './matchers.ts';
  * matching route stops its siblings unless it has `continue: true`; a matching child adds
  * its targets to its parent's; `default` only when nothing matched.
  */
+interface Condition {
+  /** Shown in traces: which condition failed. */
+  label: string;
+  test: Predicate;
+}
+
+interface NotifyPolicy {
+  on: readonly string[];
+  repeatIntervalMs?: number;
+}
+
+interface GroupPolicy {
+  by: readonly string[];
+  windowMs: number;
+}
+
 interface CompiledRoute {
   name: string;
-  /** Each condition with a label, so a trace can say which one failed. */
-  conditions: readonly { label: string; test: Predicate }[];
+  conditions: readonly Condition[];
   targets: readonly string[];
   continue: boolean;
+  notify?: NotifyPolicy;
+  group?: GroupPolicy;
   routes: readonly CompiledRoute[];
 }
 
@@ -27,6 +44,8 @@ interface RoutingDecision {
   /** Names of the matched routes, in evaluation order (`default` when none matched). */
   routes: string[];
   targets: string[];
+  /** For each target, the matched routes (leaf first) that sent the finding there. */
+  via: Map<string, CompiledRoute[]>;
   usedDefault: boolean;
   trace: TraceStep[];
 }
@@ -37,22 +56,22 @@ const evaluateRoutes = (
   finding: EnrichedFinding,
 ): RoutingDecision => {
   const matched: string[] = [];
-  const targets = new Set<string>();
+  const via = new Map<string, CompiledRoute[]>();
   const trace: TraceStep[] = [];
-  walk(routes, finding, [], 0, matched, targets, trace);
+  walk(routes, finding, [], 0, matched, via, trace);
   if (matched.length === 0) {
-    return { routes: ['default'], targets: [...defaultTargets], usedDefault: true, trace };
+    return { routes: ['default'], targets: [...defaultTargets], via: new Map(), usedDefault: true, trace };
   }
-  return { routes: matched, targets: [...targets], usedDefault: false, trace };
+  return { routes: matched, targets: [...via.keys()], via, usedDefault: false, trace };
 };
 
 const walk = (
   routes: readonly CompiledRoute[],
   finding: EnrichedFinding,
-  inherited: readonly string[],
+  ancestors: readonly CompiledRoute[],
   depth: number,
   matched: string[],
-  targets: Set<string>,
+  via: Map<string, CompiledRoute[]>,
   trace: TraceStep[],
 ): boolean => {
   let any = false;
@@ -62,13 +81,21 @@ const walk = (
     if (failed !== undefined) continue;
     any = true;
     matched.push(route.name);
-    const own = [...inherited, ...route.targets];
-    const childMatched = walk(route.routes, finding, own, depth + 1, matched, targets, trace);
-    if (!childMatched) for (const target of own) targets.add(target);
+    const chain = [route, ...ancestors];
+    const childMatched = walk(route.routes, finding, chain, depth + 1, matched, via, trace);
+    if (!childMatched) {
+      for (const link of chain) {
+        for (const target of link.targets) {
+          const routesForTarget = via.get(target) ?? [];
+          if (!routesForTarget.includes(route)) routesForTarget.push(route);
+          via.set(target, routesForTarget);
+        }
+      }
+    }
     if (!route.continue) break;
   }
   return any;
 };
 
 export { evaluateRoutes };
-export type { CompiledRoute, RoutingDecision, TraceStep };
+export type { CompiledRoute, Condition, RoutingDecision, TraceStep, NotifyPolicy, GroupPolicy };

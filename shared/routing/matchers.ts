@@ -1,3 +1,4 @@
+import { BlockList, isIP } from 'node:net';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { compileGlob } from './glob.ts';
@@ -154,6 +155,60 @@ const MATCHERS = {
     example: 'count: { min: 10 }',
     compile: (value) => (f) => inRange(f.enrichment.count, value),
   }),
+  occurrence: define({
+    schema: z.enum(['first', 'update']),
+    description: 'Whether this is the first sighting of the finding id or a later update (from the finding state).',
+    example: 'occurrence: first',
+    compile: (value) => (f) => (f.enrichment.occurrence ?? 'first') === value,
+  }),
+  remoteIp: define({
+    schema: z.union([z.string(), z.array(z.string()).check(z.minLength(1))]),
+    description: 'CIDR blocks (IPv4 or IPv6) containing the remote IP from the action details.',
+    example: 'remoteIp: ["198.51.100.0/24"]',
+    compile: (value) => {
+      const blocks = toList(value).map(parseCidr);
+      return (f) => {
+        const ip = f.enrichment.remote?.ip;
+        return ip !== undefined && blocks.some((block) => block.check(ip, block.family));
+      };
+    },
+  }),
+  country: define({
+    schema: oneOrMany,
+    description: 'Country of the remote IP: ISO code or name globs.',
+    example: 'country: [KP, IR, "Russia*"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.enrichment.remote?.countryCode) || test(f.enrichment.remote?.countryName);
+    },
+  }),
+  asnOrg: define({
+    schema: oneOrMany,
+    description: 'ASN organisation of the remote IP (globs).',
+    example: 'asnOrg: ["*Hosting*"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(f.enrichment.remote?.asnOrg);
+    },
+  }),
+};
+
+/** A CIDR block; throws on a malformed one (reported at load time with its location). */
+const parseCidr = (cidr: string): { check: (ip: string, family: 'ipv4' | 'ipv6') => boolean; family: 'ipv4' | 'ipv6' } => {
+  const [address = '', bits] = cidr.split('/');
+  const family = isIP(address) === 6 ? 'ipv6' : 'ipv4';
+  if (isIP(address) === 0) throw new Error(`'${cidr}' is not a CIDR block`);
+  const prefix = bits === undefined ? (family === 'ipv4' ? 32 : 128) : Number(bits);
+  if (!Number.isInteger(prefix) || prefix < 0 || prefix > (family === 'ipv4' ? 32 : 128)) throw new Error(`bad prefix length in '${cidr}'`);
+  const list = new BlockList();
+  list.addSubnet(address, prefix, family);
+  return {
+    family,
+    check: (ip, fam) => {
+      const ipFamily = isIP(ip) === 6 ? 'ipv6' : isIP(ip) === 4 ? 'ipv4' : undefined;
+      return ipFamily !== undefined && ipFamily === fam && list.check(ip, ipFamily);
+    },
+  };
 };
 
 type MatcherKey = keyof typeof MATCHERS;

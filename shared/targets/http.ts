@@ -45,7 +45,7 @@ const createHttpClient = (options: { fetch?: FetchLike; now?: () => number } = {
   const now = options.now ?? Date.now;
   return {
     send: async (request) => {
-      const secrets = [request.url, ...(request.secrets ?? [])];
+      const secrets = [request.url, ...urlParts(request.url), ...(request.secrets ?? [])];
       await checkDestination(request);
       const timeoutMs = request.deadline - now();
       if (timeoutMs < MIN_TIMEOUT_MS) {
@@ -86,16 +86,31 @@ const createHttpClient = (options: { fetch?: FetchLike; now?: () => number } = {
   };
 };
 
+/** Path and query on their own (webhook tokens live there): error pages echo them ("Cannot POST /path"). */
+const urlParts = (url: string): string[] => {
+  try {
+    const { pathname, search } = new URL(url);
+    return [`${pathname}${search}`, pathname, search];
+  } catch {
+    return [];
+  }
+};
+
 /** 408, 429 and every 5xx are worth another attempt; the rest are the payload's fault. */
 const isRetryableStatus = (status: number, extra: readonly number[] = []): boolean =>
   status === 408 || status === 429 || (status >= 500 && status <= 599) || extra.includes(status);
+
+/** IMF-fixdate, RFC 850 and asctime (RFC 9110 §5.6.7); Date.parse alone accepts '-1' or '1.5'. */
+const HTTP_DATE =
+  /^(?:[A-Za-z]{3}, \d{2} [A-Za-z]{3} \d{4} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{6,9}, \d{2}-[A-Za-z]{3}-\d{2} \d{2}:\d{2}:\d{2} GMT|[A-Za-z]{3} [A-Za-z]{3} [ \d]\d \d{2}:\d{2}:\d{2} \d{4})$/;
 
 /** `Retry-After` as delay-seconds or an HTTP date; undefined when absent or unparseable. */
 const parseRetryAfter = (value: string | null, now: number): number | undefined => {
   if (value === null) return undefined;
   const trimmed = value.trim();
   if (/^\d+$/.test(trimmed)) return Number(trimmed) * 1000;
-  const date = Date.parse(trimmed);
+  if (!HTTP_DATE.test(trimmed)) return undefined;
+  const date = Date.parse(trimmed.endsWith(' GMT') ? trimmed : `${trimmed} GMT`); // asctime has no zone: it is GMT
   if (Number.isNaN(date)) return undefined;
   return Math.max(0, date - now);
 };
@@ -150,8 +165,16 @@ const isPrivateAddress = (address: string): boolean => {
     );
   }
   const lower = address.toLowerCase();
-  if (lower.startsWith('::ffff:')) return isPrivateAddress(lower.slice(7));
+  if (lower.startsWith('::ffff:')) return isPrivateAddress(mappedIpv4(lower.slice(7)));
   return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || lower.startsWith('ff');
+};
+
+/** `a00:1` (how URL and some resolvers write ::ffff:10.0.0.1) → `10.0.0.1`; dotted input unchanged. */
+const mappedIpv4 = (tail: string): string => {
+  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(tail);
+  if (hex === null) return tail;
+  const [high, low] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
+  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
 };
 
 export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination };

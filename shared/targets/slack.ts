@@ -47,16 +47,17 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
     `*Type*\n${esc(finding.type, FIELD_LIMIT)}`,
     `*Count*\n${e.count}`,
   ];
-  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`;
+  // One line, no edge spaces: Slack shows `*title *` (a published sample's trailing space) with literal asterisks.
+  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`.replace(/\s+/g, ' ').trim();
   return {
     text: truncate(escapeMrkdwn(`[${severityTitle(e.severityLabel)}] ${title} in ${accountName}`), FALLBACK_LIMIT, MRKDWN_ENTITY),
     blocks: [
       { type: 'section', text: { type: 'mrkdwn', text: `${SEVERITY_EMOJI[e.severityLabel]} *${esc(title, SECTION_LIMIT - 40)}*` } },
-      { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text })) },
+      { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: truncate(text, FIELD_LIMIT, MRKDWN_ENTITY) })) },
       { type: 'section', text: { type: 'mrkdwn', text: esc(finding.description, SECTION_LIMIT) || '_no description_' } },
       {
         type: 'context',
-        elements: [{ type: 'mrkdwn', text: `<${e.consoleUrl}|Open in the GuardDuty console> · finding ${esc(finding.id, 300)}` }],
+        elements: [{ type: 'mrkdwn', text: `<${e.consoleUrl.replace(/&/g, '&amp;')}|Open in the GuardDuty console> · finding ${esc(finding.id, 300)}` }],
       },
     ],
   };
@@ -69,7 +70,8 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
 const fetchThroughClient = (send: (body: string) => Promise<HttpResponse>): FetchLike =>
   async (_url, init) => {
     const response = await send(String(init.body));
-    return new Response(response.body, { status: response.status, headers: response.headers });
+    const nullBody = response.status === 204 || response.status === 205; // Response() refuses a body for these
+    return new Response(nullBody ? null : response.body, { status: response.status, headers: response.headers });
   };
 
 const slackTarget: TargetDefinition<SlackConfig> = {

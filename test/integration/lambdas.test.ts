@@ -5,6 +5,7 @@ import { join } from 'node:path';
 import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
+import { startDynalite } from '../helpers/dynalite.ts';
 import { lambdaContext } from '../helpers/lambda-context.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 
@@ -13,8 +14,10 @@ import { startReceiver } from '../helpers/receiver.ts';
  * loopback server speaking the EventBridge and SQS wire protocols.
  */
 const PUBLISHED = join(import.meta.dirname, '../events/published');
+let findingCounter = 0;
 const sshEvent = () => {
   const event = JSON.parse(readFileSync(join(PUBLISHED, 'ssh-bruteforce.sample.eventbridge.json'), 'utf8'));
+  event.detail.id = `${event.detail.id.slice(0, 24)}${String(++findingCounter).padStart(8, '0')}`;
   event.detail.accountId = '111111111111';
   event.detail.service.additionalInfo = {};
   event.detail.severity = 8;
@@ -22,6 +25,7 @@ const sshEvent = () => {
 };
 
 let aws: AwsLoopback;
+let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let handlers: { enrich: any; route: any; deliver: any };
 const HMAC_SECRET = 'hmac-secret-value-123';
@@ -29,6 +33,9 @@ const HMAC_SECRET = 'hmac-secret-value-123';
 beforeAll(async () => {
   aws = await startAwsLoopback({ queues: ['quarantine', 'delivery', 'delivery-dlq'] });
   receiver = await startReceiver();
+  dynamo = await startDynalite();
+  await dynamo.createTable('idempotency', 'id');
+  await dynamo.createTable('state', 'findingKey');
   const dir = mkdtempSync(join(tmpdir(), 'lambda-config-'));
   writeFileSync(join(dir, 'routes.yml'), [
     'targets:',
@@ -54,7 +61,10 @@ beforeAll(async () => {
     QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'),
     DELIVERY_QUEUE_URL: aws.queueUrl('delivery'),
     DELIVERY_DLQ_URL: aws.queueUrl('delivery-dlq'),
-    STATE_TABLE: 'findings-router-state',
+    STATE_TABLE: 'state',
+    IDEMPOTENCY_TABLE: 'idempotency',
+    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
+    AWS_LAMBDA_FUNCTION_NAME: 'findings-router-deliver',
     ROUTES_FILE: join(dir, 'routes.yml'),
     ACCOUNTS_FILE: join(dir, 'accounts.yml'),
     TEST_HMAC: HMAC_SECRET,
@@ -71,6 +81,7 @@ beforeAll(async () => {
 afterAll(async () => {
   await aws?.close();
   await receiver?.close();
+  await dynamo?.close();
 });
 
 beforeEach(() => {
@@ -237,6 +248,32 @@ describe('Lambda: deliver', () => {
     // Assess
     expect(response).toEqual({ batchItemFailures: [] });
     expect(JSON.parse(aws.queue('delivery-dlq').messages[0]!.Body).reason).toContain('HTTP 500');
+  });
+
+  it('never sends a job twice: a redelivered batch after success is skipped', async () => {
+    // Prepare
+    const bodies = await jobs();
+    await handlers.deliver(sqsEvent(bodies), lambdaContext('deliver'));
+    // Act
+    const response = await handlers.deliver(sqsEvent(bodies, 2), lambdaContext('deliver'));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests.filter((r) => r.path === '/hook')).toHaveLength(1);
+    expect(receiver.requests.filter((r) => r.path === '/pager')).toHaveLength(1);
+  });
+
+  it('sends again after a failed attempt (the failure leaves no idempotency record)', async () => {
+    // Prepare
+    const bodies = await jobs();
+    receiver.respondWith(() => ({ status: 503, body: 'busy' }));
+    await handlers.deliver(sqsEvent(bodies.slice(0, 1)), lambdaContext('deliver'));
+    receiver.respondWith(() => ({ status: 200, body: 'ok' }));
+    // Act
+    const response = await handlers.deliver(sqsEvent(bodies.slice(0, 1), 2), lambdaContext('deliver'));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    expect(receiver.requests.at(-1)).toMatchObject({ path: '/hook' });
+    expect(receiver.requests.filter((r) => r.path === '/hook').length).toBeGreaterThanOrEqual(2);
   });
 
   it('dead-letters a job that is not valid JSON', async () => {

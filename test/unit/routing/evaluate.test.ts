@@ -2,6 +2,7 @@ import { describe, expect, it } from 'vitest';
 import { parseRoutesConfig } from '../../../shared/config/load.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';
 import { route } from '../../../shared/pipeline.ts';
+import { memoryFindingState } from '../../../shared/state/finding-state.ts';
 import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
 
 /** The foundation issue's example, verbatim: it must load exactly as written. */
@@ -74,7 +75,7 @@ describe('Routing: the v1 example', () => {
       // Prepare
       const enriched = await enrich(makeFinding(testCase.finding));
       // Act
-      const result = route(enriched, config);
+      const result = await route(enriched, { config, state: memoryFindingState() });
       // Assess
       expect(result.decision.routes).toEqual(testCase.routes);
       expect([...result.decision.targets].sort()).toEqual([...testCase.targets].sort());

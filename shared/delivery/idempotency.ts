@@ -1,0 +1,83 @@
+import { randomUUID } from 'node:crypto';
+import { IdempotencyConfig, makeIdempotent } from '@aws-lambda-powertools/idempotency';
+import { CachePersistenceLayer } from '@aws-lambda-powertools/idempotency/cache';
+import type { BasePersistenceLayer } from '@aws-lambda-powertools/idempotency/persistence';
+import type { Context } from 'aws-lambda';
+import type { DeliveryJob } from './job.ts';
+
+/**
+ * Exactly once per idempotency key: Powertools idempotency keyed on the job's
+ * `idempotencyKey` (target + finding id + updatedAt). Records live 25 h, longer than
+ * EventBridge's 24 h of retries. A job without a key is an error, never a free pass.
+ * Lambda persists in DynamoDB; replay keeps the same records in memory.
+ */
+const IDEMPOTENCY_EXPIRY_SECONDS = 25 * 60 * 60;
+
+interface DeliveryOutcome {
+  status: 'delivered' | 'rendered';
+  attempts: number;
+  /** Which execution produced this result: a different one means the job was a duplicate. */
+  execution: string;
+}
+
+const deliveryIdempotencyConfig = (): IdempotencyConfig =>
+  new IdempotencyConfig({
+    eventKeyJmesPath: 'idempotencyKey',
+    // A missing key must fail loudly rather than deliver without protection.
+    expiresAfterSeconds: IDEMPOTENCY_EXPIRY_SECONDS,
+    throwOnNoIdempotencyKey: true,
+  });
+
+type DeliverFn = (job: DeliveryJob) => Promise<Omit<DeliveryOutcome, 'execution'>>;
+
+/**
+ * Wraps a delivery so a repeat of a delivered job returns the stored outcome instead of
+ * sending again. `duplicate` tells the caller which happened.
+ */
+const idempotentDelivery = (deliverJob: DeliverFn, persistenceStore: BasePersistenceLayer, context?: Context) => {
+  const config = deliveryIdempotencyConfig();
+  if (context) config.registerLambdaContext(context);
+  // The execution id rides along in the argument; the key only reads `idempotencyKey`.
+  const wrapped = makeIdempotent(
+    async ({ job, execution }: { job: DeliveryJob; execution: string; idempotencyKey: string }): Promise<DeliveryOutcome> => ({
+      ...(await deliverJob(job)),
+      execution,
+    }),
+    { persistenceStore, config },
+  );
+  return async (job: DeliveryJob): Promise<DeliveryOutcome & { duplicate: boolean }> => {
+    const execution = randomUUID();
+    const outcome = (await wrapped({ job, execution, idempotencyKey: job.idempotencyKey })) as DeliveryOutcome;
+    return { ...outcome, duplicate: outcome.execution !== execution };
+  };
+};
+
+/** An in-memory cache client with the SET NX/EX semantics CachePersistenceLayer needs. */
+const memoryCacheClient = () => {
+  const entries = new Map<string, { value: string; expiresAt: number }>();
+  const live = (key: string) => {
+    const entry = entries.get(key);
+    if (entry && entry.expiresAt <= Date.now()) entries.delete(key);
+    return entries.get(key);
+  };
+  return {
+    get: async (key: string) => live(key)?.value ?? null,
+    set: async (key: string, value: unknown, options?: unknown) => {
+      const { EX, NX } = (options ?? {}) as { EX?: number; NX?: boolean };
+      if (NX && live(key)) return null;
+      entries.set(key, { value: String(value), expiresAt: EX ? Date.now() + EX * 1000 : Number.POSITIVE_INFINITY });
+      return 'OK';
+    },
+    del: async (keys: string | string[]) => {
+      let removed = 0;
+      for (const key of Array.isArray(keys) ? keys : [keys]) removed += entries.delete(key) ? 1 : 0;
+      return removed;
+    },
+  };
+};
+
+const memoryIdempotencyStore = (): BasePersistenceLayer =>
+  new CachePersistenceLayer({ client: memoryCacheClient() as never });
+
+export { idempotentDelivery, memoryIdempotencyStore, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
+export type { DeliveryOutcome };

@@ -1,0 +1,236 @@
+import { isIP } from 'node:net';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { RemoteIp, Resource } from '../../schemas/finding.ts';
+import type { SeverityLabel } from '../severity.ts';
+
+/**
+ * An enriched GuardDuty finding as an OCSF 1.1.0 Detection Finding (class 2004, category 2
+ * Findings). Pure: the same finding always gives the same document.
+ *
+ * Mapping (OCSF 1.1.0 base event, `finding` and `detection_finding`, cloud profile):
+ * - activity_id 1 Create for the first occurrence (`service.count` ≤ 1), 2 Update after;
+ *   type_uid = class_uid × 100 + activity_id.
+ * - severity_id 2 Low, 3 Medium, 4 High, 5 Critical from the GuardDuty band (OCSF: 0 Unknown,
+ *   1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal, 99 Other).
+ * - status_id 1 New, or 3 Suppressed when GuardDuty archived the finding.
+ * - time = updatedAt (this version of the finding), start/end_time = event first/last seen.
+ * - Timestamps are epoch milliseconds (OCSF timestamp_t).
+ *
+ * @see https://schema.ocsf.io/1.1.0/classes/detection_finding
+ */
+const OCSF_VERSION = '1.1.0';
+const CLASS_UID = 2004;
+const CATEGORY_UID = 2;
+
+const SEVERITY_IDS: Record<SeverityLabel, { id: 2 | 3 | 4 | 5; name: string }> = {
+  low: { id: 2, name: 'Low' },
+  medium: { id: 3, name: 'Medium' },
+  high: { id: 4, name: 'High' },
+  critical: { id: 5, name: 'Critical' },
+};
+
+interface OcsfResource {
+  type: string;
+  uid?: string;
+  name?: string;
+  region?: string;
+  cloud_partition?: string;
+  labels?: string[];
+}
+
+interface OcsfObservable {
+  name: string;
+  type: string;
+  type_id: number;
+  value: string;
+}
+
+interface OcsfDetectionFinding {
+  activity_id: 1 | 2;
+  activity_name: 'Create' | 'Update';
+  category_uid: typeof CATEGORY_UID;
+  category_name: 'Findings';
+  class_uid: typeof CLASS_UID;
+  class_name: 'Detection Finding';
+  type_uid: number;
+  type_name: string;
+  severity_id: 2 | 3 | 4 | 5;
+  severity: string;
+  status_id: 1 | 3;
+  status: 'New' | 'Suppressed';
+  time: number;
+  start_time?: number;
+  end_time?: number;
+  count: number;
+  message: string;
+  finding_info: {
+    uid: string;
+    title: string;
+    desc?: string;
+    types: string[];
+    created_time?: number;
+    modified_time?: number;
+    first_seen_time?: number;
+    last_seen_time?: number;
+    src_url: string;
+  };
+  cloud: {
+    provider: 'AWS';
+    region: string;
+    account: { uid: string; name?: string; type: 'AWS Account'; type_id: 10 };
+  };
+  resources: OcsfResource[];
+  observables?: OcsfObservable[];
+  metadata: {
+    version: typeof OCSF_VERSION;
+    product: { name: 'GuardDuty'; vendor_name: 'AWS' };
+    profiles: ['cloud'];
+  };
+  unmapped: {
+    finding_id: string;
+    severity_score: number;
+    severity_label: SeverityLabel;
+    resource_summary: string;
+    sample: boolean;
+    archived: boolean;
+    account_ou?: string;
+    feature_name?: string;
+  };
+}
+
+/**
+ * A GuardDuty timestamp (ISO string, or epoch seconds or milliseconds as a number) in epoch
+ * milliseconds; undefined when absent or unparseable.
+ */
+const timestampMs = (value: string | number | undefined): number | undefined => {
+  if (value === undefined) return undefined;
+  if (typeof value === 'number') {
+    if (!Number.isFinite(value) || value < 0) return undefined;
+    return Math.round(value > 1e12 ? value : value * 1000);
+  }
+  const parsed = Date.parse(value);
+  return Number.isNaN(parsed) ? undefined : parsed;
+};
+
+const defined = <T extends object>(object: T): T =>
+  Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== '')) as T;
+
+/** One OCSF resource per affected AWS resource, with the most specific identifier GuardDuty gives. */
+const ocsfResources = (resource: Resource, region: string, partition: string | undefined, labels: string[]): OcsfResource[] => {
+  const type = resource.resourceType ?? 'Unknown';
+  const base = { region, cloud_partition: partition, ...(labels.length > 0 ? { labels } : {}) };
+  const one = (uid: string | undefined, name: string | undefined, resourceType = type): OcsfResource =>
+    defined({ type: resourceType, uid, name, ...base });
+  const i = resource.instanceDetails;
+  const results: OcsfResource[] = [];
+  if (i?.instanceId) results.push(one(i.instanceId, i.instanceId, 'AwsEc2Instance'));
+  const k = resource.accessKeyDetails;
+  if (k?.accessKeyId || k?.userName) results.push(one(k.accessKeyId, k.userName, 'AwsIamAccessKey'));
+  for (const bucket of resource.s3BucketDetails ?? []) results.push(one(bucket.arn ?? bucket.name, bucket.name, 'AwsS3Bucket'));
+  if (resource.eksClusterDetails?.name || resource.eksClusterDetails?.arn) {
+    results.push(one(resource.eksClusterDetails.arn ?? resource.eksClusterDetails.name, resource.eksClusterDetails.name, 'AwsEksCluster'));
+  }
+  if (resource.ecsClusterDetails?.name || resource.ecsClusterDetails?.arn) {
+    results.push(one(resource.ecsClusterDetails.arn ?? resource.ecsClusterDetails.name, resource.ecsClusterDetails.name, 'AwsEcsCluster'));
+  }
+  if (resource.containerDetails?.id || resource.containerDetails?.name) {
+    results.push(one(resource.containerDetails.id, resource.containerDetails.name ?? resource.containerDetails.image, 'Container'));
+  }
+  const l = resource.lambdaDetails;
+  if (l?.functionArn || l?.functionName) results.push(one(l.functionArn ?? l.functionName, l.functionName, 'AwsLambdaFunction'));
+  const r = resource.rdsDbInstanceDetails;
+  if (r?.dbInstanceArn || r?.dbInstanceIdentifier) results.push(one(r.dbInstanceArn ?? r.dbInstanceIdentifier, r.dbInstanceIdentifier, 'AwsRdsDbInstance'));
+  const s = resource.rdsLimitlessDbDetails;
+  if (s?.dbShardGroupArn || s?.dbShardGroupIdentifier) {
+    results.push(one(s.dbShardGroupArn ?? s.dbShardGroupIdentifier, s.dbShardGroupIdentifier, 'AwsRdsDbShardGroup'));
+  }
+  for (const volume of resource.ebsVolumeDetails?.scannedVolumeDetails ?? []) {
+    if (volume.volumeArn) results.push(one(volume.volumeArn, undefined, 'AwsEc2Volume'));
+  }
+  if (resource.ebsSnapshotDetails?.snapshotArn) results.push(one(resource.ebsSnapshotDetails.snapshotArn, undefined, 'AwsEc2Snapshot'));
+  if (resource.ec2ImageDetails?.imageArn) results.push(one(resource.ec2ImageDetails.imageArn, undefined, 'AwsEc2Image'));
+  if (resource.recoveryPointDetails?.recoveryPointArn) {
+    results.push(one(resource.recoveryPointDetails.recoveryPointArn, resource.recoveryPointDetails.backupVaultName, 'AwsBackupRecoveryPoint'));
+  }
+  for (const model of resource.modelDetails ?? []) {
+    if (model.modelId) results.push(one(model.modelId, model.modelId, 'AwsBedrockModel'));
+  }
+  return results.length > 0 ? results : [one(undefined, undefined)];
+};
+
+/** Every remote IP address GuardDuty reports on the action, deduplicated, in order. */
+const remoteIps = (enriched: EnrichedFinding): string[] => {
+  const action = enriched.finding.service?.action;
+  const details: (RemoteIp | undefined)[] = [
+    action?.networkConnectionAction?.remoteIpDetails,
+    action?.awsApiCallAction?.remoteIpDetails,
+    action?.kubernetesApiCallAction?.remoteIpDetails,
+    action?.rdsLoginAttemptAction?.remoteIpDetails,
+    ...(action?.portProbeAction?.portProbeDetails ?? []).map((probe) => probe.remoteIpDetails),
+  ];
+  const ips = details.flatMap((d) => [d?.ipAddressV4, d?.ipAddressV6]).filter((ip): ip is string => ip !== undefined && isIP(ip) !== 0);
+  return [...new Set(ips)];
+};
+
+const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
+  const { finding, enrichment: e } = enriched;
+  const activity = e.count <= 1 ? ({ id: 1, name: 'Create' } as const) : ({ id: 2, name: 'Update' } as const);
+  const severity = SEVERITY_IDS[e.severityLabel];
+  const created = timestampMs(finding.createdAt);
+  const updated = timestampMs(finding.updatedAt);
+  const firstSeen = timestampMs(finding.service?.eventFirstSeen);
+  const lastSeen = timestampMs(finding.service?.eventLastSeen);
+  const title = finding.title || finding.type;
+  const labels = Object.entries(e.resourceTags).map(([key, value]) => `${key}:${value}`);
+  const observables = remoteIps(enriched).map((value) => ({ name: 'remote_ip', type: 'IP Address', type_id: 2, value }));
+  return {
+    activity_id: activity.id,
+    activity_name: activity.name,
+    category_uid: CATEGORY_UID,
+    category_name: 'Findings',
+    class_uid: CLASS_UID,
+    class_name: 'Detection Finding',
+    type_uid: CLASS_UID * 100 + activity.id,
+    type_name: `Detection Finding: ${activity.name}`,
+    severity_id: severity.id,
+    severity: severity.name,
+    status_id: e.archived ? 3 : 1,
+    status: e.archived ? 'Suppressed' : 'New',
+    time: updated ?? created ?? 0,
+    ...defined({ start_time: firstSeen, end_time: lastSeen }),
+    count: e.count,
+    message: title,
+    finding_info: defined({
+      uid: finding.arn,
+      title,
+      desc: finding.description,
+      types: [finding.type],
+      created_time: created,
+      modified_time: updated,
+      first_seen_time: firstSeen,
+      last_seen_time: lastSeen,
+      src_url: e.consoleUrl,
+    }),
+    cloud: {
+      provider: 'AWS',
+      region: finding.region,
+      account: defined({ uid: finding.accountId, name: e.account.name, type: 'AWS Account' as const, type_id: 10 as const }),
+    },
+    resources: ocsfResources(finding.resource, finding.region, finding.partition, labels),
+    ...(observables.length > 0 ? { observables } : {}),
+    metadata: { version: OCSF_VERSION, product: { name: 'GuardDuty', vendor_name: 'AWS' }, profiles: ['cloud'] },
+    unmapped: defined({
+      finding_id: finding.id,
+      severity_score: finding.severity,
+      severity_label: e.severityLabel,
+      resource_summary: e.resourceSummary,
+      sample: e.sample,
+      archived: e.archived,
+      account_ou: e.account.ou,
+      feature_name: finding.service?.featureName,
+    }),
+  };
+};
+
+export { toOcsf, timestampMs, OCSF_VERSION };
+export type { OcsfDetectionFinding, OcsfResource };

@@ -1,0 +1,325 @@
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { SecretRefSchema } from '../secrets.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { truncate } from '../text.ts';
+import { accountLabel, findingDedupKey, isoTimestamp, plainLine, plainText } from './pagerduty.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * Opsgenie Alert API (`POST /v2/alerts`, `Authorization: GenieKey <key>`). One alert per
+ * finding: the `alias` is derived from account, region and finding id, and Opsgenie keeps
+ * one open alert per alias (later creates only raise its count). With `closeOnArchive`,
+ * an archived finding closes the alert (`POST /v2/alerts/{alias}/close?identifierType=alias`).
+ *
+ * Documented limits: message 130, alias 512, description 15,000, entity 512, tags 20 × 50,
+ * details 8,000 characters in total, source/user 100, note 25,000. Opsgenie renders HTML in
+ * the message, so every finding-derived text shown in the UI is HTML-escaped (and cut only
+ * between entities).
+ *
+ * Opsgenie answers 202 and processes the request asynchronously: a 202 means "accepted",
+ * not "alert created".
+ */
+const PRIORITIES = ['P1', 'P2', 'P3', 'P4', 'P5'] as const;
+type OpsgeniePriority = (typeof PRIORITIES)[number];
+const PrioritySchema = z.enum(PRIORITIES);
+
+const OPSGENIE_URLS = {
+  us: 'https://api.opsgenie.com',
+  eu: 'https://api.eu.opsgenie.com',
+} as const;
+
+const RESPONDER_KINDS = ['team', 'escalation', 'schedule'] as const;
+const nonEmpty = () => z.string().check(z.minLength(1), z.maxLength(512));
+const ResponderSchema = z.union([
+  z.strictObject({ type: z.enum(RESPONDER_KINDS), id: nonEmpty() }),
+  z.strictObject({ type: z.enum(RESPONDER_KINDS), name: nonEmpty() }),
+  z.strictObject({ type: z.literal('user'), id: nonEmpty() }),
+  z.strictObject({ type: z.literal('user'), username: nonEmpty() }),
+]);
+
+/** A tag Opsgenie shows as one token: letters, digits and `_ . : / @ + = -`, at most 50. */
+const TAG_PATTERN = /^[A-Za-z0-9_.:/@+=-]{1,50}$/;
+const MAX_CONFIG_TAGS = 10;
+
+const OpsgenieConfigSchema = z.strictObject({
+  type: z.literal('opsgenie'),
+  /** The API key of an Opsgenie API integration. */
+  apiKey: SecretRefSchema,
+  /** `us` (default) → api.opsgenie.com; `eu` → api.eu.opsgenie.com. */
+  region: z.optional(z.enum(['us', 'eu'])),
+  /** Overrides the API base URL (tests, proxies), e.g. `https://api.opsgenie.com`. */
+  url: z.optional(z.string().check(z.url())),
+  /** GuardDuty band → Opsgenie priority; unlisted bands keep the default mapping. */
+  priorityMap: z.optional(
+    z.strictObject({
+      low: z.optional(PrioritySchema),
+      medium: z.optional(PrioritySchema),
+      high: z.optional(PrioritySchema),
+      critical: z.optional(PrioritySchema),
+    }),
+  ),
+  responders: z.optional(z.array(ResponderSchema).check(z.maxLength(50))),
+  /** Extra tags on every alert (the router adds up to 7 of its own; Opsgenie keeps 20). */
+  tags: z.optional(
+    z.array(z.string().check(z.regex(TAG_PATTERN, 'expected a tag of at most 50 letters, digits or _ . : / @ + = -'))).check(
+      z.maxLength(MAX_CONFIG_TAGS),
+    ),
+  ),
+  /** Display name of the request owner. */
+  user: z.optional(z.string().check(z.minLength(1), z.maxLength(100))),
+  /** Note added to the alert when it is created. */
+  note: z.optional(z.string().check(z.minLength(1), z.maxLength(25_000))),
+  /** Close the finding's alert when GuardDuty archives the finding. */
+  closeOnArchive: z.optional(z.boolean()),
+  allowPrivateNetwork: z.optional(z.boolean()),
+});
+type OpsgenieConfig = z.infer<typeof OpsgenieConfigSchema>;
+type OpsgenieResponder = z.infer<typeof ResponderSchema>;
+
+const DEFAULT_PRIORITY_MAP: Record<SeverityLabel, OpsgeniePriority> = {
+  critical: 'P1',
+  high: 'P2',
+  medium: 'P3',
+  low: 'P4',
+};
+
+// ── Limits (Opsgenie Alert API) ──────────────────────────────────────────────
+const MESSAGE_LIMIT = 130;
+const ALIAS_LIMIT = 512;
+const DESCRIPTION_LIMIT = 15_000;
+const ENTITY_LIMIT = 512;
+const TAG_COUNT_LIMIT = 20;
+const TAG_LIMIT = 50;
+const DETAILS_TOTAL_LIMIT = 8_000;
+const SOURCE = 'GuardDuty';
+/** Router-chosen cap per details value, so that many fields fit in 8,000. */
+const DETAIL_VALUE_LIMIT = 500;
+const RESOURCE_TAG_DETAILS = 10;
+
+// ── HTML escaping ────────────────────────────────────────────────────────────
+const escapeHtml = (text: string): string =>
+  text.replace(/&/g, '&amp;').replace(/</g, '&lt;').replace(/>/g, '&gt;').replace(/"/g, '&quot;').replace(/'/g, '&#39;');
+/** Entities escapeHtml writes; a cut never lands inside one. */
+const HTML_ENTITY = /&(?:amp|lt|gt|quot|#39);/;
+
+/** One escaped line within `max` (the limit applies to what Opsgenie receives). */
+const htmlLine = (text: string | undefined, max: number): string => truncate(escapeHtml(plainLine(text, Number.MAX_SAFE_INTEGER)), max, HTML_ENTITY);
+
+/** A tag from finding data: only tag characters, at most 50 (a tag is an identifier: no marker). */
+const tagOf = (text: string): string => plainLine(text, 200).replace(/[^A-Za-z0-9_.:/@+=-]/g, '_').slice(0, TAG_LIMIT);
+
+// ── The alert ────────────────────────────────────────────────────────────────
+interface OpsgenieCreate {
+  message: string;
+  alias: string;
+  description: string;
+  responders?: OpsgenieResponder[];
+  tags: string[];
+  details: Record<string, string>;
+  entity: string;
+  source: string;
+  priority: OpsgeniePriority;
+  user?: string;
+  note?: string;
+}
+/** The close request body plus the alias, which send() moves into the URL path. */
+interface OpsgenieClose {
+  alias: string;
+  source: string;
+  note: string;
+  user?: string;
+}
+type OpsgenieRequest = OpsgenieCreate | OpsgenieClose;
+
+interface OpsgenieOptions {
+  priorityMap?: Partial<Record<SeverityLabel, OpsgeniePriority>> | undefined;
+  responders?: OpsgenieResponder[] | undefined;
+  tags?: string[] | undefined;
+  user?: string | undefined;
+  note?: string | undefined;
+  closeOnArchive?: boolean | undefined;
+}
+
+const isCreate = (request: OpsgenieRequest): request is OpsgenieCreate => 'message' in request;
+
+const describeAlert = (enriched: EnrichedFinding): string => {
+  const { finding, enrichment: e } = enriched;
+  const line = (text: string | undefined) => plainLine(text, 600);
+  const owner = e.account.tags.owner ?? e.account.email;
+  const remote = e.remote
+    ? [e.remote.ip, e.remote.countryName ?? e.remote.countryCode, e.remote.asnOrg].filter((part) => part !== undefined).map(line).join(', ')
+    : '';
+  const firstSeen = isoTimestamp(finding.service?.eventFirstSeen);
+  const lastSeen = isoTimestamp(finding.service?.eventLastSeen);
+  const facts = [
+    `Severity: ${severityTitle(e.severityLabel)} (${finding.severity})`,
+    `Type: ${line(finding.type)}`,
+    `Account: ${line(accountLabel(enriched))}${e.account.ou ? `, OU ${line(e.account.ou)}` : ''}${owner ? `, owner ${line(owner)}` : ''}`,
+    `Region: ${line(finding.region)}`,
+    `Resource: ${line(e.resourceSummary)}`,
+    `Count: ${e.count}${firstSeen ? `, first seen ${firstSeen}` : ''}${lastSeen ? `, last seen ${lastSeen}` : ''}`,
+    ...(remote ? [`Remote: ${remote}`] : []),
+    `Finding: ${line(finding.id)}`,
+    `Console: ${e.consoleUrl}`,
+  ].join('\n');
+  const description = plainText(finding.description, DESCRIPTION_LIMIT) || '(no description)';
+  // Facts first: a very long description is what gets cut, never the account or the link.
+  return truncate(escapeHtml(`${facts}\n\n${description}`), DESCRIPTION_LIMIT, HTML_ENTITY);
+};
+
+/** Router-chosen fields, in priority order, within 8,000 characters of keys and values. */
+const alertDetails = (enriched: EnrichedFinding): Record<string, string> => {
+  const { finding, enrichment: e } = enriched;
+  const entries: [string, string | undefined][] = [
+    ['findingId', finding.id],
+    ['findingType', finding.type],
+    ['severity', `${finding.severity}`],
+    ['severityLabel', e.severityLabel],
+    ['accountId', finding.accountId],
+    ['accountName', e.account.name],
+    ['accountOu', e.account.ou],
+    ['accountOwner', e.account.tags.owner ?? e.account.email],
+    ['region', finding.region],
+    ['resourceType', e.resourceType],
+    ['resource', e.resourceSummary],
+    ['count', `${e.count}`],
+    ['firstSeen', isoTimestamp(finding.service?.eventFirstSeen)],
+    ['lastSeen', isoTimestamp(finding.service?.eventLastSeen)],
+    ['updatedAt', isoTimestamp(finding.updatedAt)],
+    ['remoteIp', e.remote?.ip],
+    ['remoteCountry', e.remote?.countryName ?? e.remote?.countryCode],
+    ['remoteAsnOrg', e.remote?.asnOrg],
+    ['sample', e.sample ? 'true' : undefined],
+    ['archived', e.archived ? 'true' : undefined],
+    ['consoleUrl', e.consoleUrl],
+    ...Object.entries(e.resourceTags)
+      .slice(0, RESOURCE_TAG_DETAILS)
+      .map(([key, value]): [string, string] => [`tag:${tagOf(key)}`, value]),
+  ];
+  const details: Record<string, string> = {};
+  let budget = DETAILS_TOTAL_LIMIT;
+  for (const [key, raw] of entries) {
+    if (raw === undefined || key in details) continue;
+    // The console URL is router-built (the finding id in it is percent-encoded): kept verbatim so it stays a link.
+    const value = key === 'consoleUrl' ? raw : htmlLine(raw, Math.min(DETAIL_VALUE_LIMIT, budget - key.length));
+    if (value === '' || key.length + value.length > budget) continue;
+    details[key] = value;
+    budget -= key.length + value.length;
+  }
+  return details;
+};
+
+const alertTags = (enriched: EnrichedFinding, extra: readonly string[] = []): string[] => {
+  const { finding, enrichment: e } = enriched;
+  const own = [
+    SOURCE,
+    `severity:${e.severityLabel}`,
+    `account:${finding.accountId}`,
+    tagOf(`region:${finding.region}`),
+    tagOf(e.typeParts.threatPurpose),
+    tagOf(`resource:${e.resourceType}`),
+    ...(e.sample ? ['sample'] : []),
+  ];
+  return [...new Set([...extra, ...own].filter((tag) => tag !== ''))].slice(0, TAG_COUNT_LIMIT);
+};
+
+const buildOpsgenieAlert = (enriched: EnrichedFinding, options: OpsgenieOptions = {}): OpsgenieRequest => {
+  const { finding, enrichment: e } = enriched;
+  const alias = findingDedupKey(finding);
+  if (e.archived && options.closeOnArchive === true) {
+    return {
+      alias,
+      source: SOURCE,
+      note: 'GuardDuty archived this finding; alert closed by the findings router.',
+      ...(options.user === undefined ? {} : { user: options.user }),
+    };
+  }
+  const head = `${e.sample ? '[SAMPLE] ' : ''}[${severityTitle(e.severityLabel)}] ${plainLine(e.account.name ?? finding.accountId, 60)}: `;
+  return {
+    message: htmlLine(`${head}${finding.title ?? finding.type}`, MESSAGE_LIMIT),
+    alias,
+    description: describeAlert(enriched),
+    ...(options.responders && options.responders.length > 0 ? { responders: options.responders } : {}),
+    tags: alertTags(enriched, options.tags),
+    details: alertDetails(enriched),
+    entity: htmlLine(e.resourceSummary, ENTITY_LIMIT),
+    source: SOURCE,
+    priority: options.priorityMap?.[e.severityLabel] ?? DEFAULT_PRIORITY_MAP[e.severityLabel],
+    ...(options.user === undefined ? {} : { user: options.user }),
+    ...(options.note === undefined ? {} : { note: options.note }),
+  };
+};
+
+// ── Sending ──────────────────────────────────────────────────────────────────
+const baseUrl = (config: OpsgenieConfig): string => (config.url ?? OPSGENIE_URLS[config.region ?? 'us']).replace(/\/+$/, '');
+
+const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
+  type: 'opsgenie',
+  kind: 'ticket',
+  summary: 'Opsgenie Alert API: one alert per finding (alias), closed when the finding is archived.',
+  configSchema: OpsgenieConfigSchema,
+  create: (name, config, { secrets, http }) => ({
+    name,
+    type: 'opsgenie',
+    kind: 'ticket',
+    render: (enriched) => ({
+      body: JSON.stringify(
+        buildOpsgenieAlert(enriched, {
+          priorityMap: config.priorityMap,
+          responders: config.responders,
+          tags: config.tags,
+          user: config.user,
+          note: config.note,
+          closeOnArchive: config.closeOnArchive,
+        }),
+      ),
+      contentType: 'application/json',
+      extension: 'json',
+    }),
+    send: async (payload, delivery) => {
+      const apiKey = await secrets.resolve(config.apiKey);
+      const request = JSON.parse(payload.body) as OpsgenieRequest;
+      if (request.alias.length === 0 || request.alias.length > ALIAS_LIMIT) {
+        throw new DeliveryError(name, `alias must have 1 to ${ALIAS_LIMIT} characters`, { retryable: false });
+      }
+      let url = `${baseUrl(config)}/v2/alerts`;
+      let body: unknown = request;
+      if (!isCreate(request)) {
+        const { alias, ...close } = request;
+        url = `${url}/${encodeURIComponent(alias)}/close?identifierType=alias`;
+        body = close;
+      }
+      await http.send({
+        target: name,
+        url,
+        method: 'POST',
+        headers: {
+          authorization: `GenieKey ${apiKey}`,
+          'content-type': 'application/json',
+          accept: 'application/json',
+          'user-agent': 'findings-router',
+        },
+        body: JSON.stringify(body),
+        deadline: delivery.deadline,
+        allowPrivateNetwork: config.allowPrivateNetwork === true,
+        secrets: [apiKey, `GenieKey ${apiKey}`],
+      });
+    },
+  }),
+};
+
+export {
+  opsgenieTarget,
+  OpsgenieConfigSchema,
+  buildOpsgenieAlert,
+  escapeHtml,
+  HTML_ENTITY,
+  DEFAULT_PRIORITY_MAP,
+  OPSGENIE_URLS,
+  MESSAGE_LIMIT,
+  DESCRIPTION_LIMIT,
+  DETAILS_TOTAL_LIMIT,
+};
+export type { OpsgenieConfig, OpsgenieRequest, OpsgenieCreate, OpsgenieClose, OpsgeniePriority };

@@ -1,0 +1,308 @@
+import { createHash } from 'node:crypto';
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { redactText } from '../redact.ts';
+import { describeSecretRef, SecretRefSchema } from '../secrets.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { stripControl, truncate } from '../text.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * PagerDuty Events API v2 (`POST /v2/enqueue`). One alert per finding: the `dedup_key` is
+ * derived from account, region and finding id, so every update of a finding lands on the
+ * same open alert; with `resolveOnArchive`, an archived finding resolves it.
+ *
+ * Documented limits: event ≤ 512 KB, `dedup_key` ≤ 255, `payload.summary` ≤ 1,024;
+ * routing key = the 32-character integration key; about 120 events/minute per routing key
+ * (429 above that, retry after a backoff). All text is plain text in JSON: control
+ * characters are removed, one-line fields lose their line breaks, every field is capped.
+ *
+ * The routing key is a secret: `render()` never contains it; `send()` adds it to the body
+ * and hands it to the HTTP client, which redacts it from every error (including any
+ * echoed body).
+ */
+const PAGERDUTY_SEVERITIES = ['critical', 'error', 'warning', 'info'] as const;
+type PagerDutySeverity = (typeof PAGERDUTY_SEVERITIES)[number];
+const PagerDutySeveritySchema = z.enum(PAGERDUTY_SEVERITIES);
+
+const PAGERDUTY_URLS = {
+  us: 'https://events.pagerduty.com/v2/enqueue',
+  eu: 'https://events.eu.pagerduty.com/v2/enqueue',
+} as const;
+
+const PagerDutyConfigSchema = z.strictObject({
+  type: z.literal('pagerduty'),
+  /** The Events API v2 integration key (32 characters). */
+  routingKey: SecretRefSchema,
+  /** `us` (default) → events.pagerduty.com; `eu` → events.eu.pagerduty.com. */
+  region: z.optional(z.enum(['us', 'eu'])),
+  /** Overrides the endpoint entirely (tests, proxies). */
+  url: z.optional(z.string().check(z.url())),
+  /** GuardDuty band → PagerDuty severity; unlisted bands keep the default mapping. */
+  severityMap: z.optional(
+    z.strictObject({
+      low: z.optional(PagerDutySeveritySchema),
+      medium: z.optional(PagerDutySeveritySchema),
+      high: z.optional(PagerDutySeveritySchema),
+      critical: z.optional(PagerDutySeveritySchema),
+    }),
+  ),
+  /** Send `resolve` for the finding's alert when GuardDuty archives the finding. */
+  resolveOnArchive: z.optional(z.boolean()),
+  allowPrivateNetwork: z.optional(z.boolean()),
+});
+type PagerDutyConfig = z.infer<typeof PagerDutyConfigSchema>;
+
+const DEFAULT_SEVERITY_MAP: Record<SeverityLabel, PagerDutySeverity> = {
+  critical: 'critical',
+  high: 'error',
+  medium: 'warning',
+  low: 'info',
+};
+
+// ── Limits ───────────────────────────────────────────────────────────────────
+/** PagerDuty: "Events API payloads are limited to 512 KB"; 512,000 bytes leaves a margin. */
+const MAX_EVENT_BYTES = 512_000;
+const SUMMARY_LIMIT = 1024;
+const DEDUP_KEY_LIMIT = 255;
+const ROUTING_KEY_LENGTH = 32;
+/** Router-chosen caps (PagerDuty documents none for these); they keep the event far below 512 KB. */
+const SOURCE_LIMIT = 512;
+const FIELD_LIMIT = 1024;
+const DESCRIPTION_LIMIT = 4096;
+const TAG_ENTRIES = 50;
+const TAG_KEY_LIMIT = 128;
+const TAG_VALUE_LIMIT = 256;
+
+// ── Text hygiene (plain text inside JSON) ───────────────────────────────────
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+const wellFormed = (text: string): string => text.replace(LONE_SURROGATE, '\uFFFD');
+
+/** One line: no CR/LF/U+2028/U+2029/NEL, no control characters, single spaces. */
+const plainLine = (text: string | undefined, max: number): string =>
+  truncate(
+    stripControl(wellFormed(text ?? '').replace(/[\r\n\t\v\f\u0085\u2028\u2029]+/g, ' '))
+      .replace(/\s+/g, ' ')
+      .trim(),
+    max,
+  );
+
+/** Several lines: line breaks normalised to LF, no other control characters. */
+const plainText = (text: string | undefined, max: number): string =>
+  truncate(stripControl(wellFormed(text ?? '').replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')).trim(), max);
+
+/** GuardDuty timestamps arrive as ISO strings or epoch seconds/milliseconds. */
+const isoTimestamp = (value: string | number | undefined): string | undefined => {
+  if (value === undefined) return undefined;
+  const ms = typeof value === 'number' ? (value < 1e12 ? value * 1000 : value) : Date.parse(value);
+  if (!Number.isFinite(ms)) return undefined;
+  const date = new Date(ms);
+  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
+};
+
+/**
+ * One key per finding (finding ids are unique per account and region), the same for every
+ * update of the finding. Only the 12-digit account id (schema-validated) appears in clear;
+ * region and id, which the finding controls, are hashed. 87 characters of [a-z0-9-], so it
+ * is also safe in a URL path (Opsgenie closes alerts by alias in the path).
+ */
+const findingDedupKey = (finding: { id: string; accountId: string; region: string }): string =>
+  `guardduty-${finding.accountId}-${createHash('sha256').update(`${finding.accountId}\n${finding.region}\n${finding.id}`).digest('hex')}`;
+
+const accountLabel = (enriched: EnrichedFinding): string => {
+  const { account } = enriched.enrichment;
+  return account.name ? `${account.name} (${enriched.finding.accountId})` : enriched.finding.accountId;
+};
+
+// ── The event ────────────────────────────────────────────────────────────────
+interface PagerDutyTrigger {
+  event_action: 'trigger';
+  dedup_key: string;
+  payload: {
+    summary: string;
+    source: string;
+    severity: PagerDutySeverity;
+    timestamp?: string;
+    component: string;
+    group: string;
+    class: string;
+    custom_details: Record<string, unknown>;
+  };
+  links: { href: string; text: string }[];
+  client: string;
+  client_url: string;
+}
+interface PagerDutyResolve {
+  event_action: 'resolve';
+  dedup_key: string;
+}
+/** The event without `routing_key`, which send() adds. */
+type PagerDutyEvent = PagerDutyTrigger | PagerDutyResolve;
+
+interface PagerDutyOptions {
+  severityMap?: Partial<Record<SeverityLabel, PagerDutySeverity>> | undefined;
+  resolveOnArchive?: boolean | undefined;
+}
+
+const customDetails = (enriched: EnrichedFinding): Record<string, unknown> => {
+  const { finding, enrichment: e } = enriched;
+  const line = (text: string | undefined) => plainLine(text, FIELD_LIMIT);
+  const optionalLine = (text: string | undefined) => line(text) || undefined;
+  const tags = Object.entries(e.resourceTags)
+    .slice(0, TAG_ENTRIES)
+    .map(([key, value]) => [plainLine(key, TAG_KEY_LIMIT), plainLine(value, TAG_VALUE_LIMIT)] as const)
+    .filter(([key]) => key !== '');
+  const details: Record<string, unknown> = {
+    finding_id: line(finding.id),
+    finding_type: line(finding.type),
+    severity: finding.severity,
+    severity_label: e.severityLabel,
+    title: line(finding.title ?? finding.type),
+    description: plainText(finding.description, DESCRIPTION_LIMIT) || '(no description)',
+    account_id: finding.accountId,
+    account_name: optionalLine(e.account.name),
+    account_ou: optionalLine(e.account.ou),
+    account_owner: optionalLine(e.account.tags.owner ?? e.account.email),
+    region: line(finding.region),
+    resource_type: line(e.resourceType),
+    resource: line(e.resourceSummary),
+    resource_tags: tags.length > 0 ? Object.fromEntries(tags) : undefined,
+    remote_ip: optionalLine(e.remote?.ip),
+    remote_country: optionalLine(e.remote?.countryName ?? e.remote?.countryCode),
+    remote_asn_org: optionalLine(e.remote?.asnOrg),
+    count: e.count,
+    first_seen: isoTimestamp(finding.service?.eventFirstSeen),
+    last_seen: isoTimestamp(finding.service?.eventLastSeen),
+    created_at: isoTimestamp(finding.createdAt),
+    updated_at: isoTimestamp(finding.updatedAt),
+    finding_arn: line(finding.arn),
+    sample: e.sample,
+    archived: e.archived,
+    console_url: e.consoleUrl,
+  };
+  return Object.fromEntries(Object.entries(details).filter(([, value]) => value !== undefined));
+};
+
+/** Bytes of the event as sent, routing key included. */
+const eventBytes = (event: PagerDutyEvent): number =>
+  Buffer.byteLength(JSON.stringify({ routing_key: 'x'.repeat(ROUTING_KEY_LENGTH), ...event }), 'utf8');
+
+/**
+ * Keeps the event under PagerDuty's size limit: when it is too big, custom_details (the
+ * only open-ended part) is replaced by a note, as Alertmanager does.
+ */
+const fitEventSize = (event: PagerDutyEvent, maxBytes: number = MAX_EVENT_BYTES): PagerDutyEvent => {
+  if (event.event_action !== 'trigger' || eventBytes(event) <= maxBytes) return event;
+  const { finding_id, console_url } = event.payload.custom_details;
+  return {
+    ...event,
+    payload: {
+      ...event.payload,
+      custom_details: { note: `custom details removed: the event was over ${maxBytes} bytes`, finding_id, console_url },
+    },
+  };
+};
+
+const buildPagerDutyEvent = (enriched: EnrichedFinding, options: PagerDutyOptions = {}): PagerDutyEvent => {
+  const { finding, enrichment: e } = enriched;
+  const dedup_key = findingDedupKey(finding);
+  if (e.archived && options.resolveOnArchive === true) return { event_action: 'resolve', dedup_key };
+  const severity = options.severityMap?.[e.severityLabel] ?? DEFAULT_SEVERITY_MAP[e.severityLabel];
+  const title = plainLine(finding.title ?? finding.type, SUMMARY_LIMIT);
+  const region = plainLine(finding.region, 64);
+  const head = `${e.sample ? '[SAMPLE] ' : ''}[GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity.toFixed(1)}]`;
+  const timestamp = isoTimestamp(finding.updatedAt);
+  return fitEventSize({
+    event_action: 'trigger',
+    dedup_key,
+    payload: {
+      summary: plainLine(`${head} ${plainLine(accountLabel(enriched), 200)} ${region}: ${title}`, SUMMARY_LIMIT),
+      source: plainLine(`aws:${finding.accountId}:${region}:${e.resourceSummary}`, SOURCE_LIMIT),
+      severity,
+      ...(timestamp === undefined ? {} : { timestamp }),
+      component: plainLine(e.resourceType, FIELD_LIMIT),
+      group: plainLine(accountLabel(enriched), FIELD_LIMIT),
+      class: plainLine(finding.type, FIELD_LIMIT),
+      custom_details: customDetails(enriched),
+    },
+    links: [{ href: e.consoleUrl, text: 'Open the finding in the GuardDuty console' }],
+    client: 'GuardDuty findings router',
+    client_url: e.consoleUrl,
+  });
+};
+
+// ── Sending ──────────────────────────────────────────────────────────────────
+const endpoint = (config: PagerDutyConfig): string => config.url ?? PAGERDUTY_URLS[config.region ?? 'us'];
+
+/** PagerDuty answers 202 `{"status":"success",...}`; a 2xx with another status is not a delivery. */
+const checkAccepted = (name: string, body: string, secrets: readonly string[]): void => {
+  let parsed: unknown;
+  try {
+    parsed = JSON.parse(body);
+  } catch {
+    return; // 2xx without JSON: PagerDuty accepted it.
+  }
+  const status = (parsed as { status?: unknown } | null)?.status;
+  if (typeof status === 'string' && status !== 'success') {
+    throw new DeliveryError(name, `PagerDuty answered status '${redactText(status.slice(0, 100), secrets)}'`, { retryable: false });
+  }
+};
+
+const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
+  type: 'pagerduty',
+  kind: 'ticket',
+  summary: 'PagerDuty Events API v2: one alert per finding (dedup_key), resolved when the finding is archived.',
+  configSchema: PagerDutyConfigSchema,
+  create: (name, config, { secrets, http }) => ({
+    name,
+    type: 'pagerduty',
+    kind: 'ticket',
+    render: (enriched) => ({
+      body: JSON.stringify(buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive })),
+      contentType: 'application/json',
+      extension: 'json',
+    }),
+    send: async (payload, delivery) => {
+      const routingKey = await secrets.resolve(config.routingKey);
+      if (routingKey.length !== ROUTING_KEY_LENGTH) {
+        throw new DeliveryError(
+          name,
+          `the routing key from ${describeSecretRef(config.routingKey)} has ${routingKey.length} characters; a PagerDuty integration key has ${ROUTING_KEY_LENGTH}`,
+          { retryable: false },
+        );
+      }
+      const event = JSON.parse(payload.body) as PagerDutyEvent;
+      if (event.dedup_key.length > DEDUP_KEY_LIMIT) throw new DeliveryError(name, 'dedup_key over 255 characters', { retryable: false });
+      const response = await http.send({
+        target: name,
+        url: endpoint(config),
+        method: 'POST',
+        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'findings-router' },
+        body: JSON.stringify({ routing_key: routingKey, ...event }),
+        deadline: delivery.deadline,
+        allowPrivateNetwork: config.allowPrivateNetwork === true,
+        secrets: [routingKey],
+      });
+      checkAccepted(name, response.body, [routingKey]);
+    },
+  }),
+};
+
+export {
+  pagerDutyTarget,
+  PagerDutyConfigSchema,
+  buildPagerDutyEvent,
+  fitEventSize,
+  findingDedupKey,
+  plainLine,
+  plainText,
+  isoTimestamp,
+  accountLabel,
+  eventBytes,
+  DEFAULT_SEVERITY_MAP,
+  PAGERDUTY_URLS,
+  MAX_EVENT_BYTES,
+  SUMMARY_LIMIT,
+};
+export type { PagerDutyConfig, PagerDutyEvent, PagerDutyTrigger, PagerDutySeverity };

@@ -1,0 +1,185 @@
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { SecretRefSchema } from '../secrets.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { stripControl, truncate } from '../text.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * Microsoft Teams through a Workflows (Power Automate) "When a Teams webhook request is
+ * received" trigger: a `message` with one Adaptive Card 1.4 attachment. The Office 365
+ * connector MessageCard is retired and Workflows do not accept it.
+ *
+ * TextBlock and FactSet text is Markdown (bold, italic, lists, `[text](url)` links), so every
+ * finding-derived string goes through escapeTeamsMarkdown. Teams refuses messages over about
+ * 28 KB; the builder measures the UTF-8 JSON and shrinks the free text until it fits.
+ * Workflows answer 202 Accepted; errors come as `{"error":{"code","message"}}` (400
+ * WorkflowTriggerIsNotEnabled / TriggerInputSchemaMismatch, 401 DirectApiAuthorizationRequired,
+ * 404 WorkflowNotFound, 429 WorkflowRequestsThrottled).
+ */
+const TeamsConfigSchema = z.strictObject({
+  type: z.literal('teams'),
+  webhookUrl: SecretRefSchema,
+  allowPrivateNetwork: z.optional(z.boolean()),
+});
+type TeamsConfig = z.infer<typeof TeamsConfigSchema>;
+
+/** Teams' documented message limit is 28 KB; stay under it with room for the flow's own envelope. */
+const TEAMS_MAX_PAYLOAD_BYTES = 24 * 1024;
+const TITLE_LIMIT = 300;
+const FACT_LIMIT = 600;
+const DESCRIPTION_LIMIT = 4000;
+const ID_LIMIT = 200;
+
+const SEVERITY_COLOR: Record<SeverityLabel, 'Attention' | 'Warning' | 'Accent' | 'Good'> = {
+  critical: 'Attention',
+  high: 'Warning',
+  medium: 'Accent',
+  low: 'Good',
+};
+
+/** Bidirectional overrides and isolates: they can make a value read as something else. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+/** Every line break Markdown or a reader may honour. */
+const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
+/** A surrogate without its pair is not valid UTF-8 (JSON parsers and Teams may refuse it). */
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+/** Characters that open Markdown formatting; each gets a backslash. */
+const MARKDOWN_SPECIALS = /[\\`*_~#&|!]/g;
+/** Link, autolink and HTML delimiters are swapped for look-alikes no parser reads as syntax. */
+const LOOK_ALIKES: Record<string, string> = { '[': '［', ']': '］', '(': '（', ')': '）', '<': '‹', '>': '›' };
+
+/**
+ * Makes a finding-derived string inert Markdown on one line: control and bidi characters
+ * removed, line breaks folded to spaces, `[ ] ( ) < >` replaced by look-alikes,
+ * `\ ` * _ ~ # & | !` backslash-escaped, and a leading list or heading marker escaped.
+ */
+const escapeTeamsMarkdown = (text: string): string => {
+  const oneLine = stripControl(text.replace(LINE_BREAKS, ' '))
+    .replace(/\t/g, ' ')
+    .replace(BIDI_CONTROLS, '')
+    .replace(/ {2,}/g, ' ')
+    .trim()
+    .replace(LONE_SURROGATE, '\uFFFD');
+  const escaped = oneLine.replace(/[[\]()<>]/g, (c) => LOOK_ALIKES[c] ?? c).replace(MARKDOWN_SPECIALS, (c) => `\\${c}`);
+  // A value at the start of a TextBlock could open a list (`- `, `+ `, `1. `) or a block quote.
+  return escaped.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+};
+
+/** Escapes produced by escapeTeamsMarkdown; truncation must not separate a backslash from its character. */
+const TEAMS_ESCAPE = /\\[\\`*_~#&|!\-+=.)]/;
+
+const esc = (text: string | undefined, limit: number): string => truncate(escapeTeamsMarkdown(text ?? ''), limit, TEAMS_ESCAPE);
+
+interface BuildOptions {
+  /** Multiplies every free-text limit; the builder lowers it until the message fits. */
+  scale: number;
+  withAction: boolean;
+}
+
+const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOptions) => {
+  const { finding, enrichment: e } = enriched;
+  const limit = (n: number) => Math.max(40, Math.floor(n * scale));
+  const severity = `${severityTitle(e.severityLabel)} (${finding.severity})`;
+  const account = e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
+  const owner = e.account.tags.owner ?? e.account.email;
+  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`;
+  const facts = [
+    { title: 'Severity', value: esc(severity, 100) },
+    { title: 'Account', value: esc(account, limit(FACT_LIMIT)) },
+    ...(owner === undefined ? [] : [{ title: 'Owner', value: esc(owner, limit(FACT_LIMIT)) }]),
+    { title: 'Resource', value: esc(e.resourceSummary, limit(FACT_LIMIT)) || 'unknown' },
+    { title: 'Type', value: esc(finding.type, limit(FACT_LIMIT)) },
+    { title: 'Region', value: esc(finding.region, limit(FACT_LIMIT)) },
+    { title: 'Count', value: String(e.count) },
+  ];
+  const description = esc(finding.description, limit(DESCRIPTION_LIMIT));
+  return {
+    $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
+    type: 'AdaptiveCard',
+    version: '1.4',
+    msteams: { width: 'Full' },
+    body: [
+      {
+        type: 'TextBlock',
+        text: `**${severityTitle(e.severityLabel).toUpperCase()}** GuardDuty finding`,
+        color: SEVERITY_COLOR[e.severityLabel],
+        weight: 'Bolder',
+        wrap: true,
+      },
+      { type: 'TextBlock', text: esc(title, limit(TITLE_LIMIT)), size: 'Medium', weight: 'Bolder', wrap: true, style: 'heading' },
+      { type: 'FactSet', facts },
+      { type: 'TextBlock', text: description || '_no description_', wrap: true },
+      { type: 'TextBlock', text: `Finding ${esc(finding.id, ID_LIMIT)}`, isSubtle: true, size: 'Small', wrap: true },
+    ],
+    actions: withAction ? [{ type: 'Action.OpenUrl', title: 'Open in the GuardDuty console', url: e.consoleUrl }] : [],
+  };
+};
+
+const wrapCard = (card: ReturnType<typeof buildCard>) => ({
+  type: 'message',
+  attachments: [{ contentType: 'application/vnd.microsoft.card.adaptive', contentUrl: null, content: card }],
+});
+
+const utf8Bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(value), 'utf8');
+
+/**
+ * The Workflows webhook body for one finding, at most TEAMS_MAX_PAYLOAD_BYTES of UTF-8 JSON:
+ * free-text limits shrink step by step, and as a last resort (an absurdly long finding id
+ * inside the console URL) the button is dropped rather than sending a card Teams refuses.
+ */
+const buildTeamsMessage = (enriched: EnrichedFinding) => {
+  for (const withAction of [true, false]) {
+    for (const scale of [1, 0.5, 0.25, 0.1, 0]) {
+      const message = wrapCard(buildCard(enriched, { scale, withAction }));
+      if (utf8Bytes(message) <= TEAMS_MAX_PAYLOAD_BYTES) return message;
+    }
+  }
+  // Unreachable with the limits above (every text is bounded); kept so the bound is a guarantee.
+  throw new Error('a Teams card cannot be made small enough');
+};
+
+/** Legacy Office 365 connector URLs: retired, and Workflows need a different payload anyway. */
+const isLegacyConnectorUrl = (url: string): boolean => {
+  try {
+    const { hostname, pathname } = new URL(url);
+    return /(^|\.)webhook\.office\.com$/i.test(hostname) || (/^outlook\.office(365)?\.com$/i.test(hostname) && pathname.startsWith('/webhook'));
+  } catch {
+    return false;
+  }
+};
+
+const teamsTarget: TargetDefinition<TeamsConfig> = {
+  type: 'teams',
+  kind: 'chat',
+  summary: 'Microsoft Teams Workflows webhook, Adaptive Card with escaped finding text.',
+  configSchema: TeamsConfigSchema,
+  create: (name, config, { secrets, http }) => ({
+    name,
+    type: 'teams',
+    kind: 'chat',
+    render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched)), contentType: 'application/json', extension: 'json' }),
+    send: async (payload, delivery) => {
+      const url = await secrets.resolve(config.webhookUrl);
+      if (isLegacyConnectorUrl(url)) {
+        throw new DeliveryError(
+          name,
+          'this is a retired Office 365 connector URL: create a Teams Workflows webhook ("When a Teams webhook request is received") and use its URL',
+          { retryable: false },
+        );
+      }
+      await http.send({
+        target: name,
+        url,
+        headers: { 'content-type': 'application/json' },
+        body: payload.body,
+        deadline: delivery.deadline,
+        allowPrivateNetwork: config.allowPrivateNetwork === true,
+        secrets: [url],
+      });
+    },
+  }),
+};
+
+export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES, TEAMS_ESCAPE, SEVERITY_COLOR };

@@ -1,0 +1,410 @@
+// Packages the service offline (build + `osls package`) in a temporary copy of the repo and asserts the
+// infrastructure invariants on the synthesized CloudFormation template (reliability checklist D-1, D-7,
+// S-1, S-4, S-5, M-1, M-2). Runs in a temp copy so it never touches the checkout's dist/ or .serverless/.
+import { execFileSync, spawnSync } from 'node:child_process';
+import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { basename, dirname, join, resolve } from 'node:path';
+import { inflateRawSync } from 'node:zlib';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+
+// Template JSON is loosely typed on purpose: the assertions are the schema.
+type Json = any;
+type Resource = { Type: string; Properties: Json; DependsOn?: unknown; Condition?: string };
+
+const repoRoot = resolve(import.meta.dirname, '..', '..');
+const FUNCTIONS = ['enrich', 'route', 'deliver'] as const;
+const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.serverless', 'coverage', 'test-artifacts', 'out']);
+// Actions that AWS does not support resource-level permissions for (Resource "*" is required).
+const STAR_RESOURCE_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+
+let workDir = '';
+let template: { Resources: Record<string, Resource>; Conditions?: Json };
+const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
+const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
+const byType = (type: string): [string, Resource][] =>
+  Object.entries(template.Resources).filter(([, r]) => r.Type === type);
+const resource = (logicalId: string): Resource => {
+  const r = template.Resources[logicalId];
+  if (!r) throw new Error(`resource ${logicalId} not in template`);
+  return r;
+};
+const getAttArn = (logicalId: string) => ({ 'Fn::GetAtt': [logicalId, 'Arn'] });
+const roleStatements = (roleId: string): Json[] =>
+  (resource(roleId).Properties.Policies as Json[]).flatMap((p) => asArray(p.PolicyDocument.Statement));
+const functionRoleId = (fn: string): string => resource(`${cap(fn)}LambdaFunction`).Properties.Role['Fn::GetAtt'][0];
+const ruleFor = (source: string): Resource => {
+  const rules = byType('AWS::Events::Rule').filter(([, r]) => r.Properties.EventPattern?.source?.includes(source));
+  expect(rules).toHaveLength(1);
+  return rules[0]![1];
+};
+const allowedActions = (statements: Json[], resourceMatch: unknown): string[] =>
+  statements
+    .filter((s) => s.Effect === 'Allow' && asArray(s.Resource).some((r) => JSON.stringify(r) === JSON.stringify(resourceMatch)))
+    .flatMap((s) => asArray<string>(s.Action));
+
+/** Minimal ZIP extractor (stored/deflated entries), enough for the osls artifacts; returns the entry names. */
+const unzip = (zipFile: string, dest: string): string[] => {
+  const buf = readFileSync(zipFile);
+  const eocd = buf.lastIndexOf(Buffer.from([0x50, 0x4b, 0x05, 0x06]));
+  let p = buf.readUInt32LE(eocd + 16);
+  const names: string[] = [];
+  for (let i = 0; i < buf.readUInt16LE(eocd + 10); i++) {
+    const [method, size, nameLen] = [buf.readUInt16LE(p + 10), buf.readUInt32LE(p + 20), buf.readUInt16LE(p + 28)];
+    const name = buf.toString('utf8', p + 46, p + 46 + nameLen);
+    const local = buf.readUInt32LE(p + 42);
+    p += 46 + nameLen + buf.readUInt16LE(p + 30) + buf.readUInt16LE(p + 32);
+    if (name.endsWith('/')) continue;
+    if (name.startsWith('/') || name.split('/').includes('..')) throw new Error(`unsafe zip entry ${name}`);
+    const start = local + 30 + buf.readUInt16LE(local + 26) + buf.readUInt16LE(local + 28);
+    const data = buf.subarray(start, start + size);
+    mkdirSync(dirname(join(dest, name)), { recursive: true });
+    writeFileSync(join(dest, name), method === 0 ? data : inflateRawSync(data));
+    names.push(name);
+  }
+  return names.sort();
+};
+
+beforeAll(() => {
+  // Prepare: copy the repo (sources + config, not build output) and reuse its node_modules.
+  workDir = mkdtempSync(join(tmpdir(), 'findings-router-package-'));
+  cpSync(repoRoot, workDir, { recursive: true, filter: (src) => dirname(src) !== repoRoot || !SKIP_DIRS.has(basename(src)) });
+  symlinkSync(join(repoRoot, 'node_modules'), join(workDir, 'node_modules'), 'dir');
+  const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_REGION: 'us-east-1' };
+  delete env.ROUTES_FILE; // always package the *.example.yml config here
+  delete env.ACCOUNTS_FILE;
+  // Act: the same two steps as `npm run package`, under the pinned node (process.execPath).
+  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: workDir, env, stdio: 'pipe', timeout: 150_000 });
+  run([join(workDir, 'scripts', 'build.mjs')]);
+  run([join(workDir, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1']);
+  template = JSON.parse(readFileSync(join(workDir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
+}, 180_000);
+
+afterAll(() => {
+  if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+describe('serverless package (offline, osls)', () => {
+  it('produces one self-contained artifact per function: bundle, source map and config only', () => {
+    for (const fn of FUNCTIONS) {
+      // Act
+      const names = unzip(join(workDir, '.serverless', `${fn}.zip`), join(workDir, 'unzipped', fn));
+      // Assess
+      expect(names).toEqual([`dist/${fn}/accounts.yml`, `dist/${fn}/index.mjs`, `dist/${fn}/index.mjs.map`, `dist/${fn}/routes.yml`]);
+      const props = resource(`${cap(fn)}LambdaFunction`).Properties;
+      expect(props.Handler).toBe(`dist/${fn}/index.handler`);
+      expect(props.Code.S3Key).toMatch(new RegExp(`/${fn}\\.zip$`));
+      // The config env vars point (relative to LAMBDA_TASK_ROOT) at files inside the artifact.
+      expect(names).toContain(props.Environment.Variables.ROUTES_FILE);
+      expect(names).toContain(props.Environment.Variables.ACCOUNTS_FILE);
+    }
+  });
+
+  it('initializes every unzipped bundle like Lambda would (no node_modules, config found, handler exported)', () => {
+    for (const fn of FUNCTIONS) {
+      // Prepare: the function's env with CloudFormation references replaced by plausible values.
+      const taskRoot = join(workDir, 'unzipped', fn);
+      const fnEnv: Record<string, string> = {};
+      for (const [name, value] of Object.entries(resource(`${cap(fn)}LambdaFunction`).Properties.Environment.Variables)) {
+        fnEnv[name] = typeof value === 'string' ? value : name.endsWith('_URL') ? `https://sqs.us-east-1.amazonaws.com/000000000000/${name.toLowerCase()}` : `findings-router-test-${name.toLowerCase()}`;
+      }
+      const env = {
+        PATH: process.env.PATH ?? '',
+        ...fnEnv,
+        LAMBDA_TASK_ROOT: taskRoot,
+        AWS_LAMBDA_FUNCTION_NAME: `findings-router-dev-${fn}`,
+        AWS_REGION: 'us-east-1',
+        AWS_ACCESS_KEY_ID: 'test',
+        AWS_SECRET_ACCESS_KEY: 'test',
+        AWS_ENDPOINT_URL: 'http://127.0.0.1:9', // init must not need the network; fail fast if it tries
+      };
+      const script = "const m = await import(process.argv[1]); if (typeof m.handler !== 'function') { console.error('no handler export'); process.exit(3); }";
+      // Act
+      const child = spawnSync(process.execPath, ['--input-type=module', '-e', script, join(taskRoot, 'dist', fn, 'index.mjs')], {
+        cwd: taskRoot,
+        env,
+        encoding: 'utf8',
+        timeout: 30_000,
+      });
+      // Assess (minified lines are long: show only the tail of stderr)
+      const stderrTail = child.stderr.split('\n').map((l) => l.slice(0, 300)).slice(-15).join('\n');
+      expect(child.status, `${fn} init failed:\n${stderrTail}`).toBe(0);
+    }
+  });
+
+  it('configures every function: runtime, arch, memory, timeout, tracing, env, own role, log retention', () => {
+    // Prepare
+    const roles = new Set<string>();
+    for (const fn of FUNCTIONS) {
+      // Act
+      const props = resource(`${cap(fn)}LambdaFunction`).Properties;
+      // Assess
+      expect(props.Runtime).toBe('nodejs24.x');
+      expect(props.Architectures).toEqual(['arm64']);
+      expect(props.MemorySize).toBe(256);
+      expect(props.Timeout).toBe(fn === 'deliver' ? 30 : 10);
+      expect(props.TracingConfig).toEqual({ Mode: 'Active' });
+      expect(props.Environment.Variables).toMatchObject({
+        ROUTES_FILE: `dist/${fn}/routes.yml`,
+        ACCOUNTS_FILE: `dist/${fn}/accounts.yml`,
+        POWERTOOLS_SERVICE_NAME: 'findings-router',
+        POWERTOOLS_METRICS_NAMESPACE: 'FindingsRouter',
+        NODE_OPTIONS: '--enable-source-maps',
+      });
+      expect(resource(functionRoleId(fn)).Type).toBe('AWS::IAM::Role');
+      roles.add(functionRoleId(fn));
+      expect(resource(`${cap(fn)}LogGroup`).Properties.RetentionInDays).toBe(30);
+    }
+    expect(roles.size).toBe(FUNCTIONS.length);
+    expect(template.Resources.IamRoleLambdaExecution).toBeUndefined();
+    const env = (fn: string) => resource(`${cap(fn)}LambdaFunction`).Properties.Environment.Variables;
+    expect(env('enrich')).toMatchObject({ EVENT_BUS_NAME: { Ref: 'FindingsBus' }, QUARANTINE_QUEUE_URL: { Ref: 'QuarantineQueue' } });
+    expect(env('route')).toMatchObject({ DELIVERY_QUEUE_URL: { Ref: 'DeliveryQueue' }, QUARANTINE_QUEUE_URL: { Ref: 'QuarantineQueue' } });
+    expect(env('deliver')).toMatchObject({
+      IDEMPOTENCY_TABLE: { Ref: 'IdempotencyTable' },
+      STATE_TABLE: { Ref: 'FindingStateTable' },
+      DELIVERY_QUEUE_URL: { Ref: 'DeliveryQueue' },
+      DELIVERY_DLQ_URL: { Ref: 'DeliveryDLQ' },
+    });
+  });
+
+  it('wires both EventBridge rules with pattern, retry policy and a DLQ (D-1)', () => {
+    // Prepare
+    const cases = [
+      { source: 'aws.guardduty', detailType: 'GuardDuty Finding', fn: 'enrich', dlq: 'IngestDLQ', bus: undefined },
+      { source: 'findings-router', detailType: 'GuardDuty Finding Enriched', fn: 'route', dlq: 'RouteDLQ', bus: { Ref: 'FindingsBus' } },
+    ];
+    for (const c of cases) {
+      // Act
+      const rule = ruleFor(c.source).Properties;
+      // Assess
+      expect(rule.EventBusName).toEqual(c.bus);
+      expect(rule.EventPattern).toEqual({ source: [c.source], 'detail-type': [c.detailType] });
+      expect(rule.Targets).toHaveLength(1);
+      expect(rule.Targets[0].Arn).toEqual(getAttArn(`${cap(c.fn)}LambdaFunction`));
+      expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 185, MaximumEventAgeInSeconds: 86400 });
+      expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: getAttArn(c.dlq) });
+    }
+    expect(resource('FindingsBus').Type).toBe('AWS::Events::EventBus');
+  });
+
+  it('lets only the owning rule write to each EventBridge DLQ (queue policy with aws:SourceArn)', () => {
+    // Prepare
+    const cases = [
+      { dlq: 'IngestDLQ', ruleName: ruleFor('aws.guardduty').Properties.Name, busPart: '' },
+      { dlq: 'RouteDLQ', ruleName: ruleFor('findings-router').Properties.Name, busPart: '${FindingsBus}/' },
+    ];
+    for (const c of cases) {
+      // Act
+      const policies = byType('AWS::SQS::QueuePolicy').filter(([, p]) =>
+        p.Properties.Queues.some((q: Json) => q.Ref === c.dlq),
+      );
+      // Assess
+      expect(policies).toHaveLength(1);
+      const statements = asArray<Json>(policies[0]![1].Properties.PolicyDocument.Statement);
+      const allow = statements.filter((s) => s.Effect === 'Allow');
+      expect(allow).toHaveLength(1);
+      expect(allow[0].Principal).toEqual({ Service: 'events.amazonaws.com' });
+      expect(asArray(allow[0].Action)).toEqual(['sqs:SendMessage']);
+      expect(allow[0].Resource).toEqual(getAttArn(c.dlq));
+      expect(allow[0].Condition.ArnEquals['aws:SourceArn']).toEqual({
+        'Fn::Sub': `arn:\${AWS::Partition}:events:\${AWS::Region}:\${AWS::AccountId}:rule/${c.busPart}${c.ruleName}`,
+      });
+    }
+  });
+
+  it('restricts the Lambda invoke permissions to the rule ARNs (S-4)', () => {
+    // Act
+    const permissions = byType('AWS::Lambda::Permission');
+    // Assess
+    expect(permissions.length).toBeGreaterThanOrEqual(2);
+    for (const [, p] of permissions) {
+      expect(p.Properties.Principal).toBe('events.amazonaws.com');
+      expect(p.Properties.SourceArn).toBeDefined();
+    }
+  });
+
+  it('sets async retry limits and an on-failure destination for the EventBridge-invoked functions (D-2)', () => {
+    for (const [fn, dlq] of [['enrich', 'IngestDLQ'], ['route', 'RouteDLQ']] as const) {
+      // Act
+      const conf = resource(`${cap(fn)}LambdaEvConf`).Properties;
+      // Assess
+      expect(conf.MaximumRetryAttempts).toBe(2);
+      expect(conf.DestinationConfig.OnFailure.Destination).toEqual(getAttArn(dlq));
+      expect(allowedActions(roleStatements(functionRoleId(fn)), getAttArn(dlq))).toContain('sqs:SendMessage');
+    }
+  });
+
+  it('consumes DeliveryQueue with partial batch responses and a redrive policy (D-7)', () => {
+    // Act
+    const mappings = byType('AWS::Lambda::EventSourceMapping');
+    const queue = resource('DeliveryQueue').Properties;
+    // Assess
+    expect(mappings).toHaveLength(1);
+    const esm = mappings[0]![1].Properties;
+    expect(esm.EventSourceArn).toEqual(getAttArn('DeliveryQueue'));
+    expect(esm.FunctionName).toEqual(getAttArn('DeliverLambdaFunction'));
+    expect(esm.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(esm.BatchSize).toBe(10);
+    expect(esm.MaximumBatchingWindowInSeconds).toBe(1);
+    expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: getAttArn('DeliveryDLQ'), maxReceiveCount: 5 });
+    // deliver dead-letters (with a reason) no later than SQS would redrive (without one).
+    expect(Number(resource('DeliverLambdaFunction').Properties.Environment.Variables.MAX_RECEIVES)).toBe(5);
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource('DeliverLambdaFunction').Properties.Timeout);
+  });
+
+  it('encrypts every queue and keeps dead letters for 14 days', () => {
+    // Act
+    const queues = Object.fromEntries(byType('AWS::SQS::Queue'));
+    // Assess
+    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ']);
+    for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
+    for (const id of ['DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue']) {
+      expect(queues[id]!.Properties.MessageRetentionPeriod).toBe(1_209_600);
+    }
+  });
+
+  it('defines the DynamoDB tables (on-demand, PITR, TTL on the idempotency table)', () => {
+    // Act
+    const idem = resource('IdempotencyTable').Properties;
+    const state = resource('FindingStateTable').Properties;
+    // Assess
+    expect(idem.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
+    expect(idem.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
+    expect(state.KeySchema).toEqual([{ AttributeName: 'findingKey', KeyType: 'HASH' }]);
+    for (const t of [idem, state]) {
+      expect(t.BillingMode).toBe('PAY_PER_REQUEST');
+      expect(t.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+  });
+
+  it('grants least privilege: no wildcard actions, Resource "*" only where AWS requires it (S-5)', () => {
+    // Prepare
+    const statements = [
+      ...byType('AWS::IAM::Role').flatMap(([id]) => roleStatements(id)),
+      ...byType('AWS::IAM::Policy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement)),
+      ...byType('AWS::IAM::ManagedPolicy').flatMap(([, p]) => asArray<Json>(p.Properties.PolicyDocument.Statement)),
+    ];
+    // Act
+    const starResources = statements.filter((s) => asArray(s.Resource).includes('*'));
+    const wildcardActions = statements.flatMap((s) => asArray<string>(s.Action)).filter((a) => a.includes('*'));
+    // Assess
+    expect(statements.length).toBeGreaterThan(0);
+    expect(wildcardActions).toEqual([]);
+    for (const s of starResources) {
+      for (const a of asArray<string>(s.Action)) expect(STAR_RESOURCE_ALLOWED.has(a), `${a} on Resource "*"`).toBe(true);
+    }
+    expect(statements.some((s) => s.NotAction || s.NotResource)).toBe(false);
+  });
+
+  it('scopes each role to the resources its function uses', () => {
+    // Prepare
+    const enrich = roleStatements(functionRoleId('enrich'));
+    const route = roleStatements(functionRoleId('route'));
+    const deliver = roleStatements(functionRoleId('deliver'));
+    const ddbActions = ['dynamodb:DeleteItem', 'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem'];
+    // Act
+    const ddb = deliver.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
+    const kms = deliver.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('kms:')));
+    const subResources = (prefix: string) =>
+      deliver.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith(prefix))).flatMap((s) => asArray<Json>(s.Resource));
+    // Assess
+    expect(allowedActions(enrich, getAttArn('FindingsBus'))).toEqual(['events:PutEvents']);
+    expect(allowedActions(enrich, getAttArn('QuarantineQueue'))).toEqual(['sqs:SendMessage']);
+    expect(allowedActions(route, getAttArn('DeliveryQueue'))).toEqual(['sqs:SendMessage']);
+    expect(allowedActions(route, getAttArn('QuarantineQueue'))).toEqual(['sqs:SendMessage']);
+    expect(allowedActions(deliver, getAttArn('DeliveryQueue')).sort()).toEqual(
+      ['sqs:ChangeMessageVisibility', 'sqs:DeleteMessage', 'sqs:GetQueueAttributes', 'sqs:ReceiveMessage', 'sqs:SendMessage'],
+    );
+    expect(allowedActions(deliver, getAttArn('DeliveryDLQ'))).toEqual(['sqs:SendMessage']);
+    expect(ddb).toHaveLength(1);
+    expect(asArray<string>(ddb[0].Action).sort()).toEqual(ddbActions);
+    expect(asArray(ddb[0].Resource)).toEqual([getAttArn('IdempotencyTable'), getAttArn('FindingStateTable')]);
+    expect(subResources('ssm:')).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:ssm:${AWS::Region}:${AWS::AccountId}:parameter/findings-router/*' },
+    ]);
+    expect(subResources('secretsmanager:')).toEqual([
+      { 'Fn::Sub': 'arn:${AWS::Partition}:secretsmanager:${AWS::Region}:${AWS::AccountId}:secret:findings-router/*' },
+    ]);
+    expect(kms).toHaveLength(1);
+    expect(asArray(kms[0].Action)).toEqual(['kms:Decrypt']);
+    expect(kms[0].Condition.StringEquals['kms:ViaService']).toEqual([
+      { 'Fn::Sub': 'ssm.${AWS::Region}.amazonaws.com' },
+      { 'Fn::Sub': 'secretsmanager.${AWS::Region}.amazonaws.com' },
+    ]);
+    // enrich touches no data store or secret; route only moves the finding-state mark forward.
+    for (const s of enrich) {
+      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(dynamodb|ssm|secretsmanager|kms):/);
+    }
+    for (const s of route) {
+      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(ssm|secretsmanager|kms):|^dynamodb:(?!UpdateItem$)/);
+    }
+    const routeDynamo = route.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
+    expect(routeDynamo.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FindingStateTable', 'Arn'] }]);
+  });
+
+  it('puts no secret values into environment variables (S-1)', () => {
+    // Prepare
+    const secretLike = [
+      /hooks\.slack\.com/i,
+      /\bxox[abposr]-/,
+      /AKIA[0-9A-Z]{16}/,
+      /:\/\/[^/\s:@]+:[^/\s@]+@/, // credentials in a URL
+      /^[A-Za-z0-9+/=_-]{32,}$/, // long opaque token
+      /-----BEGIN/,
+      /\$\{(ssm|aws|secretsmanager):/i,
+    ];
+    for (const fn of FUNCTIONS) {
+      // Act
+      const vars = resource(`${cap(fn)}LambdaFunction`).Properties.Environment.Variables as Record<string, unknown>;
+      // Assess
+      for (const [name, value] of Object.entries(vars)) {
+        if (typeof value !== 'string') {
+          // Intrinsics only resolve to resource names/URLs (Ref / Fn::GetAtt), never to secret values.
+          expect(Object.keys(value as object), `${fn}.${name}`).toHaveLength(1);
+          expect(['Ref', 'Fn::GetAtt'], `${fn}.${name}`).toContain(Object.keys(value as object)[0]);
+          continue;
+        }
+        for (const pattern of secretLike) expect(value, `${fn}.${name}`).not.toMatch(pattern);
+        if (/SECRET|TOKEN|PASSWORD|WEBHOOK|API_KEY|ROUTING_KEY/i.test(name)) {
+          // Only parameter names/paths are allowed for secret-ish variables.
+          expect(value, `${fn}.${name}`).toMatch(/^\/?findings-router\//);
+        }
+      }
+    }
+  });
+
+  it('alarms on DLQ depth, function errors and rule failures (M-1, M-2)', () => {
+    // Prepare
+    const alarms = byType('AWS::CloudWatch::Alarm').map(([, a]) => a.Properties);
+    const find = (namespace: string, metric: string, dimensionValue: unknown) =>
+      alarms.filter(
+        (a) =>
+          a.Namespace === namespace &&
+          a.MetricName === metric &&
+          a.Dimensions.some((d: Json) => JSON.stringify(d.Value) === JSON.stringify(dimensionValue)),
+      );
+    // Act + Assess
+    for (const q of ['DeliveryDLQ', 'QuarantineQueue', 'IngestDLQ', 'RouteDLQ']) {
+      const [alarm] = find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [q, 'QueueName'] });
+      expect(alarm, q).toBeDefined();
+      expect(alarm.Threshold).toBe(0);
+      expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
+    }
+    for (const fn of FUNCTIONS) {
+      expect(find('AWS/Lambda', 'Errors', { Ref: `${cap(fn)}LambdaFunction` }), fn).toHaveLength(1);
+    }
+    const ingestRule = ruleFor('aws.guardduty').Properties.Name;
+    const routeRule = ruleFor('findings-router').Properties.Name;
+    for (const ruleName of [ingestRule, routeRule]) {
+      const [alarm] = find('AWS/Events', 'FailedInvocations', ruleName);
+      expect(alarm, ruleName).toBeDefined();
+      expect(alarm.TreatMissingData).toBe('notBreaching');
+    }
+    const [routeAlarm] = find('AWS/Events', 'FailedInvocations', routeRule);
+    expect(routeAlarm.Dimensions).toContainEqual({ Name: 'EventBusName', Value: { Ref: 'FindingsBus' } });
+    // Without --param alarmTopicArn the alarms have no actions.
+    expect(template.Conditions.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
+    for (const a of alarms) expect(a.AlarmActions).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+  });
+});
