@@ -26,34 +26,64 @@ const enrichFinding = async (finding: GuardDutyFinding, accounts: AccountDirecto
   };
 };
 
-/** One line naming the affected resource, whatever the resource type. */
+/**
+ * One line naming the affected resource, whatever the resource type. The block matching
+ * `resourceType` wins: sample findings often carry unrelated extra blocks.
+ */
 const summarizeResource = (resource: Resource): string => {
-  const i = resource.instanceDetails;
-  if (i?.instanceId) return `Instance ${i.instanceId}${i.instanceType ? ` (${i.instanceType})` : ''}`;
-  const k = resource.accessKeyDetails;
-  if (k?.accessKeyId || k?.userName) return `AccessKey ${k.accessKeyId ?? ''}${k.userName ? ` of ${k.userType ?? 'user'} ${k.userName}` : ''}`.trim();
-  const buckets = resource.s3BucketDetails?.map((b) => b.name).filter(Boolean);
-  if (buckets && buckets.length > 0) return `S3Bucket ${buckets.join(', ')}`;
-  if (resource.eksClusterDetails?.name) {
-    const w = resource.kubernetesDetails?.kubernetesWorkloadDetails;
-    return `EKSCluster ${resource.eksClusterDetails.name}${w?.name ? ` workload ${w.namespace ?? 'default'}/${w.name}` : ''}`;
+  const describers = resourceDescribers(resource);
+  const preferred = describers.find(([type]) => type === resource.resourceType)?.[1]();
+  if (preferred) return preferred;
+  for (const [, describe] of describers) {
+    const text = describe();
+    if (text) return text;
   }
-  if (resource.ecsClusterDetails?.name) return `ECSCluster ${resource.ecsClusterDetails.name}`;
-  if (resource.containerDetails?.name || resource.containerDetails?.image) {
-    return `Container ${resource.containerDetails.name ?? ''} ${resource.containerDetails.image ?? ''}`.trim();
-  }
-  if (resource.lambdaDetails?.functionName) return `Lambda ${resource.lambdaDetails.functionName}`;
-  if (resource.rdsDbInstanceDetails?.dbInstanceIdentifier) return `RDSDBInstance ${resource.rdsDbInstanceDetails.dbInstanceIdentifier}`;
-  if (resource.rdsLimitlessDbDetails?.dbShardGroupIdentifier) return `RDSLimitlessDB ${resource.rdsLimitlessDbDetails.dbShardGroupIdentifier}`;
-  const volumes = resource.ebsVolumeDetails?.scannedVolumeDetails?.map((v) => v.volumeArn).filter(Boolean);
-  if (volumes && volumes.length > 0) return `EBS volumes ${volumes.join(', ')}`;
-  if (resource.ebsSnapshotDetails?.snapshotArn) return `EBS snapshot ${resource.ebsSnapshotDetails.snapshotArn}`;
-  if (resource.ec2ImageDetails?.imageArn) return `EC2 image ${resource.ec2ImageDetails.imageArn}`;
-  if (resource.recoveryPointDetails?.recoveryPointArn) return `Recovery point ${resource.recoveryPointDetails.recoveryPointArn}`;
-  const models = resource.modelDetails?.map((m) => m.modelId).filter(Boolean);
-  if (models && models.length > 0) return `Model ${models.join(', ')}`;
   return resource.resourceType ?? 'Unknown resource';
 };
+
+const resourceDescribers = (resource: Resource): [string, () => string | undefined][] => [
+  ['Instance', () => {
+    const i = resource.instanceDetails;
+    return i?.instanceId ? `Instance ${i.instanceId}${i.instanceType ? ` (${i.instanceType})` : ''}` : undefined;
+  }],
+  ['AccessKey', () => {
+    const k = resource.accessKeyDetails;
+    if (!k?.accessKeyId && !k?.userName) return undefined;
+    return `AccessKey ${k.accessKeyId ?? ''}${k.userName ? ` of ${k.userType ?? 'user'} ${k.userName}` : ''}`.replace(/\s+/g, ' ').trim();
+  }],
+  ['S3Bucket', () => {
+    const buckets = resource.s3BucketDetails?.map((b) => b.name).filter(Boolean);
+    return buckets && buckets.length > 0 ? `S3Bucket ${buckets.join(', ')}` : undefined;
+  }],
+  ['S3Object', () => {
+    const objects = resource.s3BucketDetails?.flatMap((b) => (b.s3ObjectDetails ?? []).map((o) => `${b.name ?? ''}/${o.key ?? ''}`));
+    return objects && objects.length > 0 ? `S3Object ${objects.join(', ')}` : undefined;
+  }],
+  ['EKSCluster', () => {
+    if (!resource.eksClusterDetails?.name) return undefined;
+    const w = resource.kubernetesDetails?.kubernetesWorkloadDetails;
+    return `EKSCluster ${resource.eksClusterDetails.name}${w?.name ? ` workload ${w.namespace ?? 'default'}/${w.name}` : ''}`;
+  }],
+  ['ECSCluster', () => (resource.ecsClusterDetails?.name ? `ECSCluster ${resource.ecsClusterDetails.name}` : undefined)],
+  ['Container', () => {
+    const c = resource.containerDetails;
+    return c?.name || c?.image ? `Container ${c.name ?? ''} ${c.image ?? ''}`.trim() : undefined;
+  }],
+  ['Lambda', () => (resource.lambdaDetails?.functionName ? `Lambda ${resource.lambdaDetails.functionName}` : undefined)],
+  ['RDSDBInstance', () => (resource.rdsDbInstanceDetails?.dbInstanceIdentifier ? `RDSDBInstance ${resource.rdsDbInstanceDetails.dbInstanceIdentifier}` : undefined)],
+  ['RDSLimitlessDB', () => (resource.rdsLimitlessDbDetails?.dbShardGroupIdentifier ? `RDSLimitlessDB ${resource.rdsLimitlessDbDetails.dbShardGroupIdentifier}` : undefined)],
+  ['EBSVolume', () => {
+    const volumes = resource.ebsVolumeDetails?.scannedVolumeDetails?.map((v) => v.volumeArn).filter(Boolean);
+    return volumes && volumes.length > 0 ? `EBS volumes ${volumes.join(', ')}` : undefined;
+  }],
+  ['EBSSnapshot', () => (resource.ebsSnapshotDetails?.snapshotArn ? `EBS snapshot ${resource.ebsSnapshotDetails.snapshotArn}` : undefined)],
+  ['EC2Image', () => (resource.ec2ImageDetails?.imageArn ? `EC2 image ${resource.ec2ImageDetails.imageArn}` : undefined)],
+  ['RecoveryPoint', () => (resource.recoveryPointDetails?.recoveryPointArn ? `Recovery point ${resource.recoveryPointDetails.recoveryPointArn}` : undefined)],
+  ['Model', () => {
+    const models = resource.modelDetails?.map((m) => m.modelId).filter(Boolean);
+    return models && models.length > 0 ? `Model ${models.join(', ')}` : undefined;
+  }],
+];
 
 /** Tags on the affected resource, from whichever detail block carries them. */
 const resourceTags = (resource: Resource): Record<string, string> => {

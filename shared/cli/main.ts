@@ -1,34 +1,47 @@
 import { ConfigError } from '../errors.ts';
+import { runConfigCheck, runConfigSchema } from './config-cmd.ts';
 import { runReplay } from './replay.ts';
+import { runRoutesTest } from './routes-cmd.ts';
 
 /**
  * `findings-router <command>`. Exit codes: 0 done (bad events are reported, not fatal),
- * 1 configuration error or crash, 2 usage error.
+ * 1 configuration error, failed expectation or crash, 2 usage error.
  */
-const COMMANDS: Record<string, (argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }) => Promise<number>> = {
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+type Command = (argv: string[], io: Io) => Promise<number>;
+
+const COMMANDS: Record<string, Command> = {
   replay: runReplay,
+  'config check': runConfigCheck,
+  'config schema': runConfigSchema,
+  'routes test': runRoutesTest,
 };
 
 const HELP = `Usage: findings-router <command> [options]
 
 Commands:
-  replay    run findings through the pipeline locally (see: findings-router replay --help)
+  replay [PATH...]        run findings through the pipeline locally (replay --help)
+  config check            validate a routes file (and --accounts) with file:line:column errors
+  config schema           print the routes file JSON Schema (draft 2020-12)
+  routes test EVENT...    show the routing decision trace; --expect t1,t2 to assert; --matrix for coverage
 `;
 
 const main = async (argv: string[]): Promise<number> => {
-  const [command, ...rest] = argv;
   const io = { stdout: process.stdout, stderr: process.stderr };
-  if (command === undefined || command === '--help' || command === '-h') {
+  const [first, second] = argv;
+  if (first === undefined || first === '--help' || first === '-h') {
     io.stdout.write(HELP);
-    return command === undefined ? 2 : 0;
+    return first === undefined ? 2 : 0;
   }
-  const run = COMMANDS[command];
+  const twoWord = second === undefined ? undefined : `${first} ${second}`;
+  const name = twoWord !== undefined && COMMANDS[twoWord] ? twoWord : first;
+  const run = COMMANDS[name];
   if (run === undefined) {
-    io.stderr.write(`findings-router: unknown command '${command}'\n${HELP}`);
+    io.stderr.write(`findings-router: unknown command '${[first, second].filter(Boolean).join(' ')}'\n${HELP}`);
     return 2;
   }
   try {
-    return await run(rest, io);
+    return await run(argv.slice(name.split(' ').length), io);
   } catch (error) {
     if (error instanceof ConfigError) {
       io.stderr.write(`${error.message}\n`);

@@ -1,5 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
+import type { Context } from 'aws-lambda';
 import type { AccountDirectory } from '../accounts.ts';
 import type { RouterConfig } from '../config/load.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
@@ -110,11 +111,17 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise
 const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce'> => {
   const store = memoryIdempotencyStore();
   const runs = new Map<string, () => Promise<DeliverResult>>();
-  const once = idempotentDelivery(async (job) => {
-    const run = runs.get(job.idempotencyKey);
-    if (run === undefined) throw new Error('no delivery registered for this job');
-    return run();
-  }, store);
+  // Replay has no Lambda deadline; give in-progress records the same bound a job has.
+  const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
+  const once = idempotentDelivery(
+    async (job) => {
+      const run = runs.get(job.idempotencyKey);
+      if (run === undefined) throw new Error('no delivery registered for this job');
+      return run();
+    },
+    store,
+    context,
+  );
   return {
     state: memoryFindingState(),
     deliverOnce: async (job, run) => {

@@ -25,7 +25,7 @@ class ReplaySummary {
       }
       this.bySeverityTarget.set(severityLabel(record.severity), row);
     }
-    if (record.outcome === 'suppressed') bump(this.suppressedBy, record.routes.join(', '));
+    if (record.outcome === 'suppressed') bump(this.suppressedBy, record.reason ?? record.routes.join(', '));
     if (record.outcome === 'rejected') bump(this.rejectedReasons, record.reason ?? 'unknown');
     if (record.outcome === 'failed' && this.failures.length < 20) this.failures.push(`${record.source}: ${record.reason}`);
   }
@@ -51,7 +51,7 @@ class ReplaySummary {
     ];
     if (this.suppressedBy.size > 0) {
       out.push('', 'Suppressed:');
-      for (const [routes, count] of this.suppressedBy) out.push(`  ${count} by route ${routes}`);
+      for (const [reason, count] of this.suppressedBy) out.push(`  ${count} × ${reason}`);
     }
     if (this.rejectedReasons.size > 0) {
       out.push('', 'Rejected:');

@@ -117,6 +117,7 @@ const parseRoutesConfig = (text: string, file: string): RouterConfig => {
       ...(notify ? { notify } : {}),
       ...(group ? { group } : {}),
       routes: [],
+      location: where,
     };
     (compiled as unknown as { routes: CompiledRoute[] }).routes = (route.routes ?? []).map((child, index) => compile(child, [...path, 'routes', index], compiled));
     return compiled;

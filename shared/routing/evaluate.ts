@@ -30,6 +30,8 @@ interface CompiledRoute {
   notify?: NotifyPolicy;
   group?: GroupPolicy;
   routes: readonly CompiledRoute[];
+  /** Where the route is written, for `config check` messages. */
+  location: { line: number; column: number };
 }
 
 interface TraceStep {

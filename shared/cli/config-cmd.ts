@@ -1,0 +1,96 @@
+import { readFile } from 'node:fs/promises';
+import { parseArgs } from 'node:util';
+import * as z from 'zod/mini';
+import { loadAccounts } from '../accounts.ts';
+import { parseRoutesConfig, type RouterConfig } from '../config/load.ts';
+import { CommonTargetSettingsSchema, RoutesFileSchema } from '../config/schema.ts';
+import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
+import type { CompiledRoute } from '../routing/evaluate.ts';
+import { TARGET_DEFINITIONS } from '../targets/registry.ts';
+import { BUNDLED } from './paths.ts';
+
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+/**
+ * `config check`: everything the loader checks, plus what only a whole-file look can see:
+ * routes shadowed by an earlier catch-all sibling, jurisdiction leaks, expired
+ * suppressions. Exit 1 when there are errors.
+ */
+const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
+  const { values } = parseArgs({ args: argv, options: { routes: { type: 'string' }, accounts: { type: 'string' } } });
+  const routesFile = values.routes ?? BUNDLED.routes();
+  const errors: ConfigProblem[] = [];
+  const warnings: ConfigProblem[] = [];
+  let config: RouterConfig | undefined;
+  try {
+    config = parseRoutesConfig(await readFile(routesFile, 'utf8'), routesFile);
+  } catch (error) {
+    if (!(error instanceof ConfigError)) throw error;
+    errors.push(...error.problems);
+  }
+  if (values.accounts !== undefined) {
+    try {
+      loadAccounts(await readFile(values.accounts, 'utf8'), values.accounts);
+    } catch (error) {
+      if (!(error instanceof ConfigError)) throw error;
+      errors.push(...error.problems);
+    }
+  }
+  if (config) {
+    warnings.push(...config.warnings);
+    errors.push(...config.analysis, ...shadowedRoutes(config));
+    const now = Date.now();
+    for (const s of config.suppressions) {
+      if (s.untilMs !== undefined && s.untilMs < now) {
+        warnings.push({ file: config.file, ...s.location, message: `suppression '${s.name}' expired on ${new Date(s.untilMs).toISOString()} and no longer applies${s.owner ? ` (owner ${s.owner})` : ''}` });
+      }
+    }
+  }
+  for (const w of warnings) io.stderr.write(`${formatProblem(w)} (warning)\n`);
+  for (const e of errors) io.stderr.write(`${formatProblem(e)}\n`);
+  if (errors.length > 0) {
+    io.stderr.write(`config check: ${errors.length} error(s), ${warnings.length} warning(s)\n`);
+    return 1;
+  }
+  io.stdout.write(`config check: ${routesFile} is valid (${warnings.length} warning(s))\n`);
+  return 0;
+};
+
+/**
+ * A route is unreachable when an earlier sibling without `continue` has a subset of its
+ * conditions: everything the later route matches, the earlier one has already taken.
+ */
+const shadowedRoutes = (config: RouterConfig): ConfigProblem[] => {
+  const problems: ConfigProblem[] = [];
+  const visit = (routes: readonly CompiledRoute[]) => {
+    routes.forEach((route, index) => {
+      const labels = new Set(route.conditions.map((c) => c.label));
+      const shadow = routes.slice(0, index).find((earlier) => !earlier.continue && earlier.conditions.every((c) => labels.has(c.label)));
+      if (shadow) {
+        problems.push({ file: config.file, line: route.location.line, column: route.location.column, message: `route '${route.name}' can never match: route '${shadow.name}' before it (without continue) matches everything it would` });
+      }
+      visit(route.routes);
+    });
+  };
+  visit(config.routes);
+  return problems;
+};
+
+/** `config schema`: JSON Schema (draft 2020-12) of the routes file, from the same zod schemas. */
+const runConfigSchema = async (_argv: string[], io: Io): Promise<number> => {
+  io.stdout.write(`${JSON.stringify(routesJsonSchema(), null, 2)}\n`);
+  return 0;
+};
+
+const routesJsonSchema = (): unknown => {
+  const targetSchemas = TARGET_DEFINITIONS.map((d) => z.extend(d.configSchema as never, CommonTargetSettingsSchema.def.shape));
+  const editorSchema = z.extend(RoutesFileSchema, {
+    targets: z.record(z.string(), z.union(targetSchemas as unknown as [z.ZodMiniType, z.ZodMiniType, ...z.ZodMiniType[]])),
+  });
+  return {
+    ...z.toJSONSchema(editorSchema, { target: 'draft-2020-12', unrepresentable: 'any', io: 'input' }),
+    title: 'findings-router routes file',
+  };
+};
+
+export { runConfigCheck, runConfigSchema, routesJsonSchema, shadowedRoutes };

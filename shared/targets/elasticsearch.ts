@@ -1,0 +1,299 @@
+import { Sha256 } from '@aws-crypto/sha256-js';
+import { defaultProvider } from '@aws-sdk/credential-provider-node';
+import { SignatureV4 } from '@smithy/signature-v4';
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { idempotencyKey } from '../delivery/job.ts';
+import { DeliveryError } from '../errors.ts';
+import { redactText } from '../redact.ts';
+import { SecretRefSchema, type SecretResolver } from '../secrets.ts';
+import type { HttpResponse } from './http.ts';
+import { byteLength, fitJson, isoTimestamp, timestampMs } from './siem-json.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * Elasticsearch / OpenSearch `_bulk` with one `create` action per finding update, whose
+ * `_id` is the delivery idempotency key: a retried delivery of the same update answers
+ * 409 `version_conflict_engine_exception`, which counts as delivered (never a second doc).
+ * `_bulk` answers 200 even when the item failed, so the item status is what is checked:
+ * 201 delivered, 409 already delivered, 429 / 5xx retryable, anything else permanent.
+ * Documents map the finding to ECS fields and keep the original under `aws.guardduty`.
+ */
+const ECS_VERSION = '8.11.0';
+const DEFAULT_INDEX = 'guardduty-{yyyy.MM.dd}';
+/** The smallest HTTP payload limit of Amazon OpenSearch Service (10 MiB); Elasticsearch allows 100 MB. */
+const DEFAULT_MAX_REQUEST_BYTES = 10 * 1024 * 1024;
+const MAX_INDEX_BYTES = 255;
+/** `{yyyy.MM.dd}`: a date from the finding's updatedAt (UTC); tokens yyyy, MM, dd, HH. */
+const DATE_TOKEN = /\{((?:yyyy|MM|dd|HH|[.\-_])+)\}/g;
+
+/** Elasticsearch index-name rules, checked on a rendered name. Undefined when valid. */
+const indexNameProblem = (name: string): string | undefined => {
+  if (name.length === 0) return 'must not be empty';
+  if (name !== name.toLowerCase()) return 'must be lowercase';
+  if (/[\\/*?"<>| ,#:{}]/.test(name)) return 'must not contain \\ / * ? " < > | space , # : or braces (other than one {date} pattern)';
+  if (/^[-_+]/.test(name)) return 'must not start with -, _ or +';
+  if (name === '.' || name === '..') return 'must not be . or ..';
+  if (byteLength(name) > MAX_INDEX_BYTES) return `must be at most ${MAX_INDEX_BYTES} bytes`;
+  return undefined;
+};
+
+const pad = (n: number): string => String(n).padStart(2, '0');
+
+/** The index for one finding: date tokens from updatedAt (UTC); `undated` when it is unparseable. */
+const resolveIndex = (pattern: string, updatedAt: string | number | undefined): string => {
+  const ms = timestampMs(updatedAt);
+  const date = ms === undefined ? undefined : new Date(ms);
+  const valid = date !== undefined && !Number.isNaN(date.getTime());
+  return pattern.replace(DATE_TOKEN, (_, format: string) =>
+    !valid
+      ? 'undated'
+      : format
+          .replace('yyyy', String(date.getUTCFullYear()))
+          .replace('MM', pad(date.getUTCMonth() + 1))
+          .replace('dd', pad(date.getUTCDate()))
+          .replace('HH', pad(date.getUTCHours())),
+  );
+};
+
+const HttpUrl = z.string().check(
+  z.url(),
+  z.refine((url) => /^https?:\/\//i.test(url), { message: 'expected an http(s) URL' }),
+  z.refine((url) => !/[?#]/.test(url), { message: 'expected the cluster base URL, without query or fragment' }),
+);
+
+const ElasticsearchConfigSchema = z
+  .strictObject({
+    type: z.literal('elasticsearch'),
+    /** Cluster base URL, e.g. https://search-x.eu-west-1.es.amazonaws.com (`/_bulk` is appended). */
+    url: HttpUrl,
+    index: z.optional(
+      z.string().check(
+        z.refine((index) => indexNameProblem(resolveIndex(index, '2026-01-31T23:00:00Z')) === undefined, {
+          message: 'expected an index name (lowercase, no \\ / * ? " < > | space , # :), optionally with a {yyyy.MM.dd} date pattern',
+        }),
+      ),
+    ),
+    format: z.optional(z.enum(['ecs', 'raw'])),
+    basic: z.optional(z.strictObject({ username: SecretRefSchema, password: SecretRefSchema })),
+    apiKey: z.optional(SecretRefSchema),
+    sigv4: z.optional(
+      z.strictObject({
+        region: z.string().check(z.regex(/^[a-z]{2}(-[a-z]+)+-\d+$/, 'expected an AWS region such as eu-west-1')),
+        service: z.enum(['es', 'aoss']),
+      }),
+    ),
+    maxRequestBytes: z.optional(z.number().check(z.int(), z.minimum(4_096))),
+    allowPrivateNetwork: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((config) => [config.basic, config.apiKey, config.sigv4].filter((auth) => auth !== undefined).length <= 1, {
+      message: 'choose one of basic, apiKey or sigv4',
+    }),
+  );
+type ElasticsearchConfig = z.infer<typeof ElasticsearchConfigSchema>;
+
+const compact = <T extends Record<string, unknown>>(value: T): T =>
+  Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
+
+const MALWARE_PURPOSES = new Set(['Backdoor', 'Trojan']);
+
+/** ECS `event.category` values (allowed list) that describe the finding. */
+const categories = (enriched: EnrichedFinding): string[] => {
+  const { finding, enrichment } = enriched;
+  const out = ['intrusion_detection'];
+  const action = finding.service?.action;
+  if (action?.networkConnectionAction || action?.portProbeAction || action?.dnsRequestAction) out.push('network');
+  if (MALWARE_PURPOSES.has(enrichment.typeParts.threatPurpose) || /Malicious|Malware/.test(finding.type)) out.push('malware');
+  if (finding.resource.accessKeyDetails !== undefined || action?.awsApiCallAction !== undefined) out.push('iam');
+  return out;
+};
+
+/** The ECS document for one finding update; pure. */
+const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> => {
+  const { finding, enrichment: e } = enriched;
+  const remoteIp = e.remote?.ip;
+  const instanceId = finding.resource.instanceDetails?.instanceId;
+  return compact({
+    '@timestamp': isoTimestamp(finding.updatedAt),
+    message: finding.title ?? finding.type,
+    ecs: { version: ECS_VERSION },
+    event: compact({
+      kind: 'alert',
+      module: 'guardduty',
+      dataset: 'guardduty.finding',
+      category: categories(enriched),
+      type: ['info'],
+      action: finding.service?.action?.actionType,
+      id: finding.id,
+      /** GuardDuty severity 0.0–10.0 scaled to the integer 0–100 that ECS `event.severity` (long) holds. */
+      severity: Math.round(finding.severity * 10),
+      reason: finding.description,
+      start: isoTimestamp(finding.service?.eventFirstSeen),
+      end: isoTimestamp(finding.service?.eventLastSeen),
+      url: e.consoleUrl,
+    }),
+    rule: compact({ name: finding.type, category: e.typeParts.threatPurpose, ruleset: e.typeParts.resourceTypeAffected }),
+    cloud: compact({
+      provider: 'aws',
+      account: compact({ id: finding.accountId, name: e.account.name }),
+      region: finding.region,
+      instance: instanceId === undefined ? undefined : { id: instanceId },
+    }),
+    observer: { vendor: 'AWS', product: 'GuardDuty', type: 'ids' },
+    related: remoteIp === undefined ? undefined : { ip: [remoteIp] },
+    labels: compact({ severity_label: e.severityLabel, occurrence: e.occurrence }),
+    tags: e.sample ? ['guardduty-sample'] : undefined,
+    aws: { guardduty: finding },
+  });
+};
+
+const buildDocument = (enriched: EnrichedFinding, config: ElasticsearchConfig): unknown =>
+  (config.format ?? 'ecs') === 'raw' ? enriched.finding : buildEcsDocument(enriched);
+
+/** The `_bulk` NDJSON: a `create` action line and the document line, each ending in `\n`. */
+const buildBulkBody = (enriched: EnrichedFinding, config: ElasticsearchConfig, id: string): string => {
+  const index = resolveIndex(config.index ?? DEFAULT_INDEX, enriched.finding.updatedAt);
+  const action = JSON.stringify({ create: { _index: index, _id: id } });
+  const limit = (config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) - byteLength(action) - 2;
+  const fitted = fitJson(buildDocument(enriched, config), limit);
+  if (fitted === undefined) throw new Error(`finding ${enriched.finding.id} cannot be made to fit ${limit} bytes`);
+  return `${action}\n${JSON.stringify(fitted.value)}\n`;
+};
+
+/** Sets the action line's `_id` to `id` (the delivery's idempotency key); the document line is kept byte for byte. */
+const withDocumentId = (body: string, id: string): string => {
+  const newline = body.indexOf('\n');
+  const action = JSON.parse(body.slice(0, newline)) as { create: { _index: string; _id: string } };
+  if (action.create._id === id) return body;
+  return `${JSON.stringify({ create: { ...action.create, _id: id } })}${body.slice(newline)}`;
+};
+
+interface BulkItem {
+  status?: unknown;
+  error?: { type?: unknown; reason?: unknown } | unknown;
+}
+
+/**
+ * Classifies a 2xx `_bulk` answer. Unparseable or item-less answers are retryable: the
+ * `create` is idempotent, so a retry can only add the document once.
+ */
+const checkBulkResponse = (name: string, response: HttpResponse, secrets: readonly string[]): void => {
+  let parsed: { errors?: unknown; items?: unknown };
+  try {
+    parsed = JSON.parse(response.body) as typeof parsed;
+  } catch {
+    throw new DeliveryError(name, `HTTP ${response.status} without a _bulk answer`, { retryable: true, status: response.status });
+  }
+  const items = Array.isArray(parsed?.items) ? parsed.items : undefined;
+  const item = (items?.[0] as Record<string, BulkItem> | undefined)?.create;
+  if (item === undefined || typeof item.status !== 'number') {
+    throw new DeliveryError(name, `HTTP ${response.status} without a _bulk create item`, { retryable: true, status: response.status });
+  }
+  const status = item.status;
+  if (status >= 200 && status < 300) return;
+  const error = (item.error ?? {}) as { type?: unknown; reason?: unknown };
+  const type = typeof error.type === 'string' ? error.type : 'unknown';
+  // `create` of an _id that exists: this update was delivered by an earlier attempt.
+  if (status === 409 && type === 'version_conflict_engine_exception') return;
+  const reason = typeof error.reason === 'string' ? redactText(error.reason.slice(0, 300), secrets).replace(/\s+/g, ' ') : '';
+  throw new DeliveryError(name, `_bulk item ${status} ${type}${reason ? `: ${reason}` : ''}`, {
+    retryable: status === 429 || status >= 500 || status === 408,
+    status,
+  });
+};
+
+interface AuthHeaders {
+  headers: Record<string, string>;
+  secrets: string[];
+}
+
+const staticAuth = async (config: ElasticsearchConfig, secrets: SecretResolver): Promise<AuthHeaders> => {
+  if (config.basic !== undefined) {
+    const [username, password] = await Promise.all([secrets.resolve(config.basic.username), secrets.resolve(config.basic.password)]);
+    const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
+    return { headers: { authorization: `Basic ${encoded}` }, secrets: [password, encoded] };
+  }
+  if (config.apiKey !== undefined) {
+    const key = await secrets.resolve(config.apiKey);
+    return { headers: { authorization: `ApiKey ${key}` }, secrets: [key] };
+  }
+  return { headers: {}, secrets: [] };
+};
+
+type Signer = (url: string, headers: Record<string, string>, body: string) => Promise<Record<string, string>>;
+
+/** SigV4 for Amazon OpenSearch Service (`es`) and Serverless (`aoss`, which needs x-amz-content-sha256). */
+const sigv4Signer = (name: string, sigv4: { region: string; service: 'es' | 'aoss' }): Signer => {
+  const signer = new SignatureV4({ credentials: defaultProvider(), region: sigv4.region, service: sigv4.service, sha256: Sha256, applyChecksum: true });
+  return async (url, headers, body) => {
+    const parsed = new URL(url);
+    let signed: { headers: Record<string, string> };
+    try {
+      signed = await signer.sign({
+        method: 'POST',
+        protocol: parsed.protocol,
+        hostname: parsed.hostname,
+        ...(parsed.port ? { port: Number(parsed.port) } : {}),
+        path: parsed.pathname,
+        query: Object.fromEntries(parsed.searchParams),
+        headers: { ...headers, host: parsed.host },
+        body,
+      });
+    } catch (cause) {
+      throw new DeliveryError(name, `SigV4 signing failed: ${(cause as Error)?.name ?? 'error'}`, { retryable: true });
+    }
+    // fetch sets Host from the URL (the signed value); it must not be passed as a header.
+    const { host: _host, ...rest } = signed.headers;
+    return rest;
+  };
+};
+
+const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
+  type: 'elasticsearch',
+  kind: 'siem',
+  summary: 'Elasticsearch / OpenSearch _bulk create with a deterministic _id, ECS-mapped documents.',
+  configSchema: ElasticsearchConfigSchema,
+  create: (name, config, { secrets, http }) => {
+    const sign = config.sigv4 === undefined ? undefined : sigv4Signer(name, config.sigv4);
+    const url = `${config.url.replace(/\/+$/, '')}/_bulk`;
+    return {
+      name,
+      type: 'elasticsearch',
+      kind: 'siem',
+      render: (enriched) => ({
+        body: buildBulkBody(enriched, config, idempotencyKey(name, enriched)),
+        contentType: 'application/x-ndjson',
+        extension: 'ndjson',
+      }),
+      send: async (payload, delivery) => {
+        const body = withDocumentId(payload.body, delivery.idempotencyKey);
+        const auth = await staticAuth(config, secrets);
+        let headers: Record<string, string> = { 'content-type': 'application/x-ndjson', 'user-agent': 'findings-router', ...auth.headers };
+        if (sign !== undefined) headers = await sign(url, headers, body);
+        const response = await http.send({
+          target: name,
+          url,
+          headers,
+          body,
+          deadline: delivery.deadline,
+          allowPrivateNetwork: config.allowPrivateNetwork === true,
+          secrets: auth.secrets,
+        });
+        checkBulkResponse(name, response, auth.secrets);
+      },
+    };
+  },
+};
+
+export {
+  elasticsearchTarget,
+  ElasticsearchConfigSchema,
+  buildEcsDocument,
+  buildBulkBody,
+  resolveIndex,
+  indexNameProblem,
+  checkBulkResponse,
+  DEFAULT_INDEX,
+};
+export type { ElasticsearchConfig };

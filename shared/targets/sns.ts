@@ -1,0 +1,319 @@
+import { createHash } from 'node:crypto';
+import { PublishCommand, SNSClient, type MessageAttributeValue, type PublishCommandInput } from '@aws-sdk/client-sns';
+import * as z from 'zod/mini';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { redactText } from '../redact.ts';
+import { severityTitle } from '../severity.ts';
+import { stripControl, truncate } from '../text.ts';
+import { checkDestination } from './http.ts';
+import type { TargetDefinition } from './types.ts';
+
+/**
+ * Amazon SNS topic: `Publish` with a plain-ASCII Subject (email subscribers' subject line),
+ * a readable plain-text (or JSON) Message, and message attributes subscribers can filter on
+ * (`severity`, `severityScore`, `findingType`, `accountId`, `region`). FIFO topics get a
+ * MessageGroupId per finding and the delivery idempotency key as MessageDeduplicationId.
+ *
+ * SNS limits (Publish API reference): Subject is ASCII without line breaks or control
+ * characters and under 100 characters; Message plus attributes at most 256 KB (262,144
+ * bytes); MessageGroupId / MessageDeduplicationId up to 128 characters of `a-zA-Z0-9` and
+ * ASCII punctuation. The SDK speaks the AWS Query protocol (form-encoded POST, XML answers).
+ */
+const TOPIC_ARN = /^arn:(aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc):sns:([a-z]{2}(?:-[a-z]+)+-\d+):(\d{12}):([A-Za-z0-9_-]{1,251}(?:\.fifo)?|[A-Za-z0-9_-]{1,256})$/;
+const REGION = /^[a-z]{2}(?:-[a-z]+)+-\d+$/;
+
+const SnsConfigSchema = z
+  .strictObject({
+    type: z.literal('sns'),
+    topicArn: z.string().check(z.regex(TOPIC_ARN, 'expected an SNS topic ARN: arn:aws:sns:<region>:<12-digit account>:<topic name>')),
+    /** Defaults to the topic's region (Publish only works in the topic's region). */
+    region: z.optional(z.string().check(z.regex(REGION, 'expected an AWS region such as eu-west-1'))),
+    /** Another SNS endpoint (tests, VPC endpoints); plain http and private addresses need allowPrivateNetwork. */
+    endpoint: z.optional(z.string().check(z.url())),
+    /** `text` (default): readable for email and SMS. `json`: a summary plus the enriched finding. */
+    format: z.optional(z.enum(['text', 'json'])),
+    allowPrivateNetwork: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((config) => config.region === undefined || config.region === topicRegion(config.topicArn), {
+      message: 'region must be the topic ARN region (SNS publishes only within the topic region)',
+      path: ['region'],
+    }),
+  );
+type SnsConfig = z.infer<typeof SnsConfigSchema>;
+
+const topicRegion = (arn: string): string | undefined => TOPIC_ARN.exec(arn)?.[2];
+const isFifoTopic = (arn: string): boolean => arn.endsWith('.fifo');
+
+/** "Less than 100 characters". */
+const SUBJECT_LIMIT = 99;
+/** Message plus attribute names, types and values. */
+const SNS_MAX_BYTES = 262_144;
+const TITLE_LIMIT = 1000;
+const FIELD_LIMIT = 2000;
+const DESCRIPTION_LIMIT = 20_000;
+const ATTRIBUTE_LIMIT = 256;
+
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
+
+/** One line of plain text: no control, bidi or line-break characters, valid UTF-16 (so valid UTF-8). */
+const oneLine = (text: string | undefined): string =>
+  stripControl((text ?? '').replace(LINE_BREAKS, ' '))
+    .replace(/\t/g, ' ')
+    .replace(BIDI_CONTROLS, '')
+    .replace(LONE_SURROGATE, '\uFFFD')
+    .replace(/ {2,}/g, ' ')
+    .trim();
+
+const line = (text: string | undefined, limit: number): string => truncate(oneLine(text), limit);
+
+/**
+ * Printable ASCII (0x20-0x7E) only, starting with a letter, digit or punctuation, at most 99
+ * characters; anything else becomes `?`, and a cut ends in `...` (the `…` marker is not ASCII).
+ */
+const snsSubject = (text: string): string => {
+  const ascii = oneLine(text.normalize('NFKD').replace(/[\u0300-\u036f]/g, '')).replace(/[^\x20-\x7e]/g, '?').trim();
+  const cut = ascii.length <= SUBJECT_LIMIT ? ascii : `${ascii.slice(0, SUBJECT_LIMIT - 3).trimEnd()}...`;
+  return cut === '' ? 'GuardDuty finding' : cut;
+};
+
+const summaryFields = (enriched: EnrichedFinding) => {
+  const { finding, enrichment: e } = enriched;
+  return {
+    severity: `${severityTitle(e.severityLabel)} (${finding.severity})`,
+    account: e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`,
+    owner: e.account.tags.owner ?? e.account.email,
+    title: `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`,
+  };
+};
+
+/** The readable body for email and SMS subscribers: the key facts first, every value on one line. */
+const snsTextMessage = (enriched: EnrichedFinding, scale = 1): string => {
+  const { finding, enrichment: e } = enriched;
+  const s = summaryFields(enriched);
+  const limit = (n: number) => Math.max(80, Math.floor(n * scale));
+  const lines = [
+    `GuardDuty finding: ${line(s.severity, 100)} severity`,
+    line(s.title, limit(TITLE_LIMIT)),
+    '',
+    `Account:  ${line(s.account, limit(FIELD_LIMIT))}`,
+    ...(s.owner === undefined ? [] : [`Owner:    ${line(s.owner, limit(FIELD_LIMIT))}`]),
+    `Resource: ${line(e.resourceSummary, limit(FIELD_LIMIT)) || 'unknown'}`,
+    `Type:     ${line(finding.type, limit(FIELD_LIMIT))}`,
+    `Region:   ${line(finding.region, limit(FIELD_LIMIT))}`,
+    `Count:    ${e.count}`,
+    `Updated:  ${line(String(finding.updatedAt), 100)}`,
+    '',
+    line(finding.description, limit(DESCRIPTION_LIMIT)) || '(no description)',
+    '',
+    'Open in the GuardDuty console:',
+    e.consoleUrl,
+    '',
+    `Finding ID: ${line(finding.id, limit(FIELD_LIMIT))}`,
+  ];
+  return `${lines.join('\n')}\n`;
+};
+
+/** JSON for programmatic subscribers (SQS, Lambda, HTTPS): a flat summary plus the enriched finding. */
+const snsJsonMessage = (enriched: EnrichedFinding, withFinding = true): string => {
+  const { finding, enrichment: e } = enriched;
+  const s = summaryFields(enriched);
+  return JSON.stringify({
+    source: 'guardduty-findings-router',
+    severity: finding.severity,
+    severityLabel: e.severityLabel,
+    title: s.title,
+    type: finding.type,
+    accountId: finding.accountId,
+    accountName: e.account.name ?? null,
+    owner: s.owner ?? null,
+    region: finding.region,
+    resource: e.resourceSummary,
+    count: e.count,
+    sample: e.sample,
+    findingId: finding.id,
+    updatedAt: finding.updatedAt,
+    consoleUrl: e.consoleUrl,
+    ...(withFinding ? { finding, enrichment: e } : { findingOmitted: 'the finding exceeds the SNS 256 KB message limit' }),
+  });
+};
+
+/** String attributes carry the same content rules as the body and must not be empty. */
+const attributeValue = (text: string): string => line(text, ATTRIBUTE_LIMIT) || 'unknown';
+
+const snsMessageAttributes = (enriched: EnrichedFinding): Record<string, MessageAttributeValue> => {
+  const { finding, enrichment: e } = enriched;
+  return {
+    severity: { DataType: 'String', StringValue: e.severityLabel },
+    severityScore: { DataType: 'Number', StringValue: String(finding.severity) },
+    findingType: { DataType: 'String', StringValue: attributeValue(finding.type) },
+    accountId: { DataType: 'String', StringValue: attributeValue(finding.accountId) },
+    region: { DataType: 'String', StringValue: attributeValue(finding.region) },
+  };
+};
+
+/** ASCII letters, digits and punctuation, 1 to 128 characters (MessageGroupId, MessageDeduplicationId). */
+const FIFO_TOKEN = /^[\x21-\x7e]{1,128}$/;
+const fifoToken = (value: string, prefix: string): string =>
+  FIFO_TOKEN.test(value) ? value : `${prefix}-${createHash('sha256').update(value).digest('hex')}`;
+
+/** One group per finding: updates of a finding stay in order, different findings flow in parallel. */
+const messageGroupId = (enriched: EnrichedFinding): string => {
+  const { finding } = enriched;
+  return fifoToken(`${finding.accountId}/${finding.region}/${finding.id}`, 'finding');
+};
+
+const byteSize = (message: string, attributes: Record<string, MessageAttributeValue>): number =>
+  Buffer.byteLength(message, 'utf8') +
+  Object.entries(attributes).reduce(
+    (sum, [key, value]) => sum + Buffer.byteLength(key) + Buffer.byteLength(value.DataType ?? '') + Buffer.byteLength(value.StringValue ?? ''),
+    0,
+  );
+
+type SnsPublishInput = Pick<PublishCommandInput, 'TopicArn' | 'Subject' | 'Message' | 'MessageAttributes' | 'MessageGroupId'>;
+
+/** The Publish input for one finding (without MessageDeduplicationId, which comes from the delivery). */
+const buildSnsPublish = (enriched: EnrichedFinding, config: Pick<SnsConfig, 'topicArn' | 'format'>): SnsPublishInput => {
+  const { enrichment: e, finding } = enriched;
+  const s = summaryFields(enriched);
+  const attributes = snsMessageAttributes(enriched);
+  const candidates =
+    config.format === 'json'
+      ? [snsJsonMessage(enriched), snsJsonMessage(enriched, false)]
+      : [1, 0.25, 0.05, 0].map((scale) => snsTextMessage(enriched, scale));
+  const message = candidates.find((text) => byteSize(text, attributes) <= SNS_MAX_BYTES) ?? candidates.at(-1)!;
+  const accountLabel = e.account.name ?? finding.accountId;
+  return {
+    TopicArn: config.topicArn,
+    Subject: snsSubject(`GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity}: ${s.title} [${accountLabel}]`),
+    Message: message,
+    MessageAttributes: attributes,
+    ...(isFifoTopic(config.topicArn) ? { MessageGroupId: messageGroupId(enriched) } : {}),
+  };
+};
+
+// ── Errors ──────────────────────────────────────────────────────────────────
+
+/** Error codes (SDK exception names and raw Query codes) worth another attempt. */
+const RETRYABLE_CODES = new Set([
+  'Throttling',
+  'ThrottlingException',
+  'Throttled',
+  'ThrottledException',
+  'TooManyRequestsException',
+  'RequestLimitExceeded',
+  'KMSThrottling',
+  'KMSThrottlingException',
+  'InternalError',
+  'InternalErrorException',
+  'InternalFailure',
+  'ServiceUnavailable',
+  'RequestTimeout',
+  'RequestTimeoutException',
+  'ExpiredToken',
+  'ExpiredTokenException',
+  'TimeoutError',
+]);
+
+const NETWORK_CODES = new Set(['ECONNREFUSED', 'ECONNRESET', 'ETIMEDOUT', 'EPIPE', 'ENOTFOUND', 'EAI_AGAIN', 'ECONNABORTED', 'EHOSTUNREACH', 'ENETUNREACH']);
+
+interface SdkErrorShape {
+  name?: string;
+  code?: string;
+  message?: string;
+  $fault?: 'client' | 'server';
+  $metadata?: { httpStatusCode?: number };
+  $response?: { statusCode?: number };
+}
+
+/**
+ * An SDK failure as a DeliveryError. Throttling, 5xx, timeouts and connection errors are
+ * retryable; NotFound, InvalidParameter, AuthorizationError, KMS and other 4xx are permanent;
+ * missing credentials are permanent (configuration). Only name, code, status and the
+ * service's message are kept, redacted: never the SDK error itself (it holds the raw response).
+ */
+const toDeliveryError = (target: string, error: unknown, timedOut: boolean): DeliveryError => {
+  if (error instanceof DeliveryError) return error;
+  const e = (error ?? {}) as SdkErrorShape;
+  const name = e.name ?? 'Error';
+  const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
+  const message = redactText(String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300));
+  if (timedOut || name === 'AbortError') {
+    return new DeliveryError(target, 'SNS Publish failed: timed out', { retryable: true });
+  }
+  if (name === 'CredentialsProviderError') {
+    return new DeliveryError(target, `SNS Publish failed: no AWS credentials (${message})`, { retryable: false });
+  }
+  if (status === undefined) {
+    const code = e.code ?? '';
+    const retryable = NETWORK_CODES.has(code) || RETRYABLE_CODES.has(name) || e.$fault === undefined;
+    return new DeliveryError(target, `SNS Publish failed: ${[code, name, message].filter(Boolean).join(' ')}`, { retryable });
+  }
+  const retryable = status === 408 || status === 429 || status >= 500 || RETRYABLE_CODES.has(name) || e.$fault === 'server';
+  return new DeliveryError(target, `SNS Publish failed: HTTP ${status} ${name}${message ? `: ${message}` : ''}`, { retryable, status });
+};
+
+const MIN_TIMEOUT_MS = 50;
+
+/** Client settings: the router retries (maxAttempts 1), the region is the topic's. */
+const snsClientConfig = (config: SnsConfig) => ({
+  region: config.region ?? topicRegion(config.topicArn) ?? 'us-east-1',
+  maxAttempts: 1,
+  ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+});
+
+const snsTarget: TargetDefinition<SnsConfig> = {
+  type: 'sns',
+  kind: 'chat',
+  summary: 'Amazon SNS topic: ASCII subject, readable text (or JSON) message, filterable attributes, FIFO-aware.',
+  configSchema: SnsConfigSchema,
+  create: (name, config) => {
+    const client = new SNSClient(snsClientConfig(config));
+    return {
+      name,
+      type: 'sns',
+      kind: 'chat',
+      render: (enriched) => ({ body: JSON.stringify(buildSnsPublish(enriched, config)), contentType: 'application/json', extension: 'json' }),
+      send: async (payload, delivery) => {
+        if (config.endpoint !== undefined) {
+          await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
+        }
+        const input = JSON.parse(payload.body) as SnsPublishInput;
+        const command = new PublishCommand({
+          ...input,
+          TopicArn: config.topicArn,
+          ...(isFifoTopic(config.topicArn) ? { MessageDeduplicationId: fifoToken(delivery.idempotencyKey, 'dedup') } : {}),
+        });
+        const timeoutMs = delivery.deadline - Date.now();
+        if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
+        const signal = AbortSignal.timeout(timeoutMs);
+        let messageId: string | undefined;
+        try {
+          ({ MessageId: messageId } = await client.send(command, { abortSignal: signal as never }));
+        } catch (error) {
+          throw toDeliveryError(name, error, signal.aborted);
+        }
+        if (messageId === undefined || messageId === '') {
+          throw new DeliveryError(name, 'SNS answered without a MessageId: the publish is unconfirmed', { retryable: true });
+        }
+      },
+    };
+  },
+};
+
+export {
+  snsTarget,
+  SnsConfigSchema,
+  buildSnsPublish,
+  snsTextMessage,
+  snsJsonMessage,
+  snsSubject,
+  snsMessageAttributes,
+  toDeliveryError as snsDeliveryError,
+  SNS_MAX_BYTES,
+  SUBJECT_LIMIT,
+};
+export type { SnsConfig, SnsPublishInput };
