@@ -1,14 +1,34 @@
 import type { RouterConfig } from '../config/load.ts';
+import { DEFAULT_RATE_LIMITS, tokenBucket, type Clock } from '../delivery/rate-limit.ts';
 import { targetDefinition } from './registry.ts';
 import type { Target, TargetContext } from './types.ts';
 
-/** Instantiates every configured target once (cold start), keyed by name. */
-const createTargets = (config: RouterConfig, context: TargetContext): Map<string, Target> => {
+/**
+ * Instantiates every configured target once (cold start), keyed by name, each behind its
+ * token bucket (the target's `rateLimit`, else the service's documented default).
+ */
+const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clock): Map<string, Target> => {
   const targets = new Map<string, Target>();
-  for (const { name, type, settings } of config.targets.values()) {
+  for (const { name, type, settings, common } of config.targets.values()) {
     const definition = targetDefinition(type);
     if (definition === undefined) throw new Error(`target type '${type}' vanished from the registry`);
-    targets.set(name, definition.create(name, settings, context));
+    const target = definition.create(name, settings, context);
+    const limit = common.rateLimit
+      ? { perSecond: common.rateLimit.perSecond, burst: common.rateLimit.burst ?? 1 }
+      : DEFAULT_RATE_LIMITS[type];
+    if (limit === undefined) {
+      targets.set(name, target);
+      continue;
+    }
+    const bucket = tokenBucket(limit, name, clock);
+    targets.set(name, {
+      ...target,
+      render: (enriched) => target.render(enriched),
+      send: async (payload, delivery) => {
+        await bucket.take(delivery.deadline);
+        return target.send(payload, delivery);
+      },
+    });
   }
   return targets;
 };
