@@ -5,7 +5,8 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { loadBundledAccounts, requireEnv } from '../shared/aws/config-files.ts';
+import { bundledAccountChain, loadBundledRegistry } from '../shared/aws/account-chain.ts';
+import { requireEnv } from '../shared/aws/config-files.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
 import { sendDeadLetter } from '../shared/aws/queues.ts';
 import { logger, metrics } from '../shared/observability.ts';
@@ -16,7 +17,11 @@ const eventBridge = new EventBridgeClient({});
 const sqs = new SQSClient({});
 const busName = requireEnv('EVENT_BUS_NAME');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
-const accounts = await loadBundledAccounts();
+// accounts.yml overrides → Organizations → GuardDuty members (ACCOUNT_SOURCES); never blocks a finding.
+const accounts = bundledAccountChain({
+  registry: await loadBundledRegistry(),
+  onSourceError: (e) => logger.warn('account metadata source failed; enrichment partial', e),
+});
 
 const enrichHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{ outcome: string }> => {
   const result = await ingest(event, accounts);

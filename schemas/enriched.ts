@@ -12,6 +12,11 @@ const AccountInfoSchema = z.object({
   email: z.optional(z.string()),
   ou: z.optional(z.string()),
   tags: z.record(z.string(), z.string()),
+  /** Set by the provider chain: `partial` when a metadata source failed (the finding still flows). */
+  enrichment: z.optional(z.enum(['complete', 'partial'])),
+  /** The account's GuardDuty membership status as the administrator sees it (GetMembers). */
+  relationshipStatus: z.optional(z.string()),
+  invitedAt: z.optional(z.string()),
 });
 
 const EnrichmentSchema = z.object({

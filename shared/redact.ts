@@ -16,7 +16,7 @@ const redactUrl = (url: string): string => {
 };
 
 const URL_PATTERN = /\bhttps?:\/\/[^\s"'<>]+/gi;
-const AUTH_PATTERN = /\b(authorization|x-api-key|api[-_]?key|token|password|secret|signature)(["']?\s*[:=]\s*["']?)([^\s"',}]+)/gi;
+const AUTH_PATTERN = /\b(authorization|x-api-key|api[-_]?key|token|password|secret|signature|sig)(["']?\s*[:=]\s*["']?)([^\s"',}]+)/gi;
 
 /** Masks every URL path, auth-looking pair and each known secret value in `text`. */
 const redactText = (text: string, secrets: readonly string[] = []): string => {

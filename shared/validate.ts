@@ -1,5 +1,5 @@
 import * as z from 'zod/mini';
-import { EventBridgeEnvelopeSchema, GUARDDUTY_FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE } from '../schemas/envelope.ts';
+import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE, EventBridgeEnvelopeSchema, GUARDDUTY_FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE } from '../schemas/envelope.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../schemas/finding.ts';
 import './config/problems.ts';
 
@@ -15,20 +15,46 @@ type Validated =
 
 const MAX_ISSUES = 3;
 
-const validateEvent = (input: unknown): Validated => {
-  if (!isObject(input)) return { kind: 'rejected', path: '$', reason: `$: expected a JSON object, got ${describe(input)}` };
+const validateEvent = (input: unknown): Validated => (isDeadLetter(input) ? validateLetter(input) : validateAt(input, '$'));
+
+const validateAt = (input: unknown, prefix: string): Validated => {
+  if (!isObject(input)) return { kind: 'rejected', path: prefix, reason: `${prefix}: expected a JSON object, got ${describe(input)}` };
   if ('detail-type' in input || 'source' in input) {
     const envelope = z.safeParse(EventBridgeEnvelopeSchema, input);
-    if (!envelope.success) return rejected(envelope.error, '$', input);
+    if (!envelope.success) return rejected(envelope.error, prefix, input);
     const { source, 'detail-type': detailType } = envelope.data;
     if (source !== GUARDDUTY_SOURCE || detailType !== GUARDDUTY_FINDING_DETAIL_TYPE) {
       return { kind: 'ignored', reason: `not a GuardDuty finding event (source ${source}, detail-type ${detailType})` };
     }
-    return validateFinding(envelope.data.detail, '$.detail');
+    return validateFinding(envelope.data.detail, `${prefix}.detail`);
   }
   // A Lambda test event of the shape { detail: {...} } without an envelope.
-  if (isObject(input.detail) && !('id' in input)) return validateFinding(input.detail, '$.detail');
-  return validateFinding(input, '$');
+  if (isObject(input.detail) && !('id' in input)) return validateFinding(input.detail, `${prefix}.detail`);
+  return validateFinding(input, prefix);
+};
+
+/** A dead letter as `dlq export` writes it (shared/aws/queues.ts DeadLetter): judged by what it carries. */
+const DEAD_LETTER_STAGES: readonly unknown[] = ['enrich', 'route', 'deliver'];
+const isDeadLetter = (value: unknown): value is Record<string, unknown> =>
+  isObject(value) &&
+  typeof value.reason === 'string' &&
+  DEAD_LETTER_STAGES.includes(value.stage) &&
+  typeof value.deadLetteredAt === 'string' &&
+  'payload' in value;
+
+/** A delivery job → its finding; an enriched event or `{ finding }` → the finding; anything else → the event. One level only. */
+const validateLetter = (letter: Record<string, unknown>): Validated => {
+  const payload = letter.payload;
+  if (isObject(payload) && typeof payload.idempotencyKey === 'string' && isObject(payload.enriched)) {
+    return validateFinding(payload.enriched.finding, '$.payload.enriched.finding');
+  }
+  if (isObject(payload) && payload.source === ENRICHED_SOURCE && payload['detail-type'] === ENRICHED_DETAIL_TYPE) {
+    return validateFinding(isObject(payload.detail) ? payload.detail.finding : undefined, '$.payload.detail.finding');
+  }
+  if (isObject(payload) && isObject(payload.finding) && !('detail' in payload) && !('source' in payload)) {
+    return validateFinding(payload.finding, '$.payload.finding');
+  }
+  return validateAt(payload, '$.payload');
 };
 
 const validateFinding = (detail: unknown, prefix: string): Validated => {

@@ -1,5 +1,7 @@
 import { ConfigError } from '../errors.ts';
 import { runConfigCheck, runConfigSchema } from './config-cmd.ts';
+import { runRoutesDiff } from './diff-cmd.ts';
+import { runDlqExport, runDlqList, runDlqRedrive, runDlqShow } from './dlq-cmd.ts';
 import { runReplay } from './replay.ts';
 import { runRoutesTest } from './routes-cmd.ts';
 
@@ -15,6 +17,15 @@ const COMMANDS: Record<string, Command> = {
   'config check': runConfigCheck,
   'config schema': runConfigSchema,
   'routes test': runRoutesTest,
+  'routes diff': runRoutesDiff,
+  'dlq list': runDlqList,
+  'dlq show': runDlqShow,
+  'dlq redrive': runDlqRedrive,
+  'dlq export': runDlqExport,
+  // Loaded on use: the GuardDuty and Organizations clients stay out of every other command.
+  'members import': async (argv, io) => (await import('../members/cli.ts')).runMembersImport(argv, io),
+  'members status': async (argv, io) => (await import('../members/cli.ts')).runMembersStatus(argv, io),
+  'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
 };
 
 const HELP = `Usage: findings-router <command> [options]
@@ -24,6 +35,12 @@ Commands:
   config check            validate a routes file (and --accounts) with file:line:column errors
   config schema           print the routes file JSON Schema (draft 2020-12)
   routes test EVENT...    show the routing decision trace; --expect t1,t2 to assert; --matrix for coverage
+  routes diff             --old A.yml --new B.yml: which findings change targets (exit 2 when any do)
+  dlq list                dead letters (--queue delivery|quarantine or --queue-url): age, stage, target, finding, reason
+  dlq show MESSAGE_ID     one dead letter in full (JSON, redacted)
+  dlq redrive             send letters back after the fix (--target T | --all, --to-queue-url, --to-bus, --dry-run)
+  dlq export              every letter as one JSON line (replay accepts the file)
+  members import|status|diff  GuardDuty members: import a CSV (invite), status table, expected vs monitored
 `;
 
 const main = async (argv: string[]): Promise<number> => {
@@ -57,3 +74,5 @@ const main = async (argv: string[]): Promise<number> => {
 };
 
 process.exitCode = await main(process.argv.slice(2));
+// For `npm run bench`: the peak resident set of this process.
+if (process.env.FINDINGS_ROUTER_REPORT_RSS) process.stderr.write(`maxRssKb=${process.resourceUsage().maxRSS}\n`);

@@ -5,9 +5,10 @@ import type { AccountDirectory } from '../accounts.ts';
 import type { RouterConfig } from '../config/load.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
 import { idempotentDelivery, memoryIdempotencyStore } from '../delivery/idempotency.ts';
-import { deliver, ingest, route, type DeliverResult } from '../pipeline.ts';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { deliver, ingest, route, type DeliverResult, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState, type FindingStateStore } from '../state/finding-state.ts';
-import type { Target } from '../targets/types.ts';
+import type { RenderedPayload, Target } from '../targets/types.ts';
 import { redactText } from '../redact.ts';
 import type { InputItem } from './inputs.ts';
 
@@ -43,6 +44,19 @@ interface ReplayOptions {
   mode: DeliveryMode;
   payloadsDir?: string;
   jobTimeoutMs?: number;
+  /** For `--report` only: receives each record with its decision and rendered payloads. Never changes the record. */
+  collect?: (detail: ReplayDetail) => void;
+}
+
+/** What `collect` receives per input event, beside the (unchanged) record. */
+interface ReplayDetail {
+  record: ReplayRecord;
+  /** The validated, enriched finding; absent for rejected and ignored events. */
+  enriched?: EnrichedFinding;
+  /** The route stage's result (decision trace, suppression, quieted and refused targets). */
+  routed?: RouteResult;
+  /** Each job's rendered payload, one per target. */
+  payloads: { target: string; payload: RenderedPayload }[];
 }
 
 /** Builds a record with its keys in the documented order. */
@@ -57,9 +71,14 @@ const record = (r: ReplayRecord): ReplayRecord => ({
   reason: r.reason,
 });
 
-const replayOne = async (item: InputItem, options: ReplayOptions): Promise<ReplayRecord> => record(await replayUnordered(item, options));
+const replayOne = async (item: InputItem, options: ReplayOptions): Promise<ReplayRecord> => {
+  const detail: Omit<ReplayDetail, 'record'> | undefined = options.collect ? { payloads: [] } : undefined;
+  const result = record(await replayUnordered(item, options, detail));
+  if (detail) options.collect?.({ ...detail, record: result });
+  return result;
+};
 
-const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise<ReplayRecord> => {
+const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?: Omit<ReplayDetail, 'record'>): Promise<ReplayRecord> => {
   const base = { source: item.source, findingId: null, type: null, severity: null, routes: [], targets: [] };
   if (item.error !== undefined) return { ...base, outcome: 'rejected', reason: `$: ${item.error}` };
 
@@ -72,6 +91,8 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise
   const { finding } = ingested.enriched;
   const identity = { source: item.source, findingId: finding.id, type: finding.type, severity: finding.severity };
   const routed = await route(ingested.enriched, { config: options.config, state: options.state });
+  if (detail) Object.assign(detail, { enriched: ingested.enriched, routed });
+  const onRendered = renderedHandler(options, detail);
   const failures: string[] = routed.refused.map((r) => `${r.target}: refused (jurisdiction): ${r.reason}`);
   const duplicates: string[] = [];
   for (const job of routed.jobs) {
@@ -80,7 +101,7 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise
         deliver(job, options.targets, {
           deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
           dryRun: !shouldSend(job, options),
-          ...(options.payloadsDir === undefined ? {} : { onRendered: (j: DeliveryJob, payload: { body: string; extension: string }) => writePayload(options.payloadsDir!, j, payload.body, payload.extension) }),
+          ...(onRendered === undefined ? {} : { onRendered }),
         });
       const { duplicate } = await options.deliverOnce(job, run);
       if (duplicate) duplicates.push(job.target);
@@ -88,6 +109,7 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions): Promise
       failures.push(`${job.target}: ${redactText((error as Error).message)}`);
     }
   }
+  if (detail) renderMissing(routed, options.targets, detail);
   const targets = routed.jobs.map((job) => job.target);
   const notes = [
     ...(routed.quieted.length > 0 ? [`not notified: ${routed.quieted.map((q) => `${q.target} (${q.reason})`).join(', ')}`] : []),
@@ -141,6 +163,28 @@ const shouldSend = (job: DeliveryJob, options: ReplayOptions): boolean => {
   return options.targets.get(job.target)?.kind === 'local' || options.targets.get(job.target)?.type === 'file';
 };
 
+/** Writes `--payloads` files and/or hands each payload to the report collector. */
+const renderedHandler = (options: ReplayOptions, detail?: Omit<ReplayDetail, 'record'>) => {
+  if (options.payloadsDir === undefined && detail === undefined) return undefined;
+  return async (job: DeliveryJob, payload: RenderedPayload): Promise<void> => {
+    detail?.payloads.push({ target: job.target, payload });
+    if (options.payloadsDir !== undefined) await writePayload(options.payloadsDir, job, payload.body, payload.extension);
+  };
+};
+
+/** For the report: jobs that were not rendered (a duplicate, or failed before rendering) are rendered here; render is pure. */
+const renderMissing = (routed: RouteResult, targets: ReadonlyMap<string, Target>, detail: Omit<ReplayDetail, 'record'>): void => {
+  for (const job of routed.jobs) {
+    if (detail.payloads.some((p) => p.target === job.target)) continue;
+    try {
+      const target = targets.get(job.target);
+      if (target) detail.payloads.push({ target: job.target, payload: target.render(job.enriched) });
+    } catch {
+      // The failure is already in the record's reason.
+    }
+  }
+};
+
 const safeFileName = (text: string): string => text.replace(/[^A-Za-z0-9._-]/g, '_').slice(0, 200) || '_';
 
 const writePayload = async (dir: string, job: DeliveryJob, body: string, extension: string): Promise<void> => {
@@ -150,4 +194,4 @@ const writePayload = async (dir: string, job: DeliveryJob, body: string, extensi
 };
 
 export { replayOne, replaySession, safeFileName };
-export type { ReplayRecord, ReplayOptions, DeliveryMode, Outcome };
+export type { ReplayRecord, ReplayOptions, ReplayDetail, DeliveryMode, Outcome };

@@ -1,4 +1,4 @@
-import { readFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
 import { loadRoutesFile } from '../config/load.ts';
@@ -10,9 +10,11 @@ import { memoryLedger } from '../targets/ledger.ts';
 import { readInputs } from './inputs.ts';
 import { BUNDLED } from './paths.ts';
 import { replayOne, replaySession, type DeliveryMode } from './replay-runner.ts';
+import { buildReport, entryFromReplay, type ReportEntry } from '../report/model.ts';
+import { renderReportHtml } from '../report/html.ts';
 import { ReplaySummary } from './summary.ts';
 
-const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json]
+const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json] [--report FILE]
 
 Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
   PATH          .json (event, bare finding, or array), .jsonl/.ndjson, or folders of them
@@ -24,6 +26,8 @@ Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
                 network targets are rendered)
   --payloads    write each rendered body to DIR/<target>/<findingId>.<ext>
   --json        one JSON line per input event on stdout; everything else on stderr
+  --report      write a self-contained HTML page: summary, severity × target, coverage
+                matrix, and per finding its decision trace and rendered messages
 `;
 
 const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> => {
@@ -37,6 +41,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
       send: { type: 'boolean', default: false },
       payloads: { type: 'string' },
       json: { type: 'boolean', default: false },
+      report: { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -56,14 +61,27 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const session = replaySession();
   const summary = new ReplaySummary();
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
+  const entries: ReportEntry[] = [];
+  const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => entries.push(entryFromReplay(detail)) };
   for await (const item of readInputs(paths)) {
-    const record = await replayOne(item, { config, accounts, targets, mode, ...session, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
+    const record = await replayOne(item, { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
   }
   if (progress) progress.write('\r\x1b[K');
   human.write(summary.render());
+  if (values.report !== undefined) {
+    const data = buildReport({
+      routesFile: config.file,
+      generatedAt: new Date().toISOString(),
+      targets: [...config.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind })),
+      defaultTargets: config.defaultTargets,
+      entries,
+    });
+    await writeFile(values.report, renderReportHtml(data));
+    human.write(`report: ${values.report}\n`);
+  }
   return 0;
 };
 

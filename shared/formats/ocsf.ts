@@ -115,47 +115,49 @@ const timestampMs = (value: string | number | undefined): number | undefined => 
 const defined = <T extends object>(object: T): T =>
   Object.fromEntries(Object.entries(object).filter(([, value]) => value !== undefined && value !== '')) as T;
 
-/** One OCSF resource per affected AWS resource, with the most specific identifier GuardDuty gives. */
-const ocsfResources = (resource: Resource, region: string, partition: string | undefined, labels: string[]): OcsfResource[] => {
-  const type = resource.resourceType ?? 'Unknown';
-  const base = { region, cloud_partition: partition, ...(labels.length > 0 ? { labels } : {}) };
-  const one = (uid: string | undefined, name: string | undefined, resourceType = type): OcsfResource =>
-    defined({ type: resourceType, uid, name, ...base });
-  const i = resource.instanceDetails;
+type Tags = readonly { key?: string | undefined; value?: string | null | undefined }[] | undefined;
+
+/** `key:value` labels from one resource's own tags. */
+const labelsOf = (tags: Tags): string[] | undefined => {
+  const labels = (tags ?? []).filter((tag) => tag.key !== undefined).map((tag) => `${tag.key}:${tag.value ?? ''}`);
+  return labels.length > 0 ? labels : undefined;
+};
+
+/** One OCSF resource per affected AWS resource, with the most specific identifier GuardDuty gives and its own tags. */
+const ocsfResources = (resource: Resource, region: string, partition: string | undefined): OcsfResource[] => {
   const results: OcsfResource[] = [];
-  if (i?.instanceId) results.push(one(i.instanceId, i.instanceId, 'AwsEc2Instance'));
+  const add = (type: string, uid: string | undefined, name: string | undefined, tags?: Tags): void => {
+    results.push(defined({ type, uid, name, region, cloud_partition: partition, labels: labelsOf(tags) }));
+  };
+  const i = resource.instanceDetails;
+  if (i?.instanceId) add('AwsEc2Instance', i.instanceId, i.instanceId, i.tags);
   const k = resource.accessKeyDetails;
-  if (k?.accessKeyId || k?.userName) results.push(one(k.accessKeyId, k.userName, 'AwsIamAccessKey'));
-  for (const bucket of resource.s3BucketDetails ?? []) results.push(one(bucket.arn ?? bucket.name, bucket.name, 'AwsS3Bucket'));
-  if (resource.eksClusterDetails?.name || resource.eksClusterDetails?.arn) {
-    results.push(one(resource.eksClusterDetails.arn ?? resource.eksClusterDetails.name, resource.eksClusterDetails.name, 'AwsEksCluster'));
-  }
-  if (resource.ecsClusterDetails?.name || resource.ecsClusterDetails?.arn) {
-    results.push(one(resource.ecsClusterDetails.arn ?? resource.ecsClusterDetails.name, resource.ecsClusterDetails.name, 'AwsEcsCluster'));
-  }
-  if (resource.containerDetails?.id || resource.containerDetails?.name) {
-    results.push(one(resource.containerDetails.id, resource.containerDetails.name ?? resource.containerDetails.image, 'Container'));
-  }
+  if (k?.accessKeyId || k?.userName) add('AwsIamAccessKey', k.accessKeyId, k.userName);
+  for (const bucket of resource.s3BucketDetails ?? []) add('AwsS3Bucket', bucket.arn ?? bucket.name, bucket.name, bucket.tags);
+  const eks = resource.eksClusterDetails;
+  if (eks?.name || eks?.arn) add('AwsEksCluster', eks.arn ?? eks.name, eks.name, eks.tags);
+  const ecs = resource.ecsClusterDetails;
+  if (ecs?.name || ecs?.arn) add('AwsEcsCluster', ecs.arn ?? ecs.name, ecs.name, ecs.tags);
+  const container = resource.containerDetails;
+  if (container?.id || container?.name) add('Container', container.id, container.name ?? container.image);
   const l = resource.lambdaDetails;
-  if (l?.functionArn || l?.functionName) results.push(one(l.functionArn ?? l.functionName, l.functionName, 'AwsLambdaFunction'));
+  if (l?.functionArn || l?.functionName) add('AwsLambdaFunction', l.functionArn ?? l.functionName, l.functionName, l.tags);
   const r = resource.rdsDbInstanceDetails;
-  if (r?.dbInstanceArn || r?.dbInstanceIdentifier) results.push(one(r.dbInstanceArn ?? r.dbInstanceIdentifier, r.dbInstanceIdentifier, 'AwsRdsDbInstance'));
+  if (r?.dbInstanceArn || r?.dbInstanceIdentifier) add('AwsRdsDbInstance', r.dbInstanceArn ?? r.dbInstanceIdentifier, r.dbInstanceIdentifier, r.tags);
   const s = resource.rdsLimitlessDbDetails;
-  if (s?.dbShardGroupArn || s?.dbShardGroupIdentifier) {
-    results.push(one(s.dbShardGroupArn ?? s.dbShardGroupIdentifier, s.dbShardGroupIdentifier, 'AwsRdsDbShardGroup'));
-  }
+  if (s?.dbShardGroupArn || s?.dbShardGroupIdentifier) add('AwsRdsDbShardGroup', s.dbShardGroupArn ?? s.dbShardGroupIdentifier, s.dbShardGroupIdentifier, s.tags);
   for (const volume of resource.ebsVolumeDetails?.scannedVolumeDetails ?? []) {
-    if (volume.volumeArn) results.push(one(volume.volumeArn, undefined, 'AwsEc2Volume'));
+    if (volume.volumeArn) add('AwsEc2Volume', volume.volumeArn, undefined);
   }
-  if (resource.ebsSnapshotDetails?.snapshotArn) results.push(one(resource.ebsSnapshotDetails.snapshotArn, undefined, 'AwsEc2Snapshot'));
-  if (resource.ec2ImageDetails?.imageArn) results.push(one(resource.ec2ImageDetails.imageArn, undefined, 'AwsEc2Image'));
-  if (resource.recoveryPointDetails?.recoveryPointArn) {
-    results.push(one(resource.recoveryPointDetails.recoveryPointArn, resource.recoveryPointDetails.backupVaultName, 'AwsBackupRecoveryPoint'));
-  }
+  if (resource.ebsSnapshotDetails?.snapshotArn) add('AwsEc2Snapshot', resource.ebsSnapshotDetails.snapshotArn, undefined);
+  if (resource.ec2ImageDetails?.imageArn) add('AwsEc2Image', resource.ec2ImageDetails.imageArn, undefined);
+  const point = resource.recoveryPointDetails;
+  if (point?.recoveryPointArn) add('AwsBackupRecoveryPoint', point.recoveryPointArn, point.backupVaultName);
   for (const model of resource.modelDetails ?? []) {
-    if (model.modelId) results.push(one(model.modelId, model.modelId, 'AwsBedrockModel'));
+    if (model.modelId) add('AwsBedrockModel', model.modelId, model.modelId);
   }
-  return results.length > 0 ? results : [one(undefined, undefined)];
+  if (results.length === 0) add(resource.resourceType ?? 'Unknown', undefined, undefined);
+  return results;
 };
 
 /** Every remote IP address GuardDuty reports on the action, deduplicated, in order. */
@@ -181,7 +183,6 @@ const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
   const firstSeen = timestampMs(finding.service?.eventFirstSeen);
   const lastSeen = timestampMs(finding.service?.eventLastSeen);
   const title = finding.title || finding.type;
-  const labels = Object.entries(e.resourceTags).map(([key, value]) => `${key}:${value}`);
   const observables = remoteIps(enriched).map((value) => ({ name: 'remote_ip', type: 'IP Address', type_id: 2, value }));
   return {
     activity_id: activity.id,
@@ -216,7 +217,7 @@ const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
       region: finding.region,
       account: defined({ uid: finding.accountId, name: e.account.name, type: 'AWS Account' as const, type_id: 10 as const }),
     },
-    resources: ocsfResources(finding.resource, finding.region, finding.partition, labels),
+    resources: ocsfResources(finding.resource, finding.region, finding.partition),
     ...(observables.length > 0 ? { observables } : {}),
     metadata: { version: OCSF_VERSION, product: { name: 'GuardDuty', vendor_name: 'AWS' }, profiles: ['cloud'] },
     unmapped: defined({

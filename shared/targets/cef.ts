@@ -27,8 +27,11 @@ const CEF_DEVICE_VERSION = '1.0';
 const NAME_LIMIT = 512;
 const SIGNATURE_LIMIT = 1023;
 
-/** Escape sequences produced by the escapers below; truncating a CEF line must not cut one. */
-const CEF_ESCAPE = /\\[\\|=nr]/;
+/**
+ * What a cut through a CEF line must not split: an escape sequence, or an extension key with
+ * its `=` (a key cut in half would read as text of the previous value, or as no pair at all).
+ */
+const CEF_ESCAPE = /\\[\\|=nr]|(?<![^ |])[A-Za-z0-9]+=/;
 
 interface CefHeader {
   signatureId: string;
@@ -44,9 +47,9 @@ interface CefEvent {
 
 const OTHER_CONTROLS = /[\u0000-\u0008\u000b\u000c\u000e-\u001f\u007f-\u009f]/g;
 
-/** A header value as it will read after parsing: one line, no control characters. */
-const cleanHeader = (value: string, limit: number): string =>
-  truncate(value.replace(OTHER_CONTROLS, '').replace(/[\r\n\t]/g, ' '), limit);
+/** A header value as it will read after parsing: one line, no control characters, no edge spaces. */
+const headerText = (value: string): string =>
+  value.replace(OTHER_CONTROLS, '').replace(/[\r\n\t]/g, ' ').replace(/^ +| +$/g, '');
 
 /** An extension value as it will read after parsing: CR/LF kept, tabs as spaces, no edge spaces. */
 const cleanValue = (value: string, limit: number): string =>
@@ -125,11 +128,12 @@ const cefEvent = (enriched: EnrichedFinding): CefEvent => {
   // A custom field's label only goes with its value.
   const keys = new Set(extension.map(([key]) => key));
   const labelled = extension.filter(([key]) => !key.endsWith('Label') || keys.has(key.slice(0, -'Label'.length)));
-  const title = finding.title?.trim() || finding.type;
+  const type = headerText(finding.type);
+  const title = headerText(finding.title ?? '') || type;
   return {
     header: {
-      signatureId: cleanHeader(finding.type, SIGNATURE_LIMIT),
-      name: cleanHeader(`${e.sample ? '[SAMPLE] ' : ''}${title}`, NAME_LIMIT),
+      signatureId: truncate(type, SIGNATURE_LIMIT),
+      name: truncate(`${e.sample ? '[SAMPLE] ' : ''}${title}`, NAME_LIMIT),
       severity: cefSeverity(finding.severity),
     },
     extension: labelled,

@@ -133,7 +133,7 @@ const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> =>
       end: isoTimestamp(finding.service?.eventLastSeen),
       url: e.consoleUrl,
     }),
-    rule: compact({ name: finding.type, category: e.typeParts.threatPurpose, ruleset: e.typeParts.resourceTypeAffected }),
+    rule: { name: finding.type, category: e.typeParts.threatPurpose },
     cloud: compact({
       provider: 'aws',
       account: compact({ id: finding.accountId, name: e.account.name }),

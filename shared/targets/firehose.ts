@@ -91,18 +91,28 @@ interface SdkError {
 }
 
 /** An SDK or transport error as a classified DeliveryError; AWS error messages carry no secrets, but are redacted anyway. */
-const toDeliveryError = (name: string, cause: unknown): DeliveryError => {
+const toDeliveryError = (name: string, cause: unknown, secrets: readonly string[]): DeliveryError => {
   if (cause instanceof DeliveryError) return cause;
   const error = (cause ?? {}) as SdkError;
   if (error.name === 'AbortError' || error.name === 'TimeoutError') {
     return new DeliveryError(name, 'PutRecordBatch failed: timed out', { retryable: true });
   }
   const status = error.$metadata?.httpStatusCode;
-  const text = redactText(`${error.name ?? 'Error'}: ${(error.message ?? '').slice(0, 200)}`).replace(/\s+/g, ' ').trim();
+  const text = redactText(`${error.name ?? 'Error'}: ${(error.message ?? '').slice(0, 300)}`, secrets).replace(/\s+/g, ' ').trim();
   if (status === undefined) return new DeliveryError(name, `PutRecordBatch failed: ${text}`, { retryable: true });
   const retryable =
-    error.$fault === 'server' || status === 429 || status >= 500 || error.$retryable !== undefined || RETRYABLE_CALL_ERRORS.has(error.name ?? '');
+    error.$fault === 'server' || status === 408 || status === 429 || status >= 500 || error.$retryable !== undefined || RETRYABLE_CALL_ERRORS.has(error.name ?? '');
   return new DeliveryError(name, `PutRecordBatch failed: HTTP ${status} ${text}`, { retryable, status });
+};
+
+/** The secret parts of the client's credentials, to mask in error messages (never sent anywhere). */
+const credentialSecrets = async (client: FirehoseClient): Promise<string[]> => {
+  try {
+    const identity = await client.config.credentials();
+    return [identity.secretAccessKey, identity.sessionToken ?? ''].filter((value) => value.length > 0);
+  } catch {
+    return [];
+  }
 };
 
 const firehoseTarget: TargetDefinition<FirehoseConfig> = {
@@ -131,6 +141,9 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
           await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
         }
         const data = Buffer.from(payload.body, 'utf8');
+        if (data.byteLength > MAX_RECORD_BYTES) {
+          throw new DeliveryError(name, `record of ${data.byteLength} bytes exceeds the ${MAX_RECORD_BYTES}-byte Firehose limit`, { retryable: false });
+        }
         const [batch = []] = planBatches([data]);
         const timeoutMs = delivery.deadline - Date.now();
         if (timeoutMs < 50) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
@@ -141,7 +154,7 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
             { abortSignal: AbortSignal.timeout(timeoutMs) },
           );
         } catch (cause) {
-          throw toDeliveryError(name, cause);
+          throw toDeliveryError(name, cause, await credentialSecrets(clientFor(region)));
         }
         checkBatchOutput(name, output, batch.length);
       },

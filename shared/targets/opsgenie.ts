@@ -49,8 +49,13 @@ const OpsgenieConfigSchema = z.strictObject({
   apiKey: SecretRefSchema,
   /** `us` (default) → api.opsgenie.com; `eu` → api.eu.opsgenie.com. */
   region: z.optional(z.enum(['us', 'eu'])),
-  /** Overrides the API base URL (tests, proxies), e.g. `https://api.opsgenie.com`. */
-  url: z.optional(z.string().check(z.url())),
+  /** Overrides the API base URL (tests, proxies), e.g. `https://api.opsgenie.com`; the target adds `/v2/alerts`. */
+  url: z.optional(
+    z.string().check(
+      z.url(),
+      z.refine((url) => !/^[a-z]+:\/\/[^/]+\/./i.test(url), 'expected a base URL without a path, e.g. https://api.opsgenie.com'),
+    ),
+  ),
   /** GuardDuty band → Opsgenie priority; unlisted bands keep the default mapping. */
   priorityMap: z.optional(
     z.strictObject({
@@ -154,7 +159,7 @@ const describeAlert = (enriched: EnrichedFinding): string => {
   const firstSeen = isoTimestamp(finding.service?.eventFirstSeen);
   const lastSeen = isoTimestamp(finding.service?.eventLastSeen);
   const facts = [
-    `Severity: ${severityTitle(e.severityLabel)} (${finding.severity})`,
+    `Severity: ${severityTitle(e.severityLabel)} (${finding.severity.toFixed(1)})`,
     `Type: ${line(finding.type)}`,
     `Account: ${line(accountLabel(enriched))}${e.account.ou ? `, OU ${line(e.account.ou)}` : ''}${owner ? `, owner ${line(owner)}` : ''}`,
     `Region: ${line(finding.region)}`,

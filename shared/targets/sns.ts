@@ -90,6 +90,14 @@ const summaryFields = (enriched: EnrichedFinding) => {
   };
 };
 
+/** A console URL is never cut (a cut link is a wrong link); an absurd one is left out instead. */
+const CONSOLE_URL_LIMIT = 4096;
+const consoleLink = (url: string): string =>
+  url.length <= CONSOLE_URL_LIMIT && !/[\s\u0000-\u001f\u007f-\u009f]/.test(url) ? url : '(link too long to include: search the finding ID below)';
+
+/** Bounded, valid UTF-16 text for a JSON summary field (JSON escaping keeps it inert). */
+const cap = (text: string | undefined, limit: number): string => truncate((text ?? '').replace(LONE_SURROGATE, '\uFFFD'), limit);
+
 /** The readable body for email and SMS subscribers: the key facts first, every value on one line. */
 const snsTextMessage = (enriched: EnrichedFinding, scale = 1): string => {
   const { finding, enrichment: e } = enriched;
@@ -110,7 +118,7 @@ const snsTextMessage = (enriched: EnrichedFinding, scale = 1): string => {
     line(finding.description, limit(DESCRIPTION_LIMIT)) || '(no description)',
     '',
     'Open in the GuardDuty console:',
-    e.consoleUrl,
+    consoleLink(e.consoleUrl),
     '',
     `Finding ID: ${line(finding.id, limit(FIELD_LIMIT))}`,
   ];
@@ -125,18 +133,18 @@ const snsJsonMessage = (enriched: EnrichedFinding, withFinding = true): string =
     source: 'guardduty-findings-router',
     severity: finding.severity,
     severityLabel: e.severityLabel,
-    title: s.title,
-    type: finding.type,
-    accountId: finding.accountId,
-    accountName: e.account.name ?? null,
-    owner: s.owner ?? null,
-    region: finding.region,
-    resource: e.resourceSummary,
+    title: cap(s.title, TITLE_LIMIT),
+    type: cap(finding.type, FIELD_LIMIT),
+    accountId: cap(finding.accountId, FIELD_LIMIT),
+    accountName: e.account.name === undefined ? null : cap(e.account.name, FIELD_LIMIT),
+    owner: s.owner === undefined ? null : cap(s.owner, FIELD_LIMIT),
+    region: cap(finding.region, FIELD_LIMIT),
+    resource: cap(e.resourceSummary, FIELD_LIMIT),
     count: e.count,
     sample: e.sample,
-    findingId: finding.id,
-    updatedAt: finding.updatedAt,
-    consoleUrl: e.consoleUrl,
+    findingId: cap(finding.id, FIELD_LIMIT),
+    updatedAt: typeof finding.updatedAt === 'string' ? cap(finding.updatedAt, 100) : finding.updatedAt,
+    consoleUrl: consoleLink(e.consoleUrl),
     ...(withFinding ? { finding, enrichment: e } : { findingOmitted: 'the finding exceeds the SNS 256 KB message limit' }),
   });
 };
@@ -185,10 +193,12 @@ const buildSnsPublish = (enriched: EnrichedFinding, config: Pick<SnsConfig, 'top
       ? [snsJsonMessage(enriched), snsJsonMessage(enriched, false)]
       : [1, 0.25, 0.05, 0].map((scale) => snsTextMessage(enriched, scale));
   const message = candidates.find((text) => byteSize(text, attributes) <= SNS_MAX_BYTES) ?? candidates.at(-1)!;
-  const accountLabel = e.account.name ?? finding.accountId;
+  const account = oneLine(e.account.name ?? finding.accountId);
+  const accountLabel = account.length <= 40 ? account : `${account.slice(0, 37)}...`;
   return {
     TopicArn: config.topicArn,
-    Subject: snsSubject(`GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity}: ${s.title} [${accountLabel}]`),
+    // Severity and account first: a long title is what gets cut.
+    Subject: snsSubject(`GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity} in ${accountLabel}: ${s.title}`),
     Message: message,
     MessageAttributes: attributes,
     ...(isFifoTopic(config.topicArn) ? { MessageGroupId: messageGroupId(enriched) } : {}),

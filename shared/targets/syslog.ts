@@ -7,8 +7,8 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError, DestinationRefusedError } from '../errors.ts';
 import { timestampMs } from '../formats/ocsf.ts';
 import type { SeverityLabel } from '../severity.ts';
-import { truncate } from '../text.ts';
-import { CEF_ESCAPE, renderCef } from './cef.ts';
+import { TRUNCATION_MARKER, truncate } from '../text.ts';
+import { CEF_ESCAPE, cefEvent, formatCef } from './cef.ts';
 import { checkDestination, isPrivateAddress } from './http.ts';
 import { FACILITY_NAMES, frameOctetCounted, frameWithin, messagePrefix, type Facility, type Severity } from './rfc5424.ts';
 import type { TargetDefinition } from './types.ts';
@@ -118,6 +118,33 @@ const jsonFrame = (prefix: string, enriched: EnrichedFinding, maxFrameBytes: num
   return frameOctetCounted(prefix + best);
 };
 
+/**
+ * The CEF frame. The extension is what a cut shortens; only when the frame limit cannot hold
+ * the CEF header and the first pair (a long multi-byte title near the 2,048-byte minimum) is
+ * the name cut too, so the seven header fields and at least one pair always arrive whole.
+ */
+const cefFrame = (prefix: string, enriched: EnrichedFinding, maxFrameBytes: number): string => {
+  const event = cefEvent(enriched);
+  const headerFits = (name: string) =>
+    Buffer.byteLength(frameOctetCounted(`${prefix}${formatCef({ header: { ...event.header, name }, extension: event.extension.slice(0, 1) })} ${TRUNCATION_MARKER}`)) <=
+    maxFrameBytes;
+  if (!headerFits(event.header.name)) {
+    let [low, high, best] = [0, event.header.name.length, truncate(event.header.name, 0)];
+    while (low <= high) {
+      const middle = Math.floor((low + high) / 2);
+      const candidate = truncate(event.header.name, middle);
+      if (headerFits(candidate)) {
+        best = candidate;
+        low = middle + 1;
+      } else {
+        high = middle - 1;
+      }
+    }
+    event.header.name = best;
+  }
+  return frameWithin(prefix, formatCef(event), maxFrameBytes, CEF_ESCAPE);
+};
+
 /** The octet-counted frame for one finding. Pure. */
 const renderSyslogFrame = (enriched: EnrichedFinding, options: RenderOptions = {}): string => {
   const { finding, enrichment: e } = enriched;
@@ -143,7 +170,7 @@ const renderSyslogFrame = (enriched: EnrichedFinding, options: RenderOptions = {
     ],
   });
   return (options.format ?? 'cef') === 'cef'
-    ? frameWithin(prefix, renderCef(enriched), maxFrameBytes, CEF_ESCAPE)
+    ? cefFrame(prefix, enriched, maxFrameBytes)
     : jsonFrame(prefix, enriched, maxFrameBytes);
 };
 
@@ -218,7 +245,7 @@ const transmit = (target: string, connection: Connection, frame: string, timeout
       clearTimeout(timer);
       timer = setTimeout(() => settle(), Math.min(CLOSE_GRACE_MS, Math.max(0, endsAt - Date.now())));
     });
-    socket.once('error', (error: NodeJS.ErrnoException) => settle(classifySocketError(target, where, error)));
+    socket.on('error', (error: NodeJS.ErrnoException) => settle(classifySocketError(target, where, error)));
     socket.once('close', () => {
       if (flushed) settle();
       else settle(new DeliveryError(target, `syslog to ${where}: connection closed before the message was sent`, { retryable: true }));
@@ -293,5 +320,5 @@ const syslogTarget: TargetDefinition<SyslogConfig> = {
   },
 };
 
-export { syslogTarget, SyslogConfigSchema, renderSyslogFrame, SYSLOG_SEVERITY, APP_NAME, MSG_ID, SD_ID };
+export { syslogTarget, SyslogConfigSchema, renderSyslogFrame, publicOnlyLookup, SYSLOG_SEVERITY, APP_NAME, MSG_ID, SD_ID };
 export type { SyslogConfig };

@@ -46,14 +46,15 @@ const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
 /** A surrogate without its pair is not valid UTF-8 (JSON parsers and Teams may refuse it). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 /** Characters that open Markdown formatting; each gets a backslash. */
-const MARKDOWN_SPECIALS = /[\\`*_~#&|!]/g;
-/** Link, autolink and HTML delimiters are swapped for look-alikes no parser reads as syntax. */
-const LOOK_ALIKES: Record<string, string> = { '[': '［', ']': '］', '(': '（', ')': '）', '<': '‹', '>': '›' };
+const MARKDOWN_SPECIALS = /[\\`*_~#&|!()]/g;
+/** Link-text, autolink, HTML and mention delimiters are swapped for look-alikes no parser reads as syntax. */
+const LOOK_ALIKES: Record<string, string> = { '[': '［', ']': '］', '<': '‹', '>': '›' };
 
 /**
  * Makes a finding-derived string inert Markdown on one line: control and bidi characters
- * removed, line breaks folded to spaces, `[ ] ( ) < >` replaced by look-alikes,
- * `\ ` * _ ~ # & | !` backslash-escaped, and a leading list or heading marker escaped.
+ * removed, line breaks folded to spaces, `[ ] < >` replaced by look-alikes (so no link,
+ * image, autolink, HTML tag or mention can form), `\ ` * _ ~ # & | ! ( )` backslash-escaped
+ * (they render as themselves), and a leading list or heading marker escaped.
  */
 const escapeTeamsMarkdown = (text: string): string => {
   const oneLine = stripControl(text.replace(LINE_BREAKS, ' '))
@@ -62,13 +63,13 @@ const escapeTeamsMarkdown = (text: string): string => {
     .replace(/ {2,}/g, ' ')
     .trim()
     .replace(LONE_SURROGATE, '\uFFFD');
-  const escaped = oneLine.replace(/[[\]()<>]/g, (c) => LOOK_ALIKES[c] ?? c).replace(MARKDOWN_SPECIALS, (c) => `\\${c}`);
+  const escaped = oneLine.replace(/[[\]<>]/g, (c) => LOOK_ALIKES[c] ?? c).replace(MARKDOWN_SPECIALS, (c) => `\\${c}`);
   // A value at the start of a TextBlock could open a list (`- `, `+ `, `1. `) or a block quote.
   return escaped.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
 };
 
 /** Escapes produced by escapeTeamsMarkdown; truncation must not separate a backslash from its character. */
-const TEAMS_ESCAPE = /\\[\\`*_~#&|!\-+=.)]/;
+const TEAMS_ESCAPE = /\\[\\`*_~#&|!()\-+=.]/;
 
 const esc = (text: string | undefined, limit: number): string => truncate(escapeTeamsMarkdown(text ?? ''), limit, TEAMS_ESCAPE);
 
@@ -84,7 +85,8 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
   const severity = `${severityTitle(e.severityLabel)} (${finding.severity})`;
   const account = e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
   const owner = e.account.tags.owner ?? e.account.email;
-  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`;
+  // Our own prefix, written as escaped Markdown; only the finding's title goes through esc().
+  const samplePrefix = e.sample ? '\\[SAMPLE\\] ' : '';
   const facts = [
     { title: 'Severity', value: esc(severity, 100) },
     { title: 'Account', value: esc(account, limit(FACT_LIMIT)) },
@@ -108,7 +110,7 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
         weight: 'Bolder',
         wrap: true,
       },
-      { type: 'TextBlock', text: esc(title, limit(TITLE_LIMIT)), size: 'Medium', weight: 'Bolder', wrap: true, style: 'heading' },
+      { type: 'TextBlock', text: `${samplePrefix}${esc(finding.title ?? finding.type, limit(TITLE_LIMIT))}`, size: 'Medium', weight: 'Bolder', wrap: true, style: 'heading' },
       { type: 'FactSet', facts },
       { type: 'TextBlock', text: description || '_no description_', wrap: true },
       { type: 'TextBlock', text: `Finding ${esc(finding.id, ID_LIMIT)}`, isSubtle: true, size: 'Small', wrap: true },
@@ -150,6 +152,19 @@ const isLegacyConnectorUrl = (url: string): boolean => {
   }
 };
 
+/**
+ * The SAS signature (`sig`) authorises anyone holding it: redact it on its own too, in case a
+ * response echoes it outside the full URL (redactText masks whole URLs and `signature=`, not `sig=`).
+ */
+const sasSecrets = (url: string): string[] => {
+  try {
+    const sig = new URL(url).searchParams.get('sig');
+    return sig === null || sig === '' ? [] : [sig, encodeURIComponent(sig)];
+  } catch {
+    return [];
+  }
+};
+
 const teamsTarget: TargetDefinition<TeamsConfig> = {
   type: 'teams',
   kind: 'chat',
@@ -176,7 +191,7 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
         body: payload.body,
         deadline: delivery.deadline,
         allowPrivateNetwork: config.allowPrivateNetwork === true,
-        secrets: [url],
+        secrets: [url, ...sasSecrets(url)],
       });
     },
   }),

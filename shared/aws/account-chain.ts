@@ -1,0 +1,69 @@
+import { readFile } from 'node:fs/promises';
+import { isAbsolute, join } from 'node:path';
+import { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { AccountInfo } from '../../schemas/enriched.ts';
+import { loadAccounts } from '../accounts.ts';
+import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountChain, type AccountSource } from '../accounts/chain.ts';
+
+/**
+ * The Lambdas' account directory: the bundled accounts.yml as overrides, then the remote
+ * sources named in ACCOUNT_SOURCES (comma-separated: `organizations`, `guardduty`; unset or
+ * `none` = accounts.yml only). GUARDDUTY_DETECTOR_ID saves a ListDetectors call;
+ * ACCOUNT_CACHE_TTL_SECONDS / ACCOUNT_NEGATIVE_TTL_SECONDS tune the cache.
+ * Nothing here touches the network at cold start.
+ */
+const bundledAccountsPath = (): string => {
+  const file = process.env.ACCOUNTS_FILE ?? 'accounts.yml';
+  return isAbsolute(file) ? file : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
+};
+
+const loadBundledRegistry = async (): Promise<Map<string, AccountInfo>> => {
+  const file = bundledAccountsPath();
+  return loadAccounts(await readFile(file, 'utf8'), file);
+};
+
+const seconds = (name: string): number | undefined => {
+  const value = process.env[name];
+  if (value === undefined || value === '') return undefined;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0) throw new Error(`environment variable ${name} must be a number of seconds, got '${value}'`);
+  return n * 1000;
+};
+
+const accountSources = (env: string | undefined): Set<string> => {
+  const names = new Set((env ?? '').split(',').map((s) => s.trim()).filter((s) => s !== '' && s !== 'none'));
+  for (const name of names) {
+    if (name !== 'organizations' && name !== 'guardduty') throw new Error(`ACCOUNT_SOURCES: unknown source '${name}' (expected organizations, guardduty or none)`);
+  }
+  return names;
+};
+
+interface BundledChainOptions {
+  registry: ReadonlyMap<string, AccountInfo>;
+  organizations?: OrganizationsClient;
+  guardDuty?: GuardDutyClient;
+  onSourceError?: (event: { source: string; accountId: string; error: string }) => void;
+}
+
+const bundledAccountChain = (options: BundledChainOptions): AccountChain => {
+  const names = accountSources(process.env.ACCOUNT_SOURCES);
+  const sources: AccountSource[] = [];
+  // Organizations is a global service; the SDK resolves its endpoint from any region.
+  if (names.has('organizations')) sources.push(organizationsSource(options.organizations ?? new OrganizationsClient({})));
+  if (names.has('guardduty')) {
+    const detectorId = process.env.GUARDDUTY_DETECTOR_ID;
+    sources.push(guardDutyMembersSource(options.guardDuty ?? new GuardDutyClient({}), detectorId ? { detectorId } : {}));
+  }
+  const ttlMs = seconds('ACCOUNT_CACHE_TTL_SECONDS');
+  const negativeTtlMs = seconds('ACCOUNT_NEGATIVE_TTL_SECONDS');
+  return createAccountChain({
+    overrides: options.registry,
+    sources,
+    ...(ttlMs === undefined ? {} : { ttlMs }),
+    ...(negativeTtlMs === undefined ? {} : { negativeTtlMs }),
+    ...(options.onSourceError ? { onSourceError: options.onSourceError } : {}),
+  });
+};
+
+export { bundledAccountChain, loadBundledRegistry, bundledAccountsPath, accountSources };

@@ -1,0 +1,313 @@
+import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
+import type { AccountDirectory } from '../accounts.ts';
+import { ingest } from '../pipeline.ts';
+import { diffMembership, expectedFromRegistry, listOrganizationAccounts, mergeExpected, MISSING, type DiffEntry, type ExpectedAccount } from './diff.ts';
+import { listAllMembers, resolveDetectorId } from './guardduty.ts';
+
+/**
+ * The membership watcher: the `members diff` of the administrator, turned into one router
+ * event per expected account that GuardDuty does not monitor (Resigned, Removed, Disabled,
+ * EmailVerificationFailed, any status this code does not know, or not a member at all).
+ *
+ * It fires once per change of state: the last status seen per account lives in the
+ * FindingStateTable under `membership#<accountId>`. An alert is claimed with a conditional
+ * write (so two overlapping runs cannot both fire), published, then confirmed; a publish
+ * that fails leaves the claim unconfirmed and the next run fires again. An account seen
+ * Enabled again re-arms (its record goes back to `Enabled`).
+ */
+const MEMBERSHIP_FINDING_TYPE = 'FindingsRouter:Membership/MemberNotMonitored';
+/** An unconfirmed claim older than this is taken over by a later run. */
+const CLAIM_STALE_MS = 5 * 60_000;
+
+interface MembershipState {
+  status: string;
+  /** True once the event for `status` was published. */
+  alerted: boolean;
+  claimedAtMs?: number;
+}
+
+interface MembershipStateStore {
+  get(accountId: string): Promise<MembershipState | undefined>;
+  /** Claims the alert for (account, status); false when another run has it or it was sent. */
+  claim(accountId: string, status: string, previous: string | undefined, nowMs: number): Promise<boolean>;
+  confirm(accountId: string, status: string, nowMs: number): Promise<void>;
+  /** Records a monitored status: the next unmonitored status fires again. */
+  rearm(accountId: string, status: string, nowMs: number): Promise<void>;
+}
+
+const stateKey = (accountId: string): string => `membership#${accountId}`;
+
+const isConditionFailure = (error: unknown): boolean =>
+  error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
+
+const dynamoMembershipState = (client: DynamoDBClient, tableName: string): MembershipStateStore => {
+  const documents = DynamoDBDocumentClient.from(client);
+  return {
+    get: async (accountId) => {
+      const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { findingKey: stateKey(accountId) }, ConsistentRead: true }));
+      if (Item === undefined || typeof Item.status !== 'string') return undefined;
+      return { status: Item.status, alerted: Item.alerted === true, ...(typeof Item.claimedAtMs === 'number' ? { claimedAtMs: Item.claimedAtMs } : {}) };
+    },
+    claim: async (accountId, status, previous, nowMs) => {
+      try {
+        await documents.send(
+          new PutCommand({
+            TableName: tableName,
+            Item: {
+              findingKey: stateKey(accountId),
+              kind: 'membership',
+              accountId,
+              status,
+              alerted: false,
+              claimedAtMs: nowMs,
+              ...(previous === undefined ? {} : { previousStatus: previous }),
+              changedAt: new Date(nowMs).toISOString(),
+            },
+            ConditionExpression: 'attribute_not_exists(findingKey) OR #s <> :s OR (#a = :false AND #c < :stale)',
+            ExpressionAttributeNames: { '#s': 'status', '#a': 'alerted', '#c': 'claimedAtMs' },
+            ExpressionAttributeValues: { ':s': status, ':false': false, ':stale': nowMs - CLAIM_STALE_MS },
+          }),
+        );
+        return true;
+      } catch (error) {
+        if (isConditionFailure(error)) return false;
+        throw error;
+      }
+    },
+    confirm: async (accountId, status, nowMs) => {
+      await documents
+        .send(
+          new UpdateCommand({
+            TableName: tableName,
+            Key: { findingKey: stateKey(accountId) },
+            UpdateExpression: 'SET #a = :true, #at = :at',
+            ConditionExpression: '#s = :s',
+            ExpressionAttributeNames: { '#a': 'alerted', '#at': 'alertedAt', '#s': 'status' },
+            ExpressionAttributeValues: { ':true': true, ':at': new Date(nowMs).toISOString(), ':s': status },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        });
+    },
+    rearm: async (accountId, status, nowMs) => {
+      await documents
+        .send(
+          new PutCommand({
+            TableName: tableName,
+            Item: { findingKey: stateKey(accountId), kind: 'membership', accountId, status, alerted: false, changedAt: new Date(nowMs).toISOString() },
+            ConditionExpression: 'attribute_not_exists(findingKey) OR #s <> :s',
+            ExpressionAttributeNames: { '#s': 'status' },
+            ExpressionAttributeValues: { ':s': status },
+          }),
+        )
+        .catch((error: unknown) => {
+          if (!isConditionFailure(error)) throw error;
+        });
+    },
+  };
+};
+
+const memoryMembershipState = (): MembershipStateStore & { states: Map<string, MembershipState> } => {
+  const states = new Map<string, MembershipState>();
+  return {
+    states,
+    get: async (id) => states.get(id),
+    claim: async (id, status, _previous, nowMs) => {
+      const s = states.get(id);
+      if (s && s.status === status && (s.alerted || (s.claimedAtMs ?? 0) >= nowMs - CLAIM_STALE_MS)) return false;
+      states.set(id, { status, alerted: false, claimedAtMs: nowMs });
+      return true;
+    },
+    confirm: async (id, status) => {
+      const s = states.get(id);
+      if (s?.status === status) s.alerted = true;
+    },
+    rearm: async (id, status) => {
+      if (states.get(id)?.status !== status) states.set(id, { status, alerted: false });
+    },
+  };
+};
+
+// ── The synthetic finding ─────────────────────────────────────────────────────
+const WHY: Record<string, string> = {
+  Resigned: 'the member account disassociated itself from the administrator (DisassociateFromAdministratorAccount)',
+  Removed: 'the administrator disassociated the member account (DisassociateMembers)',
+  Disabled: 'monitoring of the member account was stopped (StopMonitoringMembers)',
+  EmailVerificationFailed: 'the invitation failed: the account id and email address did not verify',
+  [MISSING]: 'the account is expected (accounts.yml or AWS Organizations) but is not a GuardDuty member of this administrator',
+};
+
+interface MembershipFindingInput {
+  entry: DiffEntry;
+  previousStatus?: string;
+  region: string;
+  partition: string;
+  detectorId: string;
+  /** The administrator account (ARN owner); the member account when unknown. */
+  administratorId?: string;
+  severity: number;
+  nowMs: number;
+}
+
+/** A finding-shaped event (schemas/finding.ts) for one unmonitored account. */
+const membershipFinding = (input: MembershipFindingInput): Record<string, unknown> => {
+  const { entry, region, partition, detectorId, severity, nowMs } = input;
+  const at = new Date(nowMs).toISOString();
+  const id = `membership-${entry.accountId}-${entry.status.toLowerCase()}-${nowMs}`;
+  const owner = input.administratorId ?? entry.accountId;
+  const who = entry.name ? `${entry.name} (${entry.accountId})` : entry.accountId;
+  const why = WHY[entry.status] ?? `the member's relationship status is '${entry.status}'`;
+  const stateText = entry.status === MISSING ? 'is not a member' : `is ${entry.status}`;
+  return {
+    schemaVersion: '2.0',
+    accountId: entry.accountId,
+    region,
+    partition,
+    id,
+    arn: `arn:${partition}:guardduty:${region}:${owner}:detector/${detectorId}/finding/${id}`,
+    type: MEMBERSHIP_FINDING_TYPE,
+    resource: { resourceType: 'Account' },
+    service: {
+      serviceName: 'findings-router',
+      detectorId,
+      archived: false,
+      count: 1,
+      eventFirstSeen: at,
+      eventLastSeen: at,
+      resourceRole: 'TARGET',
+      additionalInfo: {
+        membership: {
+          status: entry.status,
+          ...(input.previousStatus ? { previousStatus: input.previousStatus } : {}),
+          ...(entry.email ? { email: entry.email } : {}),
+          ...(entry.invitedAt ? { invitedAt: entry.invitedAt } : {}),
+          ...(entry.updatedAt ? { updatedAt: entry.updatedAt } : {}),
+          ...(input.administratorId ? { administratorId: input.administratorId } : {}),
+        },
+      },
+    },
+    severity,
+    createdAt: at,
+    updatedAt: at,
+    title: `GuardDuty does not monitor account ${who}: it ${stateText}`,
+    description:
+      `GuardDuty in ${region} no longer sends findings of account ${who} to the administrator: ${why}` +
+      `${input.previousStatus ? ` (status was ${input.previousStatus})` : ''}. Until it is Enabled again, threats in this account go unseen here. ` +
+      'Re-invite it (findings-router members import) or let Organizations auto-enable add it.',
+  };
+};
+
+// ── One run ───────────────────────────────────────────────────────────────────
+type ExpectedFrom = 'accounts' | 'organizations' | 'both';
+
+interface WatchDeps {
+  guardDuty: GuardDutyClient;
+  organizations?: OrganizationsClient;
+  registry: ReadonlyMap<string, AccountInfo>;
+  expectedFrom: ExpectedFrom;
+  detectorId?: string;
+  state: MembershipStateStore;
+  /** Enrichment of the synthetic finding (the same chain as the enrich Lambda). */
+  accounts: AccountDirectory;
+  publish: (enriched: EnrichedFinding) => Promise<void>;
+  region: string;
+  partition?: string;
+  severity: number;
+  now?: () => number;
+}
+
+interface WatchResult {
+  detectorId: string;
+  expected: number;
+  monitored: number;
+  pending: number;
+  /** Events published this run. */
+  fired: { accountId: string; status: string; previousStatus?: string; findingId: string }[];
+  /** Unmonitored accounts already alerted for this status. */
+  quiet: { accountId: string; status: string }[];
+  rearmed: { accountId: string; status: string }[];
+}
+
+const runMembershipWatch = async (deps: WatchDeps): Promise<WatchResult> => {
+  const now = deps.now ?? Date.now;
+  const detectorId = await resolveDetectorId(deps.guardDuty, deps.detectorId);
+  const fromRegistry = deps.expectedFrom === 'organizations' ? [] : expectedFromRegistry(deps.registry);
+  let fromOrg: ExpectedAccount[] = [];
+  if (deps.expectedFrom !== 'accounts') {
+    if (!deps.organizations) throw new Error(`expected accounts from '${deps.expectedFrom}' need an Organizations client`);
+    fromOrg = await listOrganizationAccounts(deps.organizations);
+  }
+  const expected = mergeExpected(fromRegistry, fromOrg);
+  const diff = diffMembership(expected, await listAllMembers(deps.guardDuty, detectorId));
+  const result: WatchResult = { detectorId, expected: expected.length, monitored: diff.monitored.length, pending: diff.pending.length, fired: [], quiet: [], rearmed: [] };
+
+  for (const entry of [...diff.missing, ...diff.notMonitored]) {
+    const previous = await deps.state.get(entry.accountId);
+    if (previous?.status === entry.status && previous.alerted) {
+      result.quiet.push({ accountId: entry.accountId, status: entry.status });
+      continue;
+    }
+    const nowMs = now();
+    const previousStatus = previous?.status;
+    if (!(await deps.state.claim(entry.accountId, entry.status, previousStatus, nowMs))) {
+      result.quiet.push({ accountId: entry.accountId, status: entry.status });
+      continue;
+    }
+    const finding = membershipFinding({
+      entry,
+      ...(previousStatus !== undefined && previousStatus !== entry.status ? { previousStatus } : {}),
+      region: deps.region,
+      partition: deps.partition ?? 'aws',
+      detectorId,
+      ...(diff.administratorId ? { administratorId: diff.administratorId } : {}),
+      severity: deps.severity,
+      nowMs,
+    });
+    const ingested = await ingest(finding, deps.accounts);
+    if (ingested.kind !== 'enriched') throw new Error(`membership event for ${entry.accountId} failed validation: ${ingested.kind === 'rejected' ? ingested.reason : ingested.reason}`);
+    // The console page that shows members (the finding itself exists only in the router).
+    ingested.enriched.enrichment.consoleUrl = `https://console.aws.amazon.com/guardduty/home?region=${deps.region}#/accounts`;
+    await deps.publish(ingested.enriched);
+    await deps.state.confirm(entry.accountId, entry.status, now());
+    result.fired.push({ accountId: entry.accountId, status: entry.status, ...(previousStatus ? { previousStatus } : {}), findingId: String(finding.id) });
+  }
+  for (const entry of diff.monitored) {
+    const previous = await deps.state.get(entry.accountId);
+    // No record means armed already; a record of another status is re-armed.
+    if (previous !== undefined && previous.status !== entry.status) {
+      await deps.state.rearm(entry.accountId, entry.status, now());
+      result.rearmed.push({ accountId: entry.accountId, status: entry.status });
+    }
+  }
+  return result;
+};
+
+const parseSeverity = (value: string | undefined): number => {
+  if (value === undefined || value === '') return 5;
+  const n = Number(value);
+  if (!Number.isFinite(n) || n < 0 || n > 10) throw new Error(`MEMBERSHIP_SEVERITY must be a number from 0 to 10, got '${value}'`);
+  return n;
+};
+
+const parseExpectedFrom = (value: string | undefined): ExpectedFrom => {
+  if (value === undefined || value === '') return 'accounts';
+  if (value === 'accounts' || value === 'organizations' || value === 'both') return value;
+  throw new Error(`EXPECTED_ACCOUNTS must be accounts, organizations or both, got '${value}'`);
+};
+
+export {
+  runMembershipWatch,
+  membershipFinding,
+  dynamoMembershipState,
+  memoryMembershipState,
+  parseSeverity,
+  parseExpectedFrom,
+  stateKey,
+  MEMBERSHIP_FINDING_TYPE,
+};
+export type { MembershipState, MembershipStateStore, WatchDeps, WatchResult, ExpectedFrom };

@@ -1,0 +1,547 @@
+import { createServer } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { inspect } from 'node:util';
+import * as z from 'zod/mini';
+import { afterEach, beforeAll, describe, expect, it } from 'vitest';
+import type { EnrichedFinding } from '../../../schemas/enriched.ts';
+import { idempotencyKey } from '../../../shared/delivery/job.ts';
+import { DeliveryError } from '../../../shared/errors.ts';
+import { localSecretResolver } from '../../../shared/secrets.ts';
+import { TRUNCATION_MARKER } from '../../../shared/text.ts';
+import { createHttpClient } from '../../../shared/targets/http.ts';
+import { memoryLedger } from '../../../shared/targets/ledger.ts';
+import { buildHecEvent, requestChannel, splunkTarget, SplunkConfigSchema, type SplunkConfig } from '../../../shared/targets/splunk.ts';
+import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
+import { representativeFindings } from '../../helpers/representative.ts';
+import { hecAnswer, startSplunkReceiver, type SplunkReceiver, type SplunkReceiverOptions } from '../../helpers/splunk-receiver.ts';
+
+const TOKEN = '7c3b0a52-19d4-4d5e-9f1a-HECTOKENSECRET';
+const TARGET = 'splunk-soc';
+
+// ── Plumbing ─────────────────────────────────────────────────────────────────
+
+const closers: (() => Promise<void>)[] = [];
+afterEach(async () => {
+  await Promise.all(closers.splice(0).map((close) => close()));
+});
+
+const receiverWith = async (options: Partial<SplunkReceiverOptions> = {}): Promise<SplunkReceiver> => {
+  const receiver = await startSplunkReceiver({ token: TOKEN, ...options });
+  closers.push(() => receiver.close());
+  return receiver;
+};
+
+const makeSplunk = (url: string, settings: Partial<SplunkConfig> = {}, name = TARGET): Target =>
+  splunkTarget.create(
+    name,
+    { type: 'splunk', url, token: { env: 'HEC_TOKEN' }, allowPrivateNetwork: true, ...settings },
+    { secrets: localSecretResolver({ HEC_TOKEN: TOKEN }), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+  );
+
+const deliveryFor = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext => ({
+  idempotencyKey: idempotencyKey(target.name, enriched),
+  attempt: 1,
+  deadline: Date.now() + deadlineMs,
+});
+
+const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
+  target.send(target.render(enriched), deliveryFor(target, enriched, deadlineMs));
+
+const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
+  const error: unknown = await sending.then(
+    () => {
+      throw new Error('expected the delivery to fail');
+    },
+    (caught: unknown) => caught,
+  );
+  expect(error).toBeInstanceOf(DeliveryError);
+  return error as DeliveryError;
+};
+
+const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
+  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
+  for (const secret of secrets) expect(everything).not.toContain(secret);
+};
+
+/** A server that never answers, or resets every connection. */
+const faultyServer = async (mode: 'hang' | 'reset'): Promise<string> => {
+  const server = createServer((req) => {
+    if (mode === 'reset') req.socket.destroy();
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  closers.push(
+    () =>
+      new Promise<void>((resolve) => {
+        server.closeAllConnections();
+        server.close(() => resolve());
+      }),
+  );
+  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
+};
+
+const closedPort = async (): Promise<string> => {
+  const server = createServer();
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  const { port } = server.address() as AddressInfo;
+  await new Promise<void>((resolve) => server.close(() => resolve()));
+  return `http://127.0.0.1:${port}`;
+};
+
+/** Strings that attack chat, wiki, template and CSV renderers, plus CR/LF and U+2028. */
+const ATTACKS = '<!channel> <script>alert(1)</script> | = \\ \r\n \u2028 [link|https://evil] {{template}} ${jndi:ldap://x} "quoted"';
+
+const hostileEnriched = async (): Promise<EnrichedFinding> => {
+  const finding = hostileFinding();
+  return enrichedFrom(
+    { ...finding, title: `${ATTACKS} ${finding.title}`, service: { ...finding.service, additionalInfo: { attacks: ATTACKS } } },
+    hostileAccount(),
+  );
+};
+
+const BROKEN_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
+const CONFIG: SplunkConfig = { type: 'splunk', url: 'https://splunk.example.com:8088', token: { env: 'HEC_TOKEN' } };
+
+let representative: [string, EnrichedFinding][] = [];
+beforeAll(async () => {
+  representative = await representativeFindings();
+});
+const sample = (name = 'instance'): EnrichedFinding => {
+  const found = representative.find(([candidate]) => candidate === name);
+  if (found === undefined) throw new Error(`no representative finding ${name}`);
+  return found[1];
+};
+
+// ── Tests ────────────────────────────────────────────────────────────────────
+
+describe('Target: splunk', () => {
+  describe('HEC event golden files', () => {
+    it.each([
+      'instance',
+      'access-key',
+      's3-bucket',
+      'eks',
+      'ecs-container',
+      'rds',
+      'lambda',
+      'malware-scan',
+      'attack-sequence',
+      'unknown-type',
+    ])('renders %s as in test/golden/splunk', async (name) => {
+      // Prepare
+      const enriched = sample(name);
+
+      // Act
+      const event = buildHecEvent(enriched, CONFIG, idempotencyKey(TARGET, enriched));
+
+      // Assess
+      await expect(`${JSON.stringify(event, null, 2)}\n`).toMatchFileSnapshot(`../../golden/splunk/${name}.json`);
+      expect(event.event).toEqual(enriched.finding);
+      expect(event.time).toBe(Date.parse(String(enriched.finding.updatedAt)) / 1000);
+      expect(event).toMatchObject({ source: 'guardduty', sourcetype: 'aws:cloudwatch:guardduty', host: enriched.finding.accountId });
+      expect(event.fields).toMatchObject({ severity_label: enriched.enrichment.severityLabel, event_id: idempotencyKey(TARGET, enriched) });
+    });
+
+    it('render() is the built event as JSON, the same bytes every time', () => {
+      // Prepare
+      const enriched = sample('eks');
+      const target = makeSplunk('https://splunk.example.com:8088');
+
+      // Act
+      const [first, second] = [target.render(enriched), target.render(structuredClone(enriched))];
+
+      // Assess
+      expect(first).toEqual(second);
+      expect(first).toMatchObject({ contentType: 'application/json', extension: 'json' });
+      expect(JSON.parse(first.body)).toEqual(buildHecEvent(enriched, { ...CONFIG, allowPrivateNetwork: true }, idempotencyKey(TARGET, enriched)));
+    });
+
+    it('format enriched, index, source, sourcetype and host come from the settings', () => {
+      // Prepare
+      const enriched = sample('s3-bucket');
+
+      // Act
+      const event = buildHecEvent(
+        enriched,
+        { ...CONFIG, format: 'enriched', index: 'aws_security', source: 'gd-router', sourcetype: '_json', host: 'router-prod' },
+        'k',
+      );
+
+      // Assess
+      expect(event).toMatchObject({ index: 'aws_security', source: 'gd-router', sourcetype: '_json', host: 'router-prod' });
+      expect(event.event).toEqual(enriched);
+      expect(event.fields.account_name).toBe(enriched.enrichment.account.name);
+    });
+
+    it('epoch-number updatedAt becomes seconds; an unparseable one leaves time out (HEC uses receipt time)', async () => {
+      // Prepare
+      const base = sample('instance').finding;
+      const epoch = await enrichedFrom({ ...base, updatedAt: 1_700_000_000_123 });
+      const garbage = await enrichedFrom({ ...base, updatedAt: 'yesterday' });
+
+      // Act
+      const [a, b] = [buildHecEvent(epoch, CONFIG, 'k'), buildHecEvent(garbage, CONFIG, 'k')];
+
+      // Assess
+      expect(a.time).toBe(1_700_000_000.123);
+      expect(b).not.toHaveProperty('time');
+    });
+  });
+
+  describe('hostile finding', () => {
+    it('every hostile string survives as data: strict JSON, exact round trip, no raw line breaks', async () => {
+      // Prepare
+      const enriched = await hostileEnriched();
+      const target = makeSplunk('https://splunk.example.com:8088', { format: 'enriched' });
+
+      // Act
+      const { body } = target.render(enriched);
+
+      // Assess
+      expect(body).not.toMatch(/[\r\n]/);
+      const parsed = JSON.parse(body) as { event: EnrichedFinding; fields: Record<string, unknown> };
+      expect(parsed.event).toEqual(JSON.parse(JSON.stringify(enriched)));
+      expect(parsed.event.finding.title).toContain(ATTACKS);
+      expect(Object.values(parsed.fields).every((value) => typeof value === 'string')).toBe(true);
+      expect(parsed.fields.account_name).toBe(enriched.enrichment.account.name);
+    });
+
+    it('is accepted by a HEC that checks every field', async () => {
+      // Prepare
+      const receiver = await receiverWith({ indexes: ['aws_security'] });
+      const target = makeSplunk(receiver.url, { index: 'aws_security' });
+      const enriched = await hostileEnriched();
+
+      // Act
+      await sendFinding(target, enriched);
+
+      // Assess
+      expect(receiver.requests.map((request) => request.status)).toEqual([200]);
+      expect(receiver.events[0]?.event).toEqual(JSON.parse(JSON.stringify(enriched.finding)));
+    });
+  });
+
+  describe('limits', () => {
+    it('an event over max_content_length is cut to fit, with a visible marker, still valid JSON', async () => {
+      // Prepare
+      const receiver = await receiverWith({ maxContentLength: 1_000_000 });
+      const target = makeSplunk(receiver.url);
+      const finding = sample('instance').finding;
+      const huge = await enrichedFrom({ ...finding, description: '😀é中&'.repeat(400_000), title: 'x'.repeat(300_000) });
+
+      // Act
+      const payload = target.render(huge);
+      await target.send(payload, deliveryFor(target, huge));
+
+      // Assess
+      expect(Buffer.byteLength(payload.body)).toBeLessThanOrEqual(1_000_000);
+      const event = JSON.parse(payload.body) as { event: { description: string; title: string; id: string } };
+      expect(event.event.description.endsWith(TRUNCATION_MARKER)).toBe(true);
+      expect(event.event.description).not.toMatch(BROKEN_SURROGATE);
+      expect(event.event.id).toBe(finding.id);
+      expect(receiver.events).toHaveLength(1);
+    });
+
+    it('maxRequestBytes lowers the cap', async () => {
+      // Prepare
+      const enriched = await enrichedFrom({ ...sample('instance').finding, description: 'd'.repeat(10_000) });
+
+      // Act
+      const event = buildHecEvent(enriched, { ...CONFIG, maxRequestBytes: 4_096 }, 'k');
+
+      // Assess
+      expect(Buffer.byteLength(JSON.stringify(event))).toBeLessThanOrEqual(4_096);
+      expect(JSON.stringify(event)).toContain(TRUNCATION_MARKER);
+    });
+  });
+
+  describe('delivery to HEC', () => {
+    it('POSTs to /services/collector/event with Authorization: Splunk <token> and JSON', async () => {
+      // Prepare
+      const receiver = await receiverWith();
+      const target = makeSplunk(`${receiver.url}/`);
+      const enriched = sample('access-key');
+
+      // Act
+      await sendFinding(target, enriched);
+
+      // Assess
+      const [request] = receiver.requests;
+      expect(request).toMatchObject({ method: 'POST', path: '/services/collector/event', status: 200, answer: '{"text":"Success","code":0}' });
+      expect(request?.headers.authorization).toBe(`Splunk ${TOKEN}`);
+      expect(request?.headers['content-type']).toBe('application/json');
+      expect(request?.headers['x-splunk-request-channel']).toBeUndefined();
+      expect(receiver.events[0]?.fields).toMatchObject({ event_id: idempotencyKey(TARGET, enriched) });
+    });
+
+    it('a wrong token: 403 {"text":"Invalid token","code":4}, permanent, token hidden', async () => {
+      // Prepare
+      const receiver = await startSplunkReceiver({ token: 'another-token-entirely' });
+      closers.push(() => receiver.close());
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error).toMatchObject({ retryable: false, status: 403 });
+      expect(error.message).toContain('Invalid token');
+      expectNoLeak(error, [TOKEN]);
+    });
+
+    it('an index the token may not write: 400 code 7 Incorrect index, permanent', async () => {
+      // Prepare
+      const receiver = await receiverWith({ indexes: ['main'] });
+      const target = makeSplunk(receiver.url, { index: 'aws_security' });
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error).toMatchObject({ retryable: false, status: 400 });
+      expect(error.message).toContain('Incorrect index');
+    });
+
+    it.each([
+      { code: 9, text: 'Server is busy', retryable: true },
+      { code: 8, text: 'Internal server error', retryable: true },
+      { code: 6, text: 'Invalid data format', retryable: false },
+      { code: 7, text: 'Incorrect index', retryable: false },
+      { code: 12, text: 'Event field is required', retryable: false },
+      { code: 2, text: 'Token is required', retryable: false },
+      { code: 3, text: 'Invalid authorization', retryable: false },
+      { code: 4, text: 'Invalid token', retryable: false },
+      { code: 99, text: 'A code not documented yet', retryable: false },
+    ])('HTTP 200 with code $code ($text) is a failure, retryable $retryable', async ({ code, text, retryable }) => {
+      // Prepare
+      const receiver = await receiverWith();
+      receiver.answer = hecAnswer(200, text, code);
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error).toMatchObject({ retryable, status: 200 });
+      expect(error.message).toContain(`HEC code ${code}`);
+    });
+
+    it('a non-2xx answer is classified by its HEC code when status and code disagree', async () => {
+      // Prepare
+      const receiver = await receiverWith();
+      receiver.answer = hecAnswer(400, 'Server is busy', 9);
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error).toMatchObject({ retryable: true, status: 400 });
+      expect(error.message).toContain('HEC code 9');
+    });
+  });
+
+  describe('indexer acknowledgement', () => {
+    it('waits for /services/collector/ack to report the ackId as true; false means not yet', async () => {
+      // Prepare
+      const receiver = await receiverWith({ useAck: true });
+      receiver.pendingPolls = 2;
+      const target = makeSplunk(receiver.url, { useAck: true });
+
+      // Act
+      await sendFinding(target, sample());
+
+      // Assess
+      expect(receiver.requests.map((request) => [request.path, request.answer])).toEqual([
+        ['/services/collector/event', '{"text":"Success","code":0,"ackId":0}'],
+        ['/services/collector/ack', '{"acks":{"0":false}}'],
+        ['/services/collector/ack', '{"acks":{"0":false}}'],
+        ['/services/collector/ack', '{"acks":{"0":true}}'],
+      ]);
+      const channels = new Set(receiver.requests.map((request) => request.headers['x-splunk-request-channel']));
+      expect([...channels]).toEqual([requestChannel(TARGET)]);
+      expect(JSON.parse(receiver.requests[1]?.body ?? '')).toEqual({ acks: [0] });
+    });
+
+    it('the channel is a GUID derived from the target name: stable across cold starts, distinct per target', () => {
+      // Prepare
+      const names = [TARGET, TARGET, 'splunk-other'];
+
+      // Act
+      const channels = names.map(requestChannel);
+
+      // Assess
+      expect(channels[0]).toMatch(/^[0-9a-f]{8}-[0-9a-f]{4}-5[0-9a-f]{3}-[89ab][0-9a-f]{3}-[0-9a-f]{12}$/);
+      expect(channels[1]).toBe(channels[0]);
+      expect(channels[2]).not.toBe(channels[0]);
+    });
+
+    it('never acknowledged before the deadline: retryable, and it stops in time', async () => {
+      // Prepare
+      const receiver = await receiverWith({ useAck: true });
+      receiver.pendingPolls = Number.POSITIVE_INFINITY;
+      const target = makeSplunk(receiver.url, { useAck: true });
+      const started = Date.now();
+
+      // Act
+      const error = await failure(sendFinding(target, sample(), 1_500));
+
+      // Assess
+      expect(Date.now() - started).toBeLessThan(1_500);
+      expect(error).toMatchObject({ retryable: true });
+      expect(error.message).toContain('did not acknowledge ackId 0');
+      expect(receiver.requests.filter((request) => request.path === '/services/collector/ack').length).toBeGreaterThanOrEqual(2);
+    });
+
+    it('an ack-enabled token without useAck: 400 code 10 Data channel is missing, permanent', async () => {
+      // Prepare
+      const receiver = await receiverWith({ useAck: true });
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error).toMatchObject({ retryable: false, status: 400 });
+      expect(error.message).toContain('Data channel is missing');
+    });
+
+    it('useAck against a token without acknowledgement: 200 without ackId counts as delivered', async () => {
+      // Prepare
+      const receiver = await receiverWith({ useAck: false });
+      const target = makeSplunk(receiver.url, { useAck: true });
+
+      // Act
+      await sendFinding(target, sample());
+
+      // Assess
+      expect(receiver.requests.map((request) => request.path)).toEqual(['/services/collector/event']);
+      expect(receiver.events).toHaveLength(1);
+    });
+  });
+
+  describe('status classification', () => {
+    const SUCCESS = '{"text":"Success","code":0}';
+    it.each([
+      { status: 200, body: SUCCESS, outcome: 'delivered' },
+      { status: 201, body: SUCCESS, outcome: 'delivered' },
+      { status: 202, body: SUCCESS, outcome: 'delivered' },
+      { status: 204, body: '', outcome: 'permanent' },
+      { status: 301, body: '', outcome: 'permanent' },
+      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":0}', outcome: 'permanent' },
+      { status: 401, body: '{"text":"Token is required","code":2}', outcome: 'permanent' },
+      { status: 403, body: '{"text":"Invalid token","code":4}', outcome: 'permanent' },
+      { status: 404, body: '{"text":"The requested URL was not found on this server.","code":404}', outcome: 'permanent' },
+      { status: 408, body: '', outcome: 'retryable' },
+      { status: 409, body: '', outcome: 'permanent' },
+      { status: 413, body: 'Content-Length of 2000000 too large (maximum is 1000000)', outcome: 'permanent' },
+      { status: 429, body: '', outcome: 'retryable' },
+      { status: 500, body: '{"text":"Internal server error","code":8}', outcome: 'retryable' },
+      { status: 502, body: '<html>Bad Gateway</html>', outcome: 'retryable' },
+      { status: 503, body: '{"text":"Server is busy","code":9}', outcome: 'retryable' },
+      { status: 504, body: '', outcome: 'retryable' },
+    ])('HTTP $status → $outcome', async ({ status, body, outcome }) => {
+      // Prepare
+      const receiver = await receiverWith();
+      receiver.answer = { status, body, ...(status === 301 ? { headers: { location: 'https://elsewhere.example/' } } : {}) };
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const result = await sendFinding(target, sample()).then(
+        () => 'delivered',
+        (error: unknown) => (error instanceof DeliveryError ? (error.retryable ? 'retryable' : 'permanent') : `unexpected ${String(error)}`),
+      );
+
+      // Assess
+      expect(result).toBe(outcome);
+    });
+  });
+
+  describe('secrets', () => {
+    it('a HEC echoing the token in its error body: redacted', async () => {
+      // Prepare
+      const receiver = await receiverWith();
+      receiver.answer = hecAnswer(403, `Invalid token ${TOKEN}`, 4);
+      const target = makeSplunk(receiver.url);
+
+      // Act
+      const error = await failure(sendFinding(target, sample()));
+
+      // Assess
+      expect(error.message).toContain('[REDACTED]');
+      expectNoLeak(error, [TOKEN]);
+    });
+
+    it.each([
+      { fault: 'timeout', expected: { retryable: true, message: 'request failed: timed out' } },
+      { fault: 'refused', expected: { retryable: true } },
+      { fault: 'reset', expected: { retryable: true } },
+      { fault: '4xx', expected: { retryable: false, status: 401 } },
+      { fault: '5xx', expected: { retryable: true, status: 503 } },
+    ])('$fault: classified, and the token appears in no message, String() or stack', async ({ fault, expected }) => {
+      // Prepare
+      let url: string;
+      if (fault === 'timeout') url = await faultyServer('hang');
+      else if (fault === 'reset') url = await faultyServer('reset');
+      else if (fault === 'refused') url = await closedPort();
+      else {
+        const receiver = await receiverWith();
+        receiver.answer = fault === '4xx' ? hecAnswer(401, `Invalid authorization Splunk ${TOKEN}`, 3) : hecAnswer(503, `Server is busy (token=${TOKEN})`, 9);
+        url = receiver.url;
+      }
+      const target = makeSplunk(url, { useAck: true });
+
+      // Act
+      const error = await failure(sendFinding(target, sample(), 300));
+
+      // Assess
+      expect(error).toMatchObject(expected);
+      expectNoLeak(error, [TOKEN]);
+    });
+  });
+
+  describe('settings', () => {
+    it.each([
+      [{ url: 'splunk.example.com:8088' }, 'url'],
+      [{ url: 'ftp://splunk.example.com' }, 'url'],
+      [{ url: 'https://splunk.example.com:8088?token=x' }, 'url'],
+      [{ index: 'Main' }, 'index'],
+      [{ index: '_internal' }, 'index'],
+      [{ format: 'ecs' }, 'format'],
+      [{ token: 'plaintext-token' }, 'token'],
+      [{ hecToken: { env: 'X' } }, 'hecToken'],
+    ])('rejects %j (%s)', (override, field) => {
+      // Prepare
+      const config = { type: 'splunk', url: 'https://splunk.example.com:8088', token: { env: 'HEC_TOKEN' }, ...override };
+
+      // Act
+      const result = z.safeParse(SplunkConfigSchema, config);
+
+      // Assess
+      expect(result.success).toBe(false);
+      expect(JSON.stringify(result.error?.issues)).toContain(field);
+    });
+
+    it('accepts a full configuration', () => {
+      // Prepare
+      const config = {
+        type: 'splunk',
+        url: 'https://http-inputs-acme.splunkcloud.com',
+        token: { ssm: '/guardduty/hec-token' },
+        index: 'aws_security',
+        source: 'guardduty',
+        sourcetype: 'aws:cloudwatch:guardduty',
+        host: 'findings-router',
+        format: 'enriched',
+        useAck: true,
+        maxRequestBytes: 800_000,
+      };
+
+      // Act
+      const result = z.safeParse(SplunkConfigSchema, config);
+
+      // Assess
+      expect(result.success).toBe(true);
+    });
+  });
+});
