@@ -4,6 +4,7 @@ import { runRoutesDiff } from './diff-cmd.ts';
 import { runDlqExport, runDlqList, runDlqRedrive, runDlqShow } from './dlq-cmd.ts';
 import { runReplay } from './replay.ts';
 import { runRoutesTest } from './routes-cmd.ts';
+import { runTargets } from './targets-cmd.ts';
 
 /**
  * `findings-router <command>`. Exit codes: 0 done (bad events are reported, not fatal),
@@ -17,6 +18,7 @@ const COMMANDS: Record<string, Command> = {
   'config check': runConfigCheck,
   'config schema': runConfigSchema,
   'routes test': runRoutesTest,
+  targets: runTargets,
   'routes diff': runRoutesDiff,
   'dlq list': runDlqList,
   'dlq show': runDlqShow,
@@ -32,6 +34,7 @@ const HELP = `Usage: findings-router <command> [options]
 
 Commands:
   replay [PATH...]        run findings through the pipeline locally (replay --help)
+  targets [--json]        list every target type with its settings
   config check            validate a routes file (and --accounts) with file:line:column errors
   config schema           print the routes file JSON Schema (draft 2020-12)
   routes test EVENT...    show the routing decision trace; --expect t1,t2 to assert; --matrix for coverage
@@ -73,6 +76,11 @@ const main = async (argv: string[]): Promise<number> => {
   }
 };
 
+// `findings-router ... | head` closes the pipe early; that is not an error.
+process.stdout.on('error', (error: NodeJS.ErrnoException) => {
+  if (error.code === 'EPIPE') process.exit(process.exitCode ?? 0);
+  throw error;
+});
 process.exitCode = await main(process.argv.slice(2));
 // For `npm run bench`: the peak resident set of this process.
 if (process.env.FINDINGS_ROUTER_REPORT_RSS) process.stderr.write(`maxRssKb=${process.resourceUsage().maxRSS}\n`);

@@ -2,10 +2,16 @@ import { appendFile, mkdir } from 'node:fs/promises';
 import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 import { DeliveryError } from '../errors.ts';
+import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
 import type { TargetDefinition } from './types.ts';
 
 /** Appends one NDJSON line per finding: the enriched finding, the original untouched inside. */
-const FileConfigSchema = z.strictObject({ type: z.literal('file'), path: z.string().check(z.minLength(1)) });
+const FileConfigSchema = z.strictObject({
+  type: z.literal('file'),
+  path: z.string().check(z.minLength(1)),
+  /** raw (GuardDuty detail), enriched (default) or ocsf. */
+  format: z.optional(JsonFormatSchema),
+});
 type FileConfig = z.infer<typeof FileConfigSchema>;
 
 const fileTarget: TargetDefinition<FileConfig> = {
@@ -17,7 +23,7 @@ const fileTarget: TargetDefinition<FileConfig> = {
     name,
     type: 'file',
     kind: 'siem',
-    render: (enriched) => ({ body: `${JSON.stringify(enriched)}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
+    render: (enriched) => ({ body: `${renderJsonFormat(enriched, config.format)}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
     send: async (payload) => {
       try {
         await mkdir(dirname(config.path), { recursive: true });

@@ -1,5 +1,6 @@
 import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
+import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
 import { SecretRefSchema, type SecretRef } from '../secrets.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -12,6 +13,8 @@ const WebhookConfigSchema = z.strictObject({
   url: z.union([z.string().check(z.url()), SecretRefSchema]),
   secret: z.optional(SecretRefSchema),
   allowPrivateNetwork: z.optional(z.boolean()),
+  /** raw (GuardDuty detail), enriched (default) or ocsf. */
+  format: z.optional(JsonFormatSchema),
 });
 type WebhookConfig = z.infer<typeof WebhookConfigSchema>;
 
@@ -29,7 +32,7 @@ const webhookTarget: TargetDefinition<WebhookConfig> = {
     name,
     type: 'webhook',
     kind: 'ticket',
-    render: (enriched) => ({ body: JSON.stringify(enriched), contentType: 'application/json', extension: 'json' }),
+    render: (enriched) => ({ body: renderJsonFormat(enriched, config.format), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await resolveUrl(config.url, (ref) => secrets.resolve(ref));
       const secret = config.secret === undefined ? undefined : await secrets.resolve(config.secret);
