@@ -6,7 +6,7 @@
  *   3. Cold start: each Lambda bundle's size and import time over a bare `node -e 0`.
  *   4. Memory at scale: replay of a generated NDJSON file: peak RSS and findings per second.
  */
-import { spawnSync } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
 import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -103,11 +103,19 @@ const ndjson = (n: number, file: string) => {
 };
 await ndjson(deliveryFindings, join(work, 'delivery.ndjson'));
 const bin = join(ROOT, 'bin/findings-router.mjs');
+// Asynchronous: the loopback receiver lives in this process and must keep answering.
 const replay = (args: string[], env: Record<string, string> = {}) =>
-  spawnSync(process.execPath, [bin, 'replay', ...args], { cwd: work, encoding: 'utf8', env: { ...process.env, ...env }, maxBuffer: 1 << 30 });
+  new Promise<{ status: number | null; stdout: string; stderr: string }>((resolve) => {
+    const child = spawn(process.execPath, [bin, 'replay', ...args], { cwd: work, env: { ...process.env, ...env } });
+    const out: Buffer[] = [];
+    const err: Buffer[] = [];
+    child.stdout.on('data', (c: Buffer) => out.push(c));
+    child.stderr.on('data', (c: Buffer) => err.push(c));
+    child.on('close', (status) => resolve({ status, stdout: Buffer.concat(out).toString(), stderr: Buffer.concat(err).toString() }));
+  });
 
 const replayStart = performance.now();
-const delivered = replay([join(work, 'delivery.ndjson'), '--routes', join(work, 'routes.yml'), '--send', '--json']);
+const delivered = await replay([join(work, 'delivery.ndjson'), '--routes', join(work, 'routes.yml'), '--send', '--json']);
 const replaySeconds = (performance.now() - replayStart) / 1000;
 if (delivered.status !== 0) throw new Error(`replay failed: ${delivered.stderr}`);
 const routedLines = delivered.stdout.trim().split('\n').filter((l) => JSON.parse(l).outcome === 'routed').length;
@@ -166,7 +174,7 @@ const bigCount = small ? 2_000 : 100_000;
 await ndjson(bigCount, join(work, 'big.ndjson'));
 writeFileSync(join(work, 'file-only.yml'), `targets:\n  siem: { type: file, path: ${join(work, 'siem.ndjson')} }\ndefault: { targets: [siem] }\n`);
 const bigStart = performance.now();
-const big = replay([join(work, 'big.ndjson'), '--routes', join(work, 'file-only.yml')], { FINDINGS_ROUTER_REPORT_RSS: '1' });
+const big = await replay([join(work, 'big.ndjson'), '--routes', join(work, 'file-only.yml')], { FINDINGS_ROUTER_REPORT_RSS: '1' });
 const bigSeconds = (performance.now() - bigStart) / 1000;
 if (big.status !== 0) throw new Error(`big replay failed: ${big.stderr}`);
 const rssKb = Number(/maxRssKb=(\d+)/.exec(big.stderr)?.[1] ?? 'NaN');

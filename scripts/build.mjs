@@ -7,7 +7,7 @@ import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FUNCTIONS = ['enrich', 'route', 'deliver'];
+const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members'];
 const fail = (msg) => {
   console.error(`build: ${msg}`);
   process.exit(1);

@@ -15,7 +15,48 @@ type Validated =
 
 const MAX_ISSUES = 3;
 
-const validateEvent = (input: unknown): Validated => (isDeadLetter(input) ? validateLetter(input) : validateAt(input, '$'));
+const validateEvent = (input: unknown): Validated => {
+  const deep = tooDeep(input);
+  if (deep !== undefined) return { kind: 'rejected', path: deep, reason: `${deep}: nested more than ${MAX_DEPTH} levels deep`, ...identityOf(input) };
+  return isDeadLetter(input) ? validateLetter(input) : validateAt(input, '$');
+};
+
+/**
+ * GuardDuty findings nest about a dozen levels (a dead letter adds three); serialisers
+ * (JSON.stringify, structuredClone) overflow the stack a few thousand levels down. An
+ * event deeper than this is rejected here, before anything recurses into it.
+ */
+const MAX_DEPTH = 64;
+
+/** The JSON path of a value nested deeper than MAX_DEPTH, found without recursion; undefined when none is. */
+const tooDeep = (input: unknown): string | undefined => {
+  type Node = { value: object; depth: number; key?: string | number; parent?: Node };
+  if (typeof input !== 'object' || input === null) return undefined;
+  const stack: Node[] = [{ value: input, depth: 0 }];
+  while (stack.length > 0) {
+    const node = stack.pop()!;
+    if (node.depth >= MAX_DEPTH) {
+      const path: (string | number)[] = [];
+      for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) path.unshift(at.key);
+      return jsonPath('$', path);
+    }
+    const keys: (string | number)[] = Array.isArray(node.value) ? Array.from({ length: node.value.length }, (_, i) => i) : Object.keys(node.value);
+    for (const key of keys) {
+      const value = (node.value as Record<string | number, unknown>)[key];
+      if (typeof value === 'object' && value !== null) stack.push({ value, depth: node.depth + 1, key, parent: node });
+    }
+  }
+  return undefined;
+};
+
+const identityOf = (input: unknown): { findingId?: string; type?: string } => {
+  const record = isObject(input) ? input : {};
+  const detail = isObject(record.detail) ? record.detail : record;
+  return {
+    ...(typeof detail.id === 'string' ? { findingId: detail.id } : {}),
+    ...(typeof detail.type === 'string' ? { type: detail.type } : {}),
+  };
+};
 
 const validateAt = (input: unknown, prefix: string): Validated => {
   if (!isObject(input)) return { kind: 'rejected', path: prefix, reason: `${prefix}: expected a JSON object, got ${describe(input)}` };
@@ -60,22 +101,20 @@ const validateLetter = (letter: Record<string, unknown>): Validated => {
 const validateFinding = (detail: unknown, prefix: string): Validated => {
   const parsed = z.safeParse(GuardDutyFindingSchema, detail);
   if (!parsed.success) return rejected(parsed.error, prefix, detail);
+  // The id goes into URLs, keys and file names: encodeURIComponent throws on a lone surrogate.
+  if (LONE_SURROGATE.test(parsed.data.id)) {
+    return { kind: 'rejected', path: `${prefix}.id`, reason: `${prefix}.id: not well-formed Unicode (a lone surrogate)`, ...identityOf(detail) };
+  }
   return { kind: 'finding', finding: parsed.data };
 };
+
+const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
 
 const rejected = (error: z.core.$ZodError, prefix: string, value: unknown): Validated => {
   const issues = error.issues.slice(0, MAX_ISSUES).map((issue) => `${jsonPath(prefix, issue.path)}: ${issue.message}`);
   const more = error.issues.length > MAX_ISSUES ? ` (+${error.issues.length - MAX_ISSUES} more)` : '';
   const first = error.issues[0];
-  const record = isObject(value) ? value : {};
-  const detail = isObject(record.detail) ? record.detail : record;
-  return {
-    kind: 'rejected',
-    path: jsonPath(prefix, first?.path ?? []),
-    reason: issues.join('; ') + more,
-    ...(typeof detail.id === 'string' ? { findingId: detail.id } : {}),
-    ...(typeof detail.type === 'string' ? { type: detail.type } : {}),
-  };
+  return { kind: 'rejected', path: jsonPath(prefix, first?.path ?? []), reason: issues.join('; ') + more, ...identityOf(value) };
 };
 
 const jsonPath = (prefix: string, path: readonly PropertyKey[]): string =>

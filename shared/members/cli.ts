@@ -228,8 +228,8 @@ const runMembersDiff = async (argv: string[], io: Io): Promise<number> => {
     const expected = mergeExpected(expectedFromRegistry(registry), fromOrg);
     const diff = diffMembership(expected, await listAllMembers(client, detectorId));
     const drift = diff.missing.length + diff.notMonitored.length > 0;
-    if (values.json) io.stdout.write(`${JSON.stringify({ detectorId, expected: expected.length, ...diff }, null, 2)}\n`);
-    else io.stdout.write(renderDiff(detectorId, expected.length, diff));
+    if (values.json) io.stdout.write(`${JSON.stringify({ detectorId, ...diff }, null, 2)}\n`);
+    else io.stdout.write(renderDiff(detectorId, diff));
     return drift ? 2 : 0;
   } catch (error) {
     return awsFailure(io, 'diff', error);
@@ -239,13 +239,13 @@ const runMembersDiff = async (argv: string[], io: Io): Promise<number> => {
   }
 };
 
-const renderDiff = (detectorId: string, expected: number, diff: MembershipDiff): string => {
+const renderDiff = (detectorId: string, diff: MembershipDiff): string => {
   const section = (title: string, entries: DiffEntry[]) =>
     entries.length === 0
       ? ''
       : `\n${title} (${entries.length}):\n${table(['Account ID', 'Name', 'Email', 'Status', 'Updated at'], entries.map((e) => [e.accountId, e.name ?? '-', e.email ?? '-', e.status, e.updatedAt ?? '-']))}`;
   return [
-    `Detector ${detectorId}: ${expected} expected, ${diff.monitored.length} monitored, ${diff.pending.length} not yet accepted, ` +
+    `Detector ${detectorId}: ${diff.expected} expected, ${diff.monitored.length} monitored, ${diff.pending.length} not yet accepted, ` +
       `${diff.notMonitored.length} not monitored, ${diff.missing.length} missing, ${diff.unexpected.length} unknown\n`,
     section('Missing (expected, not a GuardDuty member)', diff.missing),
     section('Not monitored (resigned, removed, disabled, email verification failed)', diff.notMonitored),

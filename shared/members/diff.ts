@@ -36,6 +36,8 @@ interface DiffEntry {
 }
 
 interface MembershipDiff {
+  /** Expected accounts compared (the administrator itself left out). */
+  expected: number;
   monitored: DiffEntry[];
   pending: DiffEntry[];
   notMonitored: DiffEntry[];
@@ -62,11 +64,12 @@ const diffMembership = (
   const administratorId = members.map((m) => m.AdministratorId ?? m.MasterId).find((id) => id !== undefined && id !== '');
   const exclude = new Set([...(options.exclude ?? []), ...(administratorId ? [administratorId] : [])]);
   const byId = new Map(members.filter((m) => m.AccountId).map((m) => [m.AccountId!, m]));
-  const diff: MembershipDiff = { monitored: [], pending: [], notMonitored: [], missing: [], unexpected: [], ...optional('administratorId', administratorId) };
+  const diff: MembershipDiff = { expected: 0, monitored: [], pending: [], notMonitored: [], missing: [], unexpected: [], ...optional('administratorId', administratorId) };
   const expectedIds = new Set<string>();
   for (const account of [...expected].sort((a, b) => a.id.localeCompare(b.id))) {
     if (exclude.has(account.id)) continue;
     expectedIds.add(account.id);
+    diff.expected++;
     const member = byId.get(account.id);
     if (member === undefined) {
       diff.missing.push({ accountId: account.id, ...optional('name', account.name), ...optional('email', account.email), status: MISSING, category: 'missing' });

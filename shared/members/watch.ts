@@ -202,6 +202,9 @@ const membershipFinding = (input: MembershipFindingInput): Record<string, unknow
   };
 };
 
+const partitionOf = (region: string): string => (region.startsWith('cn-') ? 'aws-cn' : region.startsWith('us-gov-') ? 'aws-us-gov' : 'aws');
+const CONSOLE_HOSTS: Record<string, string> = { aws: 'console.aws.amazon.com', 'aws-us-gov': 'console.amazonaws-us-gov.com', 'aws-cn': 'console.amazonaws.cn' };
+
 // ── One run ───────────────────────────────────────────────────────────────────
 type ExpectedFrom = 'accounts' | 'organizations' | 'both';
 
@@ -235,6 +238,7 @@ interface WatchResult {
 
 const runMembershipWatch = async (deps: WatchDeps): Promise<WatchResult> => {
   const now = deps.now ?? Date.now;
+  const partition = deps.partition ?? partitionOf(deps.region);
   const detectorId = await resolveDetectorId(deps.guardDuty, deps.detectorId);
   const fromRegistry = deps.expectedFrom === 'organizations' ? [] : expectedFromRegistry(deps.registry);
   let fromOrg: ExpectedAccount[] = [];
@@ -244,34 +248,44 @@ const runMembershipWatch = async (deps: WatchDeps): Promise<WatchResult> => {
   }
   const expected = mergeExpected(fromRegistry, fromOrg);
   const diff = diffMembership(expected, await listAllMembers(deps.guardDuty, detectorId));
-  const result: WatchResult = { detectorId, expected: expected.length, monitored: diff.monitored.length, pending: diff.pending.length, fired: [], quiet: [], rearmed: [] };
+  const result: WatchResult = { detectorId, expected: diff.expected, monitored: diff.monitored.length, pending: diff.pending.length, fired: [], quiet: [], rearmed: [] };
 
+  // One account's failure (a rejected PutEvents) does not hold back the others' alerts;
+  // the run still fails at the end, and the unconfirmed claims fire again on a later run.
+  const failures: string[] = [];
   for (const entry of [...diff.missing, ...diff.notMonitored]) {
+    try {
+      await alertOne(entry);
+    } catch (error) {
+      failures.push(`${entry.accountId} (${entry.status}): ${(error as Error).message}`);
+    }
+  }
+  async function alertOne(entry: DiffEntry): Promise<void> {
     const previous = await deps.state.get(entry.accountId);
     if (previous?.status === entry.status && previous.alerted) {
       result.quiet.push({ accountId: entry.accountId, status: entry.status });
-      continue;
+      return;
     }
     const nowMs = now();
     const previousStatus = previous?.status;
     if (!(await deps.state.claim(entry.accountId, entry.status, previousStatus, nowMs))) {
       result.quiet.push({ accountId: entry.accountId, status: entry.status });
-      continue;
+      return;
     }
     const finding = membershipFinding({
       entry,
       ...(previousStatus !== undefined && previousStatus !== entry.status ? { previousStatus } : {}),
       region: deps.region,
-      partition: deps.partition ?? 'aws',
+      partition,
       detectorId,
       ...(diff.administratorId ? { administratorId: diff.administratorId } : {}),
       severity: deps.severity,
       nowMs,
     });
     const ingested = await ingest(finding, deps.accounts);
-    if (ingested.kind !== 'enriched') throw new Error(`membership event for ${entry.accountId} failed validation: ${ingested.kind === 'rejected' ? ingested.reason : ingested.reason}`);
-    // The console page that shows members (the finding itself exists only in the router).
-    ingested.enriched.enrichment.consoleUrl = `https://console.aws.amazon.com/guardduty/home?region=${deps.region}#/accounts`;
+    if (ingested.kind !== 'enriched') throw new Error(`membership event for ${entry.accountId} is not a valid finding: ${ingested.reason}`);
+    // The console page that lists members (the finding itself exists only in the router).
+    ingested.enriched.enrichment.consoleUrl = `https://${CONSOLE_HOSTS[partition] ?? CONSOLE_HOSTS.aws}/guardduty/home?region=${deps.region}#/accounts`;
     await deps.publish(ingested.enriched);
     await deps.state.confirm(entry.accountId, entry.status, now());
     result.fired.push({ accountId: entry.accountId, status: entry.status, ...(previousStatus ? { previousStatus } : {}), findingId: String(finding.id) });
@@ -283,6 +297,9 @@ const runMembershipWatch = async (deps: WatchDeps): Promise<WatchResult> => {
       await deps.state.rearm(entry.accountId, entry.status, now());
       result.rearmed.push({ accountId: entry.accountId, status: entry.status });
     }
+  }
+  if (failures.length > 0) {
+    throw new Error(`membership alerts not published for ${failures.length} account(s), retried on a later run: ${failures.join('; ')}`);
   }
   return result;
 };
