@@ -17,7 +17,7 @@ import { DeliveryJobSchema, type DeliveryJob } from '../shared/delivery/job.ts';
 import { RetryLaterError } from '../shared/delivery/retry.ts';
 import { DeliveryError } from '../shared/errors.ts';
 import { logger, metrics } from '../shared/observability.ts';
-import { deliver } from '../shared/pipeline.ts';
+import { deliver, deliverDigest } from '../shared/pipeline.ts';
 import { redactText } from '../shared/redact.ts';
 import { createHttpClient } from '../shared/targets/http.ts';
 import { createTargets } from '../shared/targets/create.ts';
@@ -105,8 +105,53 @@ const safeJson = (text: string): unknown => {
   }
 };
 
-const deliverHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> =>
-  processPartialResponse(event, (record: SQSRecord) => deliverRecord(record, context), processor, { context, throwOnFullBatchFailure: false });
+/**
+ * Digest jobs (flood control) arrive from the digest queue, whose event source waits up to
+ * its batching window: each (target, group) in the batch becomes one digest message. A
+ * failed digest fails every member, so they come back together.
+ */
+const deliverDigests = async (records: SQSRecord[], context: Context): Promise<SQSBatchResponse['batchItemFailures']> => {
+  const groups = new Map<string, { jobs: DeliveryJob[]; records: SQSRecord[] }>();
+  for (const record of records) {
+    const job = z.safeParse(DeliveryJobSchema, safeJson(record.body));
+    if (!job.success || !job.data.digest) continue;
+    const id = `${job.data.target}\n${job.data.digest.key}`;
+    const group = groups.get(id) ?? { jobs: [], records: [] };
+    group.jobs.push(job.data);
+    group.records.push(record);
+    groups.set(id, group);
+  }
+  const failures: SQSBatchResponse['batchItemFailures'] = [];
+  for (const { jobs, records: members } of groups.values()) {
+    try {
+      await deliverDigest(jobs, targets, { deadline: Date.now() + context.getRemainingTimeInMillis() - SAFETY_MARGIN_MS });
+      metrics.addMetric('DigestsDelivered', MetricUnit.Count, 1);
+      logger.info('digest delivered', { target: jobs[0]?.target, group: jobs[0]?.digest?.key, findings: jobs.length });
+    } catch (error) {
+      const retryable = !(error instanceof DeliveryError) || error.retryable;
+      const reason = redactText(`${(error as Error).name}: ${(error as Error).message}`);
+      for (const [index, record] of members.entries()) {
+        if (!retryable || receiveCount(record) >= maxReceives) await deadLetter(jobs[index], record, reason);
+        else failures.push({ itemIdentifier: record.messageId });
+      }
+    }
+  }
+  return failures;
+};
+
+const isDigestRecord = (record: SQSRecord): boolean => (safeJson(record.body) as { digest?: unknown } | undefined)?.digest !== undefined;
+
+const deliverHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
+  const digestRecords = event.Records.filter(isDigestRecord);
+  const single = event.Records.filter((record) => !isDigestRecord(record));
+  const digestFailures = digestRecords.length > 0 ? await deliverDigests(digestRecords, context) : [];
+  if (single.length === 0) return { batchItemFailures: digestFailures };
+  const response = await processPartialResponse({ Records: single }, (record: SQSRecord) => deliverRecord(record, context), processor, {
+    context,
+    throwOnFullBatchFailure: false,
+  });
+  return { batchItemFailures: [...response.batchItemFailures, ...digestFailures] };
+};
 
 const handler = middy(deliverHandler)
   .use(injectLambdaContext(logger, { resetKeys: true }))

@@ -18,6 +18,11 @@ const sqs = new SQSClient({});
 const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
 const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
+const digestQueueUrl = process.env.DIGEST_QUEUE_URL || undefined;
+const withoutDigest = <T extends { digest?: unknown }>(job: T): T => {
+  const { digest: _digest, ...rest } = job;
+  return rest as T;
+};
 const state = dynamoFindingState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
 const config = await loadBundledRoutes();
 
@@ -44,7 +49,11 @@ const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{
     });
     metrics.addMetric('JurisdictionRefused', MetricUnit.Count, 1);
   }
-  if (result.jobs.length > 0) await sendJobs(sqs, deliveryQueueUrl, result.jobs);
+  // Digest jobs wait in the digest queue, whose batching window gathers each group.
+  const held = result.jobs.filter((job) => job.digest !== undefined);
+  const now = result.jobs.filter((job) => job.digest === undefined || digestQueueUrl === undefined);
+  if (now.length > 0) await sendJobs(sqs, deliveryQueueUrl, now.map((job) => (digestQueueUrl === undefined ? withoutDigest(job) : job)));
+  if (held.length > 0 && digestQueueUrl !== undefined) await sendJobs(sqs, digestQueueUrl, held);
   const targets = result.jobs.map((job) => job.target);
   metrics.addMetric('DeliveryJobsQueued', MetricUnit.Count, result.jobs.length);
   if (result.outcome === 'suppressed') metrics.addMetric('FindingsSuppressed', MetricUnit.Count, 1);

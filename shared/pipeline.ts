@@ -1,6 +1,7 @@
 import type { EnrichedFinding } from '../schemas/enriched.ts';
 import type { AccountDirectory } from './accounts.ts';
 import type { CompiledSuppression, RouterConfig } from './config/load.ts';
+import { buildDigest, digestIdempotencyKey, digestRef } from './delivery/digest.ts';
 import { makeJob, type DeliveryJob } from './delivery/job.ts';
 import { withRetries, type RetryPolicy } from './delivery/retry.ts';
 import { enrichFinding } from './enrich.ts';
@@ -98,7 +99,11 @@ const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteR
       }
       notified = true;
     }
-    jobs.push(makeJob(target, enriched, suppression ? [suppression.name] : decision.routes));
+    const job = makeJob(target, enriched, suppression ? [suppression.name] : decision.routes);
+    // Flood control: chat targets of a grouping route get one digest per window; Critical goes at once.
+    const grouping = settings?.kind === 'chat' && !suppression ? decision.via.get(target)?.find((r) => r.group) : undefined;
+    if (grouping?.group && enriched.enrichment.severityLabel !== 'critical') job.digest = digestRef(grouping.name, grouping.group, enriched);
+    jobs.push(job);
   }
   if (notified) await deps.state.markNotified(key, now);
 
@@ -141,5 +146,31 @@ const deliver = async (job: DeliveryJob, targets: ReadonlyMap<string, Target>, o
   return { status: 'delivered', attempts };
 };
 
-export { ingest, route, deliver };
+/**
+ * Sends a group of held chat jobs as one digest when the target can render one, else one by
+ * one. The digest has its own idempotency key (target + every member's key).
+ */
+const deliverDigest = async (jobs: readonly DeliveryJob[], targets: ReadonlyMap<string, Target>, options: DeliverOptions): Promise<DeliverResult> => {
+  const first = jobs[0];
+  if (first === undefined) return { status: 'rendered', attempts: 0 };
+  const target = targets.get(first.target);
+  if (target === undefined) throw new DeliveryError(first.target, `no target named '${first.target}' in this configuration`, { retryable: false });
+  if (target.renderDigest === undefined || first.digest === undefined || jobs.length === 1) {
+    let attempts = 0;
+    let status: DeliverResult['status'] = 'rendered';
+    for (const job of jobs) ({ attempts, status } = await deliver(job, targets, options));
+    return { status, attempts };
+  }
+  const payload = target.renderDigest(buildDigest(first.digest, jobs.map((job) => job.enriched)));
+  await options.onRendered?.({ ...first, idempotencyKey: digestIdempotencyKey(first.target, jobs.map((j) => j.idempotencyKey)) }, payload);
+  if (options.dryRun) return { status: 'rendered', attempts: 0 };
+  const idempotencyKey = digestIdempotencyKey(first.target, jobs.map((job) => job.idempotencyKey));
+  const attempts = await withRetries(
+    (attempt) => target.send(payload, { idempotencyKey, attempt, deadline: options.deadline }),
+    { deadline: options.deadline, ...(options.retryPolicy ? { policy: options.retryPolicy } : {}) },
+  );
+  return { status: 'delivered', attempts };
+};
+
+export { ingest, route, deliver, deliverDigest };
 export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget };

@@ -6,8 +6,8 @@ import type { RouterConfig } from '../config/load.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
 import { idempotentDelivery, memoryIdempotencyStore } from '../delivery/idempotency.ts';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { deliver, ingest, route, type DeliverResult, type RouteResult } from '../pipeline.ts';
-import { memoryFindingState, type FindingStateStore } from '../state/finding-state.ts';
+import { deliver, deliverDigest, ingest, route, type DeliverResult, type RouteResult } from '../pipeline.ts';
+import { memoryFindingState, toEpochMs, type FindingStateStore } from '../state/finding-state.ts';
 import type { RenderedPayload, Target } from '../targets/types.ts';
 import { redactText } from '../redact.ts';
 import type { InputItem } from './inputs.ts';
@@ -39,6 +39,8 @@ interface ReplayOptions {
   state: FindingStateStore;
   /** Delivers a job at most once per idempotency key (see replaySession). */
   deliverOnce: (job: DeliveryJob, run: () => Promise<DeliverResult>) => Promise<{ duplicate: boolean }>;
+  /** Holds chat jobs of grouping routes until their digest is due (absent: no grouping). */
+  digests?: DigestBuffer;
   accounts: AccountDirectory;
   targets: ReadonlyMap<string, Target>;
   mode: DeliveryMode;
@@ -95,7 +97,13 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?:
   const onRendered = renderedHandler(options, detail);
   const failures: string[] = routed.refused.map((r) => `${r.target}: refused (jurisdiction): ${r.reason}`);
   const duplicates: string[] = [];
+  const held: string[] = [];
   for (const job of routed.jobs) {
+    if (job.digest && options.digests) {
+      await options.digests.hold(job, (jobs) => runDigest(jobs, options, onRendered));
+      held.push(job.target);
+      continue;
+    }
     try {
       const run = () =>
         deliver(job, options.targets, {
@@ -114,6 +122,7 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?:
   const notes = [
     ...(routed.quieted.length > 0 ? [`not notified: ${routed.quieted.map((q) => `${q.target} (${q.reason})`).join(', ')}`] : []),
     ...(duplicates.length > 0 ? [`already delivered (idempotency key seen): ${duplicates.join(', ')}`] : []),
+    ...(held.length > 0 ? [`grouped into a digest: ${held.join(', ')}`] : []),
   ];
   if (failures.length > 0) {
     return { ...identity, outcome: 'failed', routes: routed.decision.routes, targets, reason: [...failures, ...notes].join('; ') };
@@ -129,8 +138,59 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?:
   return { ...identity, outcome: 'routed', routes: routed.decision.routes, targets, reason: notes.length > 0 ? notes.join('; ') : null };
 };
 
+/** Sends (or renders) one flushed digest group the way the deliver stage would. */
+const runDigest = async (jobs: DeliveryJob[], options: ReplayOptions, onRendered: ReturnType<typeof renderedHandler>) => {
+  const first = jobs[0]!;
+  await deliverDigest(jobs, options.targets, {
+    deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
+    dryRun: !shouldSend(first, options),
+    ...(onRendered === undefined ? {} : { onRendered }),
+  });
+};
+
+/**
+ * Flood control in replay: chat jobs of a grouping route wait in their group until a
+ * finding arrives after the group's window (by finding time), or the run ends.
+ */
+interface DigestBuffer {
+  hold(job: DeliveryJob, send: (jobs: DeliveryJob[]) => Promise<void>): Promise<void>;
+  flushAll(): Promise<{ digests: number; findings: number; failures: string[] }>;
+}
+
+const digestBuffer = (): DigestBuffer => {
+  const groups = new Map<string, { startMs: number; jobs: DeliveryJob[]; send: (jobs: DeliveryJob[]) => Promise<void> }>();
+  const stats = { digests: 0, findings: 0, failures: [] as string[] };
+  const flush = async (id: string) => {
+    const group = groups.get(id);
+    if (!group) return;
+    groups.delete(id);
+    try {
+      await group.send(group.jobs);
+      stats.digests++;
+      stats.findings += group.jobs.length;
+    } catch (error) {
+      stats.failures.push(`${group.jobs[0]?.target}: digest of ${group.jobs.length}: ${redactText((error as Error).message)}`);
+    }
+  };
+  return {
+    hold: async (job, send) => {
+      const id = `${job.target}\n${job.digest!.key}`;
+      const at = toEpochMs(job.enriched.finding.updatedAt);
+      const group = groups.get(id);
+      if (group && at - group.startMs > job.digest!.windowMs) await flush(id);
+      const current = groups.get(id) ?? { startMs: at, jobs: [], send };
+      current.jobs.push(job);
+      groups.set(id, current);
+    },
+    flushAll: async () => {
+      for (const id of [...groups.keys()]) await flush(id);
+      return stats;
+    },
+  };
+};
+
 /** The in-process stand-ins that live for one replay run: finding state and idempotency records. */
-const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce'> => {
+const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce' | 'digests'> & { digests: DigestBuffer } => {
   const store = memoryIdempotencyStore();
   const runs = new Map<string, () => Promise<DeliverResult>>();
   // Replay has no Lambda deadline; give in-progress records the same bound a job has.
@@ -146,6 +206,7 @@ const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce'> => {
   );
   return {
     state: memoryFindingState(),
+    digests: digestBuffer(),
     deliverOnce: async (job, run) => {
       runs.set(job.idempotencyKey, run);
       try {

@@ -70,7 +70,11 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
   }
   if (progress) progress.write('\r\x1b[K');
+  const digests = await session.digests.flushAll();
   human.write(summary.render());
+  if (digests.digests > 0 || digests.failures.length > 0) {
+    human.write(`\nDigests: ${digests.digests} sent for ${digests.findings} grouped findings${digests.failures.length > 0 ? `; failed: ${digests.failures.join('; ')}` : ''}\n`);
+  }
   if (values.report !== undefined) {
     const data = buildReport({
       routesFile: config.file,

@@ -11,6 +11,8 @@ const DeliveryJobSchema = z.object({
   routes: z.array(z.string()),
   idempotencyKey: z.string(),
   enriched: EnrichedFindingSchema,
+  /** Set when the job waits to be sent as part of a digest (flood control). */
+  digest: z.optional(z.object({ route: z.string(), key: z.string(), windowMs: z.number() })),
 });
 type DeliveryJob = z.infer<typeof DeliveryJobSchema>;
 

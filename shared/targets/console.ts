@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { Digest } from '../delivery/digest.ts';
 import { severityTitle } from '../severity.ts';
 import { stripControl } from '../text.ts';
 import type { TargetDefinition } from './types.ts';
@@ -23,6 +24,19 @@ const renderConsole = (enriched: EnrichedFinding): string => {
   return `${lines.join('\n')}\n`;
 };
 
+const renderConsoleDigest = (digest: Digest): string => {
+  const clean = (text: string) => stripControl(text).replace(/\s+/g, ' ').trim();
+  const list = (rows: [string, number][]) => rows.map(([name, n]) => `${clean(name)} (${n})`).join(', ');
+  return [
+    `[DIGEST ${severityTitle(digest.worst).toUpperCase()} ${digest.worstScore}] ${digest.count} similar findings · route ${clean(digest.route)}`,
+    `  types ${list(digest.types)}`,
+    `  accounts ${list(digest.accounts)}`,
+    `  top resources ${list(digest.topResources)}`,
+    `  window ${digest.firstSeen} – ${digest.lastSeen}`,
+    '',
+  ].join('\n');
+};
+
 const consoleTarget: TargetDefinition<ConsoleConfig> = {
   type: 'console',
   kind: 'local',
@@ -33,10 +47,11 @@ const consoleTarget: TargetDefinition<ConsoleConfig> = {
     type: 'console',
     kind: 'local',
     render: (enriched) => ({ body: renderConsole(enriched), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
+    renderDigest: (digest) => ({ body: renderConsoleDigest(digest), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
     send: async (payload) => {
       context.stdout.write(payload.body);
     },
   }),
 };
 
-export { consoleTarget, renderConsole, ConsoleConfigSchema };
+export { consoleTarget, renderConsole, renderConsoleDigest, ConsoleConfigSchema };

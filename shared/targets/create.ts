@@ -24,6 +24,7 @@ const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clo
     targets.set(name, {
       ...target,
       render: (enriched) => target.render(enriched),
+      ...(target.renderDigest ? { renderDigest: target.renderDigest } : {}),
       send: async (payload, delivery) => {
         await bucket.take(delivery.deadline);
         return target.send(payload, delivery);

@@ -1,6 +1,7 @@
 import { IncomingWebhook } from '@slack/webhook';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { Digest } from '../delivery/digest.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
@@ -63,6 +64,28 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
   };
 };
 
+/** One Block Kit message summarising a group of similar findings. Pure. */
+const buildSlackDigest = (digest: Digest) => {
+  const list = (rows: [string, number][]) => rows.map(([name, n]) => `• ${esc(name, 300)} (${n})`).join('\n');
+  const title = `${digest.count} similar findings, worst ${severityTitle(digest.worst)} (${digest.worstScore})`;
+  return {
+    text: truncate(escapeMrkdwn(`[Digest] ${title}`), FALLBACK_LIMIT, MRKDWN_ENTITY),
+    blocks: [
+      { type: 'section', text: { type: 'mrkdwn', text: `${SEVERITY_EMOJI[digest.worst]} *${esc(title, 300)}*` } },
+      {
+        type: 'section',
+        fields: [
+          { type: 'mrkdwn', text: truncate(`*Types*\n${list(digest.types)}`, FIELD_LIMIT, MRKDWN_ENTITY) },
+          { type: 'mrkdwn', text: truncate(`*Accounts*\n${list(digest.accounts)}`, FIELD_LIMIT, MRKDWN_ENTITY) },
+          { type: 'mrkdwn', text: truncate(`*Top resources*\n${list(digest.topResources)}`, FIELD_LIMIT, MRKDWN_ENTITY) },
+          { type: 'mrkdwn', text: `*Window*\n${esc(digest.firstSeen, 40)} – ${esc(digest.lastSeen, 40)}` },
+        ],
+      },
+      { type: 'context', elements: [{ type: 'mrkdwn', text: truncate(`route ${escapeMrkdwn(digest.route)} · group ${escapeMrkdwn(digest.key)}`, 2000, MRKDWN_ENTITY) }] },
+    ],
+  };
+};
+
 /**
  * A fetch for @slack/webhook that goes through the shared HTTP client, so Slack gets the
  * same destination checks, deadline and classification (429 + Retry-After) as every target.
@@ -84,6 +107,7 @@ const slackTarget: TargetDefinition<SlackConfig> = {
     type: 'slack',
     kind: 'chat',
     render: (enriched) => ({ body: JSON.stringify(buildSlackMessage(enriched)), contentType: 'application/json', extension: 'json' }),
+    renderDigest: (digest) => ({ body: JSON.stringify(buildSlackDigest(digest)), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await secrets.resolve(config.webhookUrl);
       const send = (body: string) =>
@@ -117,4 +141,4 @@ const unwrapSlackError = (name: string, error: unknown, url: string): DeliveryEr
   return new DeliveryError(name, `Slack delivery failed: ${message}`, { retryable: true });
 };
 
-export { slackTarget, buildSlackMessage, SlackConfigSchema };
+export { slackTarget, buildSlackMessage, buildSlackDigest, SlackConfigSchema };

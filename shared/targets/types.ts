@@ -1,5 +1,6 @@
 import type * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { Digest } from '../delivery/digest.ts';
 import type { SecretResolver } from '../secrets.ts';
 import type { HttpClient } from './http.ts';
 import type { Ledger } from './ledger.ts';
@@ -41,6 +42,8 @@ interface Target {
   readonly kind: TargetKind;
   /** Pure: the same enriched finding always renders the same bytes. */
   render(finding: EnrichedFinding): RenderedPayload;
+  /** Chat targets that can summarise a group of findings in one message (flood control). */
+  renderDigest?(digest: Digest): RenderedPayload;
   /** Sends one rendered payload; throws DeliveryError (with `retryable`) on failure. */
   send(payload: RenderedPayload, delivery: DeliveryContext): Promise<void>;
 }

@@ -240,14 +240,20 @@ describe('serverless package (offline, osls)', () => {
     const mappings = byType('AWS::Lambda::EventSourceMapping');
     const queue = resource('DeliveryQueue').Properties;
     // Assess
-    expect(mappings).toHaveLength(1);
-    const esm = mappings[0]![1].Properties;
+    expect(mappings).toHaveLength(2);
+    const esm = mappings.find(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(getAttArn('DeliveryQueue')))![1].Properties;
     expect(esm.EventSourceArn).toEqual(getAttArn('DeliveryQueue'));
     expect(esm.FunctionName).toEqual(getAttArn('DeliverLambdaFunction'));
     expect(esm.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
     expect(esm.BatchSize).toBe(10);
     expect(esm.MaximumBatchingWindowInSeconds).toBe(1);
     expect(queue.RedrivePolicy).toEqual({ deadLetterTargetArn: getAttArn('DeliveryDLQ'), maxReceiveCount: 5 });
+    // Flood control: the digest queue's batching window gathers a group into one batch.
+    const digest = mappings.find(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(getAttArn('DigestQueue')))![1].Properties;
+    expect(digest.FunctionName).toEqual(getAttArn('DeliverLambdaFunction'));
+    expect(digest.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
+    expect(digest.MaximumBatchingWindowInSeconds).toBe(300);
+    expect(resource('DigestQueue').Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAttArn('DeliveryDLQ'), maxReceiveCount: 5 });
     // deliver dead-letters (with a reason) no later than SQS would redrive (without one).
     expect(Number(resource('DeliverLambdaFunction').Properties.Environment.Variables.MAX_RECEIVES)).toBe(5);
     expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource('DeliverLambdaFunction').Properties.Timeout);
@@ -257,7 +263,7 @@ describe('serverless package (offline, osls)', () => {
     // Act
     const queues = Object.fromEntries(byType('AWS::SQS::Queue'));
     // Assess
-    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ']);
+    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'DigestQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ']);
     for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
     for (const id of ['DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue']) {
       expect(queues[id]!.Properties.MessageRetentionPeriod).toBe(1_209_600);

@@ -1,0 +1,87 @@
+import { createHash } from 'node:crypto';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { GroupPolicy } from '../routing/evaluate.ts';
+import { SEVERITY_LABELS, type SeverityLabel } from '../severity.ts';
+
+/**
+ * Flood control: a burst of similar findings becomes one digest per group and window for
+ * chat targets. Critical findings are never held back. The grouping key is the route name
+ * plus the values of the route's `group.by` fields.
+ */
+interface DigestRef {
+  route: string;
+  key: string;
+  windowMs: number;
+}
+
+const GROUP_FIELDS: Record<string, (f: EnrichedFinding) => string> = {
+  type: (f) => f.finding.type,
+  accountId: (f) => f.finding.accountId,
+  region: (f) => f.finding.region,
+  resourceType: (f) => f.enrichment.resourceType,
+  severityLabel: (f) => f.enrichment.severityLabel,
+  threatPurpose: (f) => f.enrichment.typeParts.threatPurpose,
+};
+
+const digestRef = (routeName: string, group: GroupPolicy, enriched: EnrichedFinding): DigestRef => ({
+  route: routeName,
+  key: [routeName, ...group.by.map((field) => `${field}=${GROUP_FIELDS[field]?.(enriched) ?? ''}`)].join(' '),
+  windowMs: group.windowMs,
+});
+
+/** What a digest message says: counts, worst severity, top resources, time span. */
+interface Digest {
+  key: string;
+  route: string;
+  count: number;
+  worst: SeverityLabel;
+  worstScore: number;
+  types: [string, number][];
+  accounts: [string, number][];
+  topResources: [string, number][];
+  firstSeen: string;
+  lastSeen: string;
+  findingIds: string[];
+}
+
+const countBy = (values: string[], limit: number): [string, number][] => {
+  const counts = new Map<string, number>();
+  for (const value of values) counts.set(value, (counts.get(value) ?? 0) + 1);
+  return [...counts].sort((a, b) => b[1] - a[1] || a[0].localeCompare(b[0])).slice(0, limit);
+};
+
+const isoOf = (value: string | number): string => {
+  const ms = typeof value === 'number' ? (value > 1e12 ? value : value * 1000) : Date.parse(value);
+  return Number.isNaN(ms) ? String(value) : new Date(ms).toISOString();
+};
+
+/** Pure: the same members (in any order) give the same digest. */
+const buildDigest = (ref: { key: string; route: string }, members: readonly EnrichedFinding[]): Digest => {
+  const sorted = [...members].sort((a, b) => a.finding.id.localeCompare(b.finding.id));
+  const worstScore = Math.max(...sorted.map((m) => m.finding.severity));
+  const worst = sorted.reduce<SeverityLabel>(
+    (acc, m) => (SEVERITY_LABELS.indexOf(m.enrichment.severityLabel) > SEVERITY_LABELS.indexOf(acc) ? m.enrichment.severityLabel : acc),
+    'low',
+  );
+  const times = sorted.map((m) => isoOf(m.finding.updatedAt)).sort();
+  return {
+    key: ref.key,
+    route: ref.route,
+    count: sorted.length,
+    worst,
+    worstScore,
+    types: countBy(sorted.map((m) => m.finding.type), 5),
+    accounts: countBy(sorted.map((m) => (m.enrichment.account.name ? `${m.enrichment.account.name} (${m.finding.accountId})` : m.finding.accountId)), 5),
+    topResources: countBy(sorted.map((m) => m.enrichment.resourceSummary), 3),
+    firstSeen: times[0] ?? '',
+    lastSeen: times.at(-1) ?? '',
+    findingIds: sorted.map((m) => m.finding.id),
+  };
+};
+
+/** One idempotency key per digest: the target plus every member's own key. */
+const digestIdempotencyKey = (target: string, memberKeys: readonly string[]): string =>
+  createHash('sha256').update(`${target}\n${[...memberKeys].sort().join('\n')}`).digest('hex');
+
+export { digestRef, buildDigest, digestIdempotencyKey, GROUP_FIELDS };
+export type { Digest, DigestRef };
