@@ -24,7 +24,8 @@ type Row = {
 type Json = string | number | boolean | null | Json[] | { [key: string]: Json };
 type Obj = { [key: string]: Json };
 
-const TSV_URL = new URL('../../shared/guardduty/finding-types.tsv', import.meta.url);
+// A copy of ../shared/guardduty/finding-types.tsv, kept in the repo so a clone is self-contained.
+const TSV_URL = new URL('../test/events/finding-types.tsv', import.meta.url);
 const DEFAULT_OUT_DIR = fileURLToPath(new URL('../test/events/samples/', import.meta.url));
 const COLUMNS = ['type', 'resource_type', 'default_severity', 'data_source_or_feature', 'status'] as const;
 
