@@ -136,20 +136,20 @@ describe.skipIf(SKIP)('replay --report in a headless browser', () => {
   it('narrows the rows as one types in the filter box, and by severity', async () => {
     // Prepare
     const { page } = await openOffline(browser, report);
-    await expect.poll(() => page.locator('#shown').textContent()).toBe('251 of 251 findings shown');
+    await expect.poll(() => page.locator('#shown').textContent(), { timeout: 20_000 }).toBe('251 of 251 findings shown');
     // Act
     await page.locator('input[name="q"]').fill('backdoor:ec2');
     // Assess
     const backdoor = records.filter((r) => r.type?.toLowerCase().startsWith('backdoor:ec2')).length;
     expect(backdoor).toBeGreaterThan(0);
-    await expect.poll(() => visibleFindings(page).count()).toBe(backdoor);
+    await expect.poll(() => visibleFindings(page).count(), { timeout: 20_000 }).toBe(backdoor);
     expect(await page.locator('#shown').textContent()).toBe(`${backdoor} of 251 findings shown`);
     expect(await page.locator('#matrix-type tbody tr:visible').count()).toBe(new Set(records.filter((r) => r.type?.toLowerCase().startsWith('backdoor:ec2')).map((r) => r.type)).size);
     // Act
     await page.locator('input[name="q"]').fill('');
     await page.locator('select[name="severity"]').selectOption('critical');
     // Assess
-    await expect.poll(() => visibleFindings(page).count()).toBe(records.filter((r) => (r.severity ?? 0) >= 9).length);
+    await expect.poll(() => visibleFindings(page).count(), { timeout: 20_000 }).toBe(records.filter((r) => (r.severity ?? 0) >= 9).length);
     await page.context().close();
   }, 60_000);
 
@@ -163,7 +163,7 @@ describe.skipIf(SKIP)('replay --report in a headless browser', () => {
     expect(await row.count()).toBe(1);
     expect(await page.evaluate(() => (globalThis as { __pwned?: unknown }).__pwned)).toBeUndefined();
     expect(await row.locator('.t-title').textContent()).toBe(`Hostile ${SCRIPT_TEXT} and ${IMG_TEXT} end`);
-    await expect.poll(() => row.locator('.slack').isVisible()).toBe(true);
+    await expect.poll(() => row.locator('.slack').isVisible(), { timeout: 20_000 }).toBe(true);
     expect(await row.locator('.slack').textContent()).toContain(`${SCRIPT_TEXT} and ${IMG_TEXT}`);
     expect(await page.locator('img').count()).toBe(0);
     expect(await page.locator('script').count()).toBe(1);
