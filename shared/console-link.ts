@@ -11,7 +11,7 @@ const CONSOLE_HOSTS: Record<string, string> = {
 const consoleLink = (finding: { id: string; region: string; partition?: string | undefined }): string => {
   const host = CONSOLE_HOSTS[finding.partition ?? 'aws'] ?? CONSOLE_HOSTS.aws;
   const region = /^[a-z]{2}(-[a-z]+)+-\d+$/.test(finding.region) ? finding.region : 'us-east-1';
-  return `https://${host}/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(finding.id)}`;
+  return `https://${host}/guardduty/home?region=${region}#/findings?macros=current&fId=${encodeURIComponent(finding.id.toWellFormed())}`;
 };
 
 export { consoleLink };

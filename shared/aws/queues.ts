@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryJob } from '../delivery/job.ts';
 import { FindingsRouterError } from '../errors.ts';
@@ -63,11 +64,36 @@ interface DeadLetter {
   deadLetteredAt: string;
 }
 
+/** SQS takes 256 KiB per message; leave room for the letter around the payload. */
+const MAX_LETTER_BYTES = 240 * 1024;
+
+/**
+ * The letter as JSON, always sendable: a payload too large (or too deep to serialise) is
+ * replaced by its size, its sha256 and its first characters, so the reason still arrives.
+ */
+const letterBody = (letter: DeadLetter): string => {
+  let body: string | undefined;
+  try {
+    body = JSON.stringify(letter);
+  } catch {
+    body = undefined;
+  }
+  if (body !== undefined && Buffer.byteLength(body) <= MAX_LETTER_BYTES) return body;
+  let raw = '';
+  try {
+    raw = JSON.stringify(letter.payload) ?? '';
+  } catch {
+    raw = String(letter.payload);
+  }
+  const summary = { truncated: true, sizeBytes: Buffer.byteLength(raw), sha256: createHash('sha256').update(raw).digest('hex'), head: raw.slice(0, 2_000) };
+  return JSON.stringify({ ...letter, payload: summary });
+};
+
 const sendDeadLetter = async (client: SQSClient, queueUrl: string, letter: DeadLetter): Promise<void> => {
   await client.send(
     new SendMessageCommand({
       QueueUrl: queueUrl,
-      MessageBody: JSON.stringify(letter),
+      MessageBody: letterBody(letter),
       MessageAttributes: {
         reason: { DataType: 'String', StringValue: letter.reason.slice(0, 1000) },
         stage: { DataType: 'String', StringValue: letter.stage },
@@ -77,5 +103,5 @@ const sendDeadLetter = async (client: SQSClient, queueUrl: string, letter: DeadL
   );
 };
 
-export { sendJobs, sendDeadLetter, chunk, QueueError };
+export { sendJobs, sendDeadLetter, letterBody, chunk, QueueError };
 export type { DeadLetter };

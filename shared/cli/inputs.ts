@@ -49,7 +49,7 @@ async function* readInputs(paths: readonly string[], cwd = process.cwd()): Async
 async function* readJsonFile(file: string, name: string): AsyncGenerator<InputItem> {
   let parsed: unknown;
   try {
-    parsed = JSON.parse(await readFile(file, 'utf8'));
+    parsed = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
   } catch (error) {
     yield { source: name, error: `invalid JSON: ${(error as Error).message}` };
     return;
