@@ -31,7 +31,7 @@ let handlers: { enrich: any; route: any; deliver: any };
 const HMAC_SECRET = 'hmac-secret-value-123';
 
 beforeAll(async () => {
-  aws = await startAwsLoopback({ queues: ['quarantine', 'delivery', 'delivery-dlq'] });
+  aws = await startAwsLoopback({ queues: ['quarantine', 'delivery', 'delivery-dlq', 'digest'] });
   receiver = await startReceiver();
   dynamo = await startDynalite();
   await dynamo.createTable('idempotency', 'id');
@@ -41,11 +41,16 @@ beforeAll(async () => {
     'targets:',
     `  hook: { type: webhook, url: "${receiver.url}/hook", secret: { env: TEST_HMAC }, allowPrivateNetwork: true }`,
     `  pager: { type: webhook, url: "${receiver.url}/pager", allowPrivateNetwork: true }`,
+    `  slack: { type: slack, webhookUrl: { value: "${receiver.url}/slack" }, allowPrivateNetwork: true, rateLimit: { perSecond: 100, burst: 100 } }`,
     'default: { targets: [hook] }',
     'routes:',
     '  - name: high',
     '    match: { severity: { min: 7 } }',
     '    targets: [hook, pager]',
+    `  - name: grouped`,
+    '    match: { severity: { min: 2.5, max: 3.5 } }',
+    '    targets: [slack]',
+    '    group: { by: [type], window: 5m }',
     '  - name: drop-low',
     '    match: { severity: { max: 2 } }',
     '    targets: []',
@@ -61,6 +66,7 @@ beforeAll(async () => {
     QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'),
     DELIVERY_QUEUE_URL: aws.queueUrl('delivery'),
     DELIVERY_DLQ_URL: aws.queueUrl('delivery-dlq'),
+    DIGEST_QUEUE_URL: aws.queueUrl('digest'),
     STATE_TABLE: 'state',
     IDEMPOTENCY_TABLE: 'idempotency',
     AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
@@ -274,6 +280,28 @@ describe('Lambda: deliver', () => {
     expect(response).toEqual({ batchItemFailures: [] });
     expect(receiver.requests.at(-1)).toMatchObject({ path: '/hook' });
     expect(receiver.requests.filter((r) => r.path === '/hook').length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('turns a burst held in the digest queue into one Slack message', async () => {
+    // Prepare
+    for (let i = 0; i < 3; i++) {
+      const event = sshEvent();
+      event.detail.severity = 3;
+      await handlers.enrich(event, lambdaContext('enrich'));
+    }
+    for (const published of aws.events) {
+      await handlers.route({ id: 'e', 'detail-type': published.DetailType, source: published.Source, detail: published.detail }, lambdaContext('route'));
+    }
+    const held = aws.queue('digest').messages.map((m) => m.Body);
+    // Act
+    const response = await handlers.deliver(sqsEvent(held), lambdaContext('deliver'));
+    // Assess
+    expect(held).toHaveLength(3);
+    expect(aws.queue('delivery').messages).toHaveLength(0);
+    expect(response).toEqual({ batchItemFailures: [] });
+    const slack = receiver.requests.filter((r) => r.path === '/slack');
+    expect(slack).toHaveLength(1);
+    expect(JSON.parse(slack[0]!.body).text).toContain('3 similar findings');
   });
 
   it('dead-letters a job that is not valid JSON', async () => {
