@@ -112,7 +112,9 @@ input(type="imtcp" address="127.0.0.1" port="0" listenPortFileName="${portFile}"
   }
   const received = async (): Promise<ReceivedSyslog[]> => {
     const text = await readFile(outFile, 'utf8').catch(() => '');
+    // rsyslog may be mid-write: only lines that already end in a newline are complete.
     return text
+      .slice(0, text.lastIndexOf('\n') + 1)
       .split('\n')
       .filter((line) => line.trim() !== '')
       .map((line) => JSON.parse(line) as ReceivedSyslog);
