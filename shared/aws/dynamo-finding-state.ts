@@ -1,5 +1,5 @@
 import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, UpdateCommand } from '@aws-sdk/lib-dynamodb';
+import { DynamoDBDocumentClient, GetCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import { relate, type FindingSnapshot, type FindingStateStore, type StoredState } from '../state/finding-state.ts';
 
 /**
@@ -30,13 +30,18 @@ const dynamoFindingState = (client: DynamoDBClient, tableName: string): FindingS
               ':expires': Math.floor(Date.now() / 1000) + RETENTION_SECONDS,
             },
             ReturnValues: 'ALL_OLD',
+            ReturnValuesOnConditionCheckFailure: 'ALL_OLD',
           }),
         );
         return relate(fromItem(Attributes), snapshot);
       } catch (error) {
         if (error instanceof ConditionalCheckFailedException || (error as Error).name === 'ConditionalCheckFailedException') {
+          // The losing write learns the winner's mark from the failed condition (or reads it).
           const item = (error as ConditionalCheckFailedException).Item;
-          const stored = item ? fromItem(unmarshallLoose(item)) : undefined;
+          const stored = item
+            ? fromItem(unmarshallLoose(item))
+            : fromItem((await documents.send(new GetCommand({ TableName: tableName, Key: { findingKey: key }, ConsistentRead: true }))).Item);
+          if (stored === undefined) throw new Error(`finding state for ${key} vanished during a conditional write`, { cause: error });
           return relate(stored, snapshot);
         }
         throw error;

@@ -343,7 +343,7 @@ describe('serverless package (offline, osls)', () => {
       for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(dynamodb|ssm|secretsmanager|kms):/);
     }
     for (const s of route) {
-      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(ssm|secretsmanager|kms):|^dynamodb:(?!UpdateItem$)/);
+      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(ssm|secretsmanager|kms):|^dynamodb:(?!(UpdateItem|GetItem)$)/);
     }
     const routeDynamo = route.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
     expect(routeDynamo.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FindingStateTable', 'Arn'] }]);
