@@ -18,6 +18,7 @@ import { RetryLaterError } from '../shared/delivery/retry.ts';
 import { DeliveryError } from '../shared/errors.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { deliver, deliverDigest } from '../shared/pipeline.ts';
+import { toEpochMs } from '../shared/state/finding-state.ts';
 import { redactText } from '../shared/redact.ts';
 import { createHttpClient } from '../shared/targets/http.ts';
 import { createTargets } from '../shared/targets/create.ts';
@@ -61,7 +62,14 @@ const deliverRecord = async (record: SQSRecord, context: Context): Promise<void>
       context,
     );
     const result = await deliverOnce(job);
-    metrics.addMetric(result.duplicate ? 'DuplicatesSkipped' : 'Delivered', MetricUnit.Count, 1);
+    // Per-target figures: count, attempts, and latency from GuardDuty's updatedAt to delivery.
+    const perTarget = metrics.singleMetric();
+    perTarget.addDimension('target', job.target);
+    perTarget.addMetric(result.duplicate ? 'DuplicatesSkipped' : 'Delivered', MetricUnit.Count, 1);
+    if (!result.duplicate) {
+      perTarget.addMetric('Attempts', MetricUnit.Count, result.attempts);
+      perTarget.addMetric('LatencyFromUpdate', MetricUnit.Milliseconds, Math.max(0, Date.now() - toEpochMs(job.enriched.finding.updatedAt)));
+    }
     logger.info(result.duplicate ? 'already delivered' : 'delivered', { ...log, attempts: result.attempts });
   } catch (error) {
     const retryable = !(error instanceof DeliveryError) || error.retryable;
