@@ -184,7 +184,6 @@ add(
 );
 
 // ── Odd bytes and odd JSON ───────────────────────────────────────────────────
-add('bom-before-event', `\uFEFF${json(base())}`, 'invalid-json', '$', 'a UTF-8 byte order mark before the event (JSON.parse refuses it)');
 add('nan-literal', spliceRaw(event((e) => (e.detail.severity = 'MARKER')), 'MARKER', 'NaN'), 'invalid-json', '$', 'severity: NaN (not JSON)');
 add('truncated', json(base()).slice(0, 1500), 'invalid-json', '$', 'cut off mid-event');
 add('trailing-comma', json(base()).replace(/\n}\n$/, ',\n}\n'), 'invalid-json', '$', 'a trailing comma');

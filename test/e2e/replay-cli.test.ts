@@ -90,6 +90,19 @@ describe('CLI: replay with bad input beside good input', () => {
   });
 });
 
+describe('CLI: replay tolerates a byte order mark', () => {
+  it('reads a .json file saved with a UTF-8 BOM (as some editors write it)', () => {
+    // Prepare
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'bom.json'), `\uFEFF${JSON.stringify(sshEvent())}`);
+    // Act
+    const { code, stdout } = run(['replay', 'bom.json', '--json', '--dry-run'], cwd);
+    // Assess
+    expect(code).toBe(0);
+    expect(jsonLines(stdout)[0]).toMatchObject({ outcome: 'routed' });
+  });
+});
+
 describe('CLI: replay --dry-run --payloads', () => {
   it('writes the exact bytes per target and finding, and sends nothing', () => {
     // Prepare
