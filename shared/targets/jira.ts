@@ -3,12 +3,13 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { consoleLink } from '../console-link.ts';
 import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
-import { severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { bulletList, doc, heading, keyValueTable, link, oneLine, paragraph, paragraphs, text, type AdfDoc } from './jira-adf.ts';
 import { ledgerKey } from './ledger.ts';
 import type { TargetDefinition } from './types.ts';
+import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, remoteText, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
  * Jira Cloud (REST API v3). One issue per finding: the first delivery creates it
@@ -91,20 +92,6 @@ const CreateBodySchema = z.object({
   properties: z.array(z.object({ key: z.string(), value: z.unknown() })),
 });
 
-const timestamp = (value: string | number | undefined): string | undefined => {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  const date = new Date(value > 1e12 ? value : value * 1000);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
-};
-
-const severityText = (severity: number): string => `${severityTitle(severityLabel(severity))} (${severity})`;
-
-const accountText = (enriched: EnrichedFinding): string => {
-  const { finding, enrichment: e } = enriched;
-  return e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
-};
-
 /** `GuardDuty High: <title> (<account>)`, one line, at most 255 characters. */
 const buildSummary = (enriched: EnrichedFinding): string => {
   const { finding, enrichment: e } = enriched;
@@ -124,13 +111,6 @@ const buildLabels = (enriched: EnrichedFinding, extra: readonly string[]): strin
   const { finding, enrichment: e } = enriched;
   const labels = ['guardduty', `guardduty-${e.severityLabel}`, typeLabel(finding.type), e.sample ? 'guardduty-sample' : undefined, ...extra];
   return [...new Set(labels.filter((label): label is string => label !== undefined))];
-};
-
-const remoteText = (enriched: EnrichedFinding): string | undefined => {
-  const remote = enriched.enrichment.remote;
-  if (remote === undefined) return undefined;
-  const where = [remote.countryName ?? remote.countryCode, remote.asnOrg].filter(Boolean).join(', ');
-  return [remote.ip, where ? `(${where})` : undefined].filter(Boolean).join(' ') || undefined;
 };
 
 /** The issue description: title, description, a facts table, resource tags, console link. */
@@ -209,19 +189,9 @@ interface JiraLedgerRecord {
   archived?: boolean;
 }
 
-/** Worth a comment: the severity rose, or the count at least doubled, since the last notice. */
-const isSignificantUpdate = (previous: { severity: number; count: number }, current: { severity: number; count: number }): boolean =>
-  current.severity > previous.severity || current.count >= 2 * Math.max(1, previous.count);
-
 /** The comment for a significant update, in ADF. */
-const buildUpdateComment = (previous: { severity: number; count: number }, current: FindingProperty): AdfDoc => {
-  const changes = [
-    current.severity > previous.severity
-      ? `Severity rose: ${severityText(previous.severity)} → ${severityText(current.severity)}`
-      : `Severity: ${severityText(current.severity)}`,
-    current.count !== previous.count ? `Count: ${previous.count} → ${current.count}` : `Count: ${current.count}`,
-    `Updated at: ${current.updatedAt}`,
-  ];
+const buildUpdateComment = (previous: Noticed, current: FindingProperty): AdfDoc => {
+  const changes = [...changeLines(previous, current), `Updated at: ${current.updatedAt}`];
   return doc([
     paragraph(text('GuardDuty updated this finding.', 100)),
     bulletList(changes, CELL_LIMIT),
@@ -232,14 +202,6 @@ const buildUpdateComment = (previous: { severity: number; count: number }, curre
 // ── Sending ──────────────────────────────────────────────────────────────────
 
 const ISSUE_KEY = /^(?:[A-Z][A-Z0-9_]*-\d+|\d+)$/;
-
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-};
 
 const parseLedgerRecord = (stored: string, current: FindingProperty): { record: JiraLedgerRecord; legacy: boolean } | undefined => {
   if (ISSUE_KEY.test(stored)) return { record: { key: stored, severity: current.severity, count: current.count }, legacy: true };
@@ -342,7 +304,7 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
         if (parsed.legacy) await ledger.set(key, JSON.stringify(record));
         if (isSignificantUpdate(record, finding)) {
           await call('POST', `${issuePath(record.key)}/comment`, { body: buildUpdateComment(record, finding) });
-          record = { ...record, severity: finding.severity, count: finding.count };
+          record = noticed(record, finding);
           await ledger.set(key, JSON.stringify(record));
         }
         if (finding.archived && config.transitionOnArchive !== undefined && record.archived !== true) {

@@ -4,7 +4,8 @@ import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { truncate } from '../text.ts';
-import { accountLabel, findingDedupKey, isoTimestamp, plainLine, plainText } from './pagerduty.ts';
+import { findingDedupKey } from './pagerduty.ts';
+import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**

@@ -5,7 +5,7 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { describeSecretRef, SecretRefSchema } from '../secrets.ts';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
-import { stripControl, truncate } from '../text.ts';
+import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -75,32 +75,6 @@ const TAG_ENTRIES = 50;
 const TAG_KEY_LIMIT = 128;
 const TAG_VALUE_LIMIT = 256;
 
-// ── Text hygiene (plain text inside JSON) ───────────────────────────────────
-const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const wellFormed = (text: string): string => text.replace(LONE_SURROGATE, '\uFFFD');
-
-/** One line: no CR/LF/U+2028/U+2029/NEL, no control characters, single spaces. */
-const plainLine = (text: string | undefined, max: number): string =>
-  truncate(
-    stripControl(wellFormed(text ?? '').replace(/[\r\n\t\v\f\u0085\u2028\u2029]+/g, ' '))
-      .replace(/\s+/g, ' ')
-      .trim(),
-    max,
-  );
-
-/** Several lines: line breaks normalised to LF, no other control characters. */
-const plainText = (text: string | undefined, max: number): string =>
-  truncate(stripControl(wellFormed(text ?? '').replace(/\r\n?|[\u0085\u2028\u2029]/g, '\n')).trim(), max);
-
-/** GuardDuty timestamps arrive as ISO strings or epoch seconds/milliseconds. */
-const isoTimestamp = (value: string | number | undefined): string | undefined => {
-  if (value === undefined) return undefined;
-  const ms = typeof value === 'number' ? (value < 1e12 ? value * 1000 : value) : Date.parse(value);
-  if (!Number.isFinite(ms)) return undefined;
-  const date = new Date(ms);
-  return Number.isNaN(date.getTime()) ? undefined : date.toISOString();
-};
-
 /**
  * One key per finding (finding ids are unique per account and region), the same for every
  * update of the finding. Only the 12-digit account id (schema-validated) appears in clear;
@@ -110,10 +84,6 @@ const isoTimestamp = (value: string | number | undefined): string | undefined =>
 const findingDedupKey = (finding: { id: string; accountId: string; region: string }): string =>
   `guardduty-${finding.accountId}-${createHash('sha256').update(`${finding.accountId}\n${finding.region}\n${finding.id}`).digest('hex')}`;
 
-const accountLabel = (enriched: EnrichedFinding): string => {
-  const { account } = enriched.enrichment;
-  return account.name ? `${account.name} (${enriched.finding.accountId})` : enriched.finding.accountId;
-};
 
 // ── The event ────────────────────────────────────────────────────────────────
 interface PagerDutyTrigger {
@@ -295,10 +265,6 @@ export {
   buildPagerDutyEvent,
   fitEventSize,
   findingDedupKey,
-  plainLine,
-  plainText,
-  isoTimestamp,
-  accountLabel,
   eventBytes,
   DEFAULT_SEVERITY_MAP,
   PAGERDUTY_URLS,

@@ -3,11 +3,12 @@ import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
-import { severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
+import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripControl, truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { ledgerKey } from './ledger.ts';
 import type { RenderedPayload, TargetDefinition } from './types.ts';
+import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, remoteText, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
  * ServiceNow Table API: one record per finding in `incident` (or `sn_si_incident` for
@@ -103,14 +104,6 @@ const plainLine = (value: string | undefined): string => plainText(value ?? '').
 
 // ── Pure payload builders ────────────────────────────────────────────────────
 
-const timestamp = (value: string | number | undefined): string | undefined => {
-  if (value === undefined) return undefined;
-  if (typeof value === 'string') return value;
-  const date = new Date(value > 1e12 ? value : value * 1000);
-  return Number.isNaN(date.getTime()) ? String(value) : date.toISOString();
-};
-
-const severityText = (severity: number): string => `${severityTitle(severityLabel(severity))} (${severity})`;
 
 /** The finding id when it is a plain token of at most 100 characters, else a stable digest of it. */
 const correlationId = (id: string): string =>
@@ -124,12 +117,6 @@ const buildShortDescription = (enriched: EnrichedFinding): string => {
   return `${prefix}${truncate(title, SHORT_DESCRIPTION_LIMIT - prefix.length - suffix.length)}${suffix}`;
 };
 
-const remoteText = (enriched: EnrichedFinding): string | undefined => {
-  const remote = enriched.enrichment.remote;
-  if (remote === undefined) return undefined;
-  const where = [remote.countryName ?? remote.countryCode, remote.asnOrg].filter(Boolean).join(', ');
-  return [remote.ip, where ? `(${where})` : undefined].filter(Boolean).join(' ') || undefined;
-};
 
 /** Facts first (each value one line, ≤ 300 characters; ARN and link ≤ 800), then the finding's description in what is left of 4,000. */
 const buildDescription = (enriched: EnrichedFinding): string => {
@@ -138,7 +125,7 @@ const buildDescription = (enriched: EnrichedFinding): string => {
     ['GuardDuty finding', finding.title ?? finding.type],
     ['Severity', severityText(finding.severity)],
     ['Finding type', finding.type],
-    ['Account', e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`],
+    ['Account', accountText(enriched)],
     ['Account owner', e.account.tags.owner ?? e.account.email],
     ['Organizational unit', e.account.ou],
     ['Region', finding.region],
@@ -210,19 +197,12 @@ interface ServiceNowLedgerRecord {
 const SYS_ID = /^[0-9a-f]{32}$/;
 const LedgerRecordSchema = z.object({ sysId: z.string().check(z.regex(SYS_ID)), number: z.optional(z.string()), severity: z.number(), count: z.number() });
 
-/** Worth a work note: the severity rose, or the count at least doubled, since the last notice. */
-const isSignificantUpdate = (previous: { severity: number; count: number }, current: { severity: number; count: number }): boolean =>
-  current.severity > previous.severity || current.count >= 2 * Math.max(1, previous.count);
-
-const buildWorkNote = (previous: { severity: number; count: number }, current: UpsertFacts): string =>
+const buildWorkNote = (previous: Noticed, current: UpsertFacts): string =>
   truncate(
     plainText(
       [
         'GuardDuty updated this finding.',
-        current.severity > previous.severity
-          ? `Severity rose: ${severityText(previous.severity)} → ${severityText(current.severity)}`
-          : `Severity: ${severityText(current.severity)}`,
-        current.count !== previous.count ? `Count: ${previous.count} → ${current.count}` : `Count: ${current.count}`,
+        ...changeLines(previous, current),
         `Updated at: ${plainLine(current.updatedAt)}`,
         `Console: ${current.consoleUrl}`,
       ].join('\n'),
@@ -232,13 +212,6 @@ const buildWorkNote = (previous: { severity: number; count: number }, current: U
 
 // ── Sending ──────────────────────────────────────────────────────────────────
 
-const parseJson = (body: string): unknown => {
-  try {
-    return JSON.parse(body);
-  } catch {
-    return undefined;
-  }
-};
 
 const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
   type: 'servicenow',
@@ -318,7 +291,7 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
         if (!record.success) throw permanent('the ledger entry for this finding is unreadable; expected a ServiceNow sys_id');
         if (!isSignificantUpdate(record.data, current)) return;
         await call('PATCH', `${base}/${record.data.sysId}?sysparm_fields=sys_id,number`, { work_notes: buildWorkNote(record.data, current) });
-        await ledger.set(current.ledgerKey, JSON.stringify({ ...record.data, severity: current.severity, count: current.count }));
+        await ledger.set(current.ledgerKey, JSON.stringify(noticed(record.data, current)));
       },
     };
   },

@@ -10,8 +10,8 @@
  * is verified with `verifySigV4` from the Firehose loopback.
  */
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
 import { verifySigV4 } from './firehose-loopback.ts';
+import { listenLoopback, readBody, writeAnswer } from './receiver-kit.ts';
 
 type EsAuth =
   | { kind: 'none' }
@@ -188,22 +188,14 @@ const startElasticsearchReceiver = async (auth: EsAuth = { kind: 'none' }): Prom
   };
 
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await readBody(req);
     const answer = handle(req.method ?? '', req.url ?? '', req.headers, raw);
     receiver.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body: raw.toString('utf8'), status: answer.status, answer: answer.body });
-    const nullBody = answer.status === 204 || answer.status === 304;
-    res.writeHead(answer.status, { 'content-type': 'application/json', ...answer.headers });
-    res.end(nullBody ? undefined : answer.body);
+    writeAnswer(res, 'application/json', answer);
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLoopback(server);
+  receiver.url = listening.origin;
+  receiver.close = listening.close;
   return receiver;
 };
 

@@ -1,5 +1,5 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { faulted, listenLoopback, readBody, writeAnswer } from './receiver-kit.ts';
 
 /**
  * A loopback Jira Cloud (REST API v3) that checks requests the way Jira does and answers
@@ -171,23 +171,13 @@ const startJiraReceiver = async (options: JiraReceiverOptions): Promise<JiraRece
   const receiver = { requests: [], issues: new Map(), answer: undefined, workflow: { Done: 'Done', 'Start progress': 'In Progress' } } as unknown as JiraReceiver;
 
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = (await readBody(req)).toString('utf8');
     const method = req.method ?? '';
     const url = new URL(req.url ?? '/', 'http://loopback');
     receiver.requests.push({ method, path: `${url.pathname}${url.search}`, headers: req.headers, body });
-    const reply = ({ status, body: text, headers }: JiraAnswer) => {
-      const nullBody = status === 204 || status === 304;
-      res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
-      res.end(nullBody ? undefined : (text ?? ''));
-    };
+    const reply = (answer: JiraAnswer) => writeAnswer(res, 'application/json;charset=UTF-8', answer);
     const forced = receiver.answer;
-    if (forced === 'hang') return;
-    if (forced === 'reset') {
-      req.socket.destroy();
-      return;
-    }
+    if (faulted(req, forced)) return;
     if (req.headers.authorization !== expectedAuth) {
       return reply({ status: 401, body: 'Client must be authenticated to access this resource.', headers: { 'content-type': 'text/html;charset=UTF-8' } });
     }
@@ -293,13 +283,9 @@ const startJiraReceiver = async (options: JiraReceiverOptions): Promise<JiraRece
   };
 
   const origin = () => receiver.url;
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLoopback(server);
+  receiver.url = listening.origin;
+  receiver.close = listening.close;
   return receiver;
 };
 

@@ -1,5 +1,5 @@
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { faulted, listenLoopback, readBody, type ForcedAnswer, type ReceivedRequest } from './receiver-kit.ts';
 
 /**
  * A loopback Opsgenie Alert API that checks requests the way the documented API does and
@@ -26,19 +26,6 @@ interface OpsgenieAlert {
   tags: string[];
   details: Record<string, string>;
   closeNote?: string;
-}
-
-interface ReceivedRequest {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface ForcedAnswer {
-  status: number;
-  body?: string;
-  headers?: Record<string, string>;
 }
 
 interface OpsgenieReceiver {
@@ -120,9 +107,7 @@ const startOpsgenie = async (options: { apiKeys?: Iterable<string> } = {}): Prom
   receiver.openAlerts = () => receiver.alerts.filter((alert) => alert.status === 'open');
 
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = (await readBody(req)).toString('utf8');
     receiver.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
     sequence += 1;
     const requestId = `00000000-0000-4000-8000-${String(sequence).padStart(12, '0')}`;
@@ -132,11 +117,7 @@ const startOpsgenie = async (options: { apiKeys?: Iterable<string> } = {}): Prom
     };
 
     const forced = receiver.answer;
-    if (forced === 'hang') return;
-    if (forced === 'reset') {
-      req.socket.destroy();
-      return;
-    }
+    if (faulted(req, forced)) return;
     if (forced !== undefined) return reply(forced.status, forced.body ?? '', forced.headers);
 
     const auth = /^GenieKey (\S+)$/.exec(req.headers.authorization ?? '');
@@ -204,14 +185,9 @@ const startOpsgenie = async (options: { apiKeys?: Iterable<string> } = {}): Prom
     }
     reply(202, { result: 'Request will be processed' });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  receiver.url = `http://127.0.0.1:${port}`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLoopback(server);
+  receiver.url = listening.origin;
+  receiver.close = listening.close;
   return receiver;
 };
 

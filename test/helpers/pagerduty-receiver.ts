@@ -1,6 +1,6 @@
 import { randomUUID } from 'node:crypto';
-import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { createServer, type Server } from 'node:http';
+import { faulted, listenLoopback, readBody, type ForcedAnswer, type ReceivedRequest } from './receiver-kit.ts';
 
 /**
  * A loopback PagerDuty Events API v2 (`POST /v2/enqueue`) that validates events the way the
@@ -27,24 +27,11 @@ interface PagerDutyAlert {
   summaries: string[];
 }
 
-interface ReceivedEvent {
-  method: string;
-  path: string;
-  headers: IncomingHttpHeaders;
-  body: string;
-}
-
-interface ForcedAnswer {
-  status: number;
-  body?: string;
-  headers?: Record<string, string>;
-}
-
 interface PagerDutyReceiver {
   /** The enqueue URL (`http://127.0.0.1:<port>/v2/enqueue`). */
   url: string;
   origin: string;
-  requests: ReceivedEvent[];
+  requests: ReceivedRequest[];
   /** Every alert ever opened, in order. */
   alerts: PagerDutyAlert[];
   /** Integration keys that exist. */
@@ -116,9 +103,7 @@ const startPagerDuty = async (options: { routingKeys?: Iterable<string> } = {}):
   receiver.openAlerts = () => receiver.alerts.filter((alert) => alert.status !== 'resolved');
 
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const raw = Buffer.concat(chunks);
+    const raw = await readBody(req);
     const body = raw.toString('utf8');
     receiver.requests.push({ method: req.method ?? '', path: req.url ?? '', headers: req.headers, body });
     const reply = (status: number, json: unknown, headers: Record<string, string> = {}) => {
@@ -128,11 +113,7 @@ const startPagerDuty = async (options: { routingKeys?: Iterable<string> } = {}):
     const invalid = (errors: string[]) => reply(400, { status: 'invalid event', message: 'Event object is invalid', errors });
 
     const forced = receiver.answer;
-    if (forced === 'hang') return;
-    if (forced === 'reset') {
-      req.socket.destroy();
-      return;
-    }
+    if (faulted(req, forced)) return;
     if (forced !== undefined) return reply(forced.status, forced.body ?? '', forced.headers);
 
     if (req.url !== '/v2/enqueue') return reply(404, { status: 'not found', message: 'Not Found' });
@@ -172,15 +153,10 @@ const startPagerDuty = async (options: { routingKeys?: Iterable<string> } = {}):
     }
     reply(202, { status: 'success', message: 'Event processed', dedup_key: dedupKey });
   });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  receiver.origin = `http://127.0.0.1:${port}`;
+  const listening = await listenLoopback(server);
+  receiver.origin = listening.origin;
   receiver.url = `${receiver.origin}/v2/enqueue`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  receiver.close = listening.close;
   return receiver;
 };
 

@@ -1,6 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
-import type { AddressInfo } from 'node:net';
+import { faulted, listenLoopback, readBody, writeAnswer } from './receiver-kit.ts';
 
 /**
  * A loopback ServiceNow instance speaking the Table API: `POST /api/now/table/{table}`
@@ -75,23 +75,13 @@ const startServiceNowReceiver = async (auth: ServiceNowAuth): Promise<ServiceNow
   const receiver = { requests: [], records: new Map(), answer: undefined } as unknown as ServiceNowReceiver;
 
   const server: Server = createServer(async (req, res) => {
-    const chunks: Buffer[] = [];
-    for await (const chunk of req) chunks.push(chunk as Buffer);
-    const body = Buffer.concat(chunks).toString('utf8');
+    const body = (await readBody(req)).toString('utf8');
     const method = req.method ?? '';
     const url = new URL(req.url ?? '/', 'http://loopback');
     receiver.requests.push({ method, path: `${url.pathname}${url.search}`, headers: req.headers, body });
-    const reply = ({ status, body: text, headers }: ServiceNowAnswer) => {
-      const nullBody = status === 204 || status === 304;
-      res.writeHead(status, { 'content-type': 'application/json;charset=UTF-8', ...headers });
-      res.end(nullBody ? undefined : (text ?? ''));
-    };
+    const reply = (answer: ServiceNowAnswer) => writeAnswer(res, 'application/json;charset=UTF-8', answer);
     const forced = receiver.answer;
-    if (forced === 'hang') return;
-    if (forced === 'reset') {
-      req.socket.destroy();
-      return;
-    }
+    if (faulted(req, forced)) return;
     if (req.headers.authorization !== expected) return reply(failure(401, 'User Not Authenticated', 'Required to provide Auth information'));
     if (req.headers.accept !== undefined && !/application\/json|\*\/\*/.test(req.headers.accept)) {
       return reply(failure(406, 'Not Acceptable', 'The endpoint does not support the response format in the Accept header'));
@@ -153,13 +143,9 @@ const startServiceNowReceiver = async (auth: ServiceNowAuth): Promise<ServiceNow
     return reply(failure(405, 'Method not Supported', `${method} is not supported for this resource`));
   });
 
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  receiver.url = `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-  receiver.close = () =>
-    new Promise<void>((resolve) => {
-      server.closeAllConnections();
-      server.close(() => resolve());
-    });
+  const listening = await listenLoopback(server);
+  receiver.url = listening.origin;
+  receiver.close = listening.close;
   return receiver;
 };
 

@@ -6,13 +6,11 @@ import { afterEach, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema, type EnrichedFinding } from '../../../schemas/enriched.ts';
 import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { consoleTarget, renderConsole } from '../../../shared/targets/console.ts';
 import { fileTarget } from '../../../shared/targets/file.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import type { DeliveryContext, TargetContext } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
+import { targetContext } from '../../helpers/target-contract.ts';
 
 const REPRESENTATIVE: { name: string; file: string; account?: Parameters<typeof enrichedFrom>[1] }[] = [
   {
@@ -41,12 +39,7 @@ const captureStdout = (): { stream: Writable; text: () => string } => {
   return { stream, text: () => chunks.join('') };
 };
 
-const context = (stdout: NodeJS.WritableStream = process.stdout): TargetContext => ({
-  secrets: localSecretResolver({}),
-  http: createHttpClient(),
-  stdout,
-  ledger: memoryLedger(),
-});
+const context = (stdout: NodeJS.WritableStream = process.stdout): TargetContext => targetContext({ stdout });
 const delivery: DeliveryContext = { idempotencyKey: 'key-1', attempt: 1, deadline: Date.now() + 60_000 };
 
 /** Control characters a terminal acts on (C0 but tab and LF, DEL, C1) and the Unicode line/paragraph separators. */

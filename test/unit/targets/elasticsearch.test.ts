@@ -1,12 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, beforeAll, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import {
   buildBulkBody,
@@ -16,13 +11,12 @@ import {
   resolveIndex,
   type ElasticsearchConfig,
 } from '../../../shared/targets/elasticsearch.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { startElasticsearchReceiver, type ElasticsearchReceiver, type EsAuth } from '../../helpers/elasticsearch-receiver.ts';
 import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const USERNAME = 'guardduty_writer';
 const PASSWORD = 'ES-PASSWORD-s3cr3t-9d2f';
@@ -49,67 +43,8 @@ const makeTarget = (url: string, settings: Partial<ElasticsearchConfig> = BASIC,
   elasticsearchTarget.create(
     name,
     { type: 'elasticsearch', url, allowPrivateNetwork: true, ...settings },
-    {
-      secrets: localSecretResolver({ ES_USER: USERNAME, ES_PASSWORD: PASSWORD, ES_API_KEY: API_KEY }),
-      http: createHttpClient(),
-      stdout: process.stdout,
-      ledger: memoryLedger(),
-    },
+    targetContext({ env: { ES_USER: USERNAME, ES_PASSWORD: PASSWORD, ES_API_KEY: API_KEY } }),
   );
-
-const deliveryFor = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext => ({
-  idempotencyKey: idempotencyKey(target.name, enriched),
-  attempt: 1,
-  deadline: Date.now() + deadlineMs,
-});
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), deliveryFor(target, enriched, deadlineMs));
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const outcome = (sending: Promise<void>): Promise<string> =>
-  sending.then(
-    () => 'delivered',
-    (error: unknown) => (error instanceof DeliveryError ? (error.retryable ? 'retryable' : 'permanent') : `unexpected ${String(error)}`),
-  );
-
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
-
-const faultyServer = async (mode: 'hang' | 'reset'): Promise<string> => {
-  const server = createServer((req) => {
-    if (mode === 'reset') req.socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
-const closedPort = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
 
 /** Parses a `_bulk` body strictly: `\n`-terminated, an action line then a document line. */
 const parseBulk = (body: string): { action: { create: { _index: string; _id: string } }; document: Record<string, unknown> } => {
@@ -133,11 +68,7 @@ let representative: [string, EnrichedFinding][] = [];
 beforeAll(async () => {
   representative = await representativeFindings();
 });
-const sample = (name = 'instance'): EnrichedFinding => {
-  const found = representative.find(([candidate]) => candidate === name);
-  if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return found[1];
-};
+const sample = (name = 'instance'): EnrichedFinding => pick(representative, name);
 
 // ── Tests ────────────────────────────────────────────────────────────────────
 
@@ -453,71 +384,35 @@ describe('Target: elasticsearch', () => {
   describe('status classification', () => {
     const BULK_OK = (id: string) =>
       JSON.stringify({ errors: false, took: 2, items: [{ create: { _index: 'guardduty', _id: id, _version: 1, result: 'created', status: 201 } }] });
-    it.each([
-      { status: 200, bulk: true, expected: 'delivered' },
-      { status: 201, bulk: true, expected: 'delivered' },
-      { status: 202, bulk: false, expected: 'retryable' },
-      { status: 204, bulk: false, expected: 'retryable' },
-      { status: 301, bulk: false, expected: 'permanent' },
-      { status: 400, bulk: false, expected: 'permanent' },
-      { status: 401, bulk: false, expected: 'permanent' },
-      { status: 403, bulk: false, expected: 'permanent' },
-      { status: 404, bulk: false, expected: 'permanent' },
-      { status: 408, bulk: false, expected: 'retryable' },
-      { status: 409, bulk: false, expected: 'permanent' },
-      { status: 413, bulk: false, expected: 'permanent' },
-      { status: 429, bulk: false, expected: 'retryable' },
-      { status: 500, bulk: false, expected: 'retryable' },
-      { status: 502, bulk: false, expected: 'retryable' },
-      { status: 503, bulk: false, expected: 'retryable' },
-      { status: 504, bulk: false, expected: 'retryable' },
-    ])('HTTP $status → $expected', async ({ status, bulk, expected }) => {
-      // Prepare
-      const receiver = await receiverWith();
-      const enriched = sample();
-      const target = makeTarget(receiver.url);
-      const errorBody = JSON.stringify({ error: { root_cause: [{ type: 'status_exception', reason: `status ${status}` }], type: 'status_exception', reason: `status ${status}` }, status });
-      receiver.answer = {
-        status,
-        body: bulk ? BULK_OK(idempotencyKey(TARGET, enriched)) : status === 429 ? JSON.stringify({ error: { type: 'circuit_breaking_exception', reason: '[parent] Data too large' }, status }) : errorBody,
-        ...(status === 301 ? { headers: { location: 'https://elsewhere.example/_bulk' } } : {}),
-      };
-
-      // Act
-      const result = await outcome(sendFinding(target, enriched));
-
-      // Assess
-      expect(result).toBe(expected);
+    itClassifiesStatuses(statusTable({ 202: 'retryable', 204: 'retryable' }), {
+      secrets: [PASSWORD],
+      prepare: async (status) => {
+        const receiver = await receiverWith();
+        const enriched = sample();
+        const target = makeTarget(receiver.url);
+        const bulk = status === 200 || status === 201;
+        const errorBody = JSON.stringify({ error: { root_cause: [{ type: 'status_exception', reason: `status ${status}` }], type: 'status_exception', reason: `status ${status}` }, status });
+        receiver.answer = {
+          status,
+          body: bulk ? BULK_OK(idempotencyKey(TARGET, enriched)) : status === 429 ? JSON.stringify({ error: { type: 'circuit_breaking_exception', reason: '[parent] Data too large' }, status }) : errorBody,
+          ...(status === 301 ? { headers: { location: 'https://elsewhere.example/_bulk' } } : {}),
+        };
+        return () => sendFinding(target, enriched);
+      },
     });
   });
 
   describe('secrets', () => {
-    it.each([
-      { fault: 'timeout', expected: { retryable: true, message: 'request failed: timed out' } },
-      { fault: 'refused', expected: { retryable: true } },
-      { fault: 'reset', expected: { retryable: true } },
-      { fault: '4xx', expected: { retryable: false, status: 401 } },
-      { fault: '5xx', expected: { retryable: true, status: 503 } },
-    ])('$fault: classified, and the password appears in no message, String() or stack', async ({ fault, expected }) => {
-      // Prepare
-      let url: string;
-      if (fault === 'timeout') url = await faultyServer('hang');
-      else if (fault === 'reset') url = await faultyServer('reset');
-      else if (fault === 'refused') url = await closedPort();
-      else {
+    itNeverLeaks({
+      what: 'the password',
+      secrets: [PASSWORD, Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')],
+      statuses: { '4xx': 401, '5xx': 503 },
+      echoing: async (status) => {
         const receiver = await receiverWith();
-        const status = fault === '4xx' ? 401 : 503;
         receiver.answer = { status, body: JSON.stringify({ error: { type: 'security_exception', reason: `bad credentials ${USERNAME}:${PASSWORD} ${Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')}` }, status }) };
-        url = receiver.url;
-      }
-      const target = makeTarget(url);
-
-      // Act
-      const error = await failure(sendFinding(target, sample(), 300));
-
-      // Assess
-      expect(error).toMatchObject(expected);
-      expectNoLeak(error, [PASSWORD, Buffer.from(`${USERNAME}:${PASSWORD}`).toString('base64')]);
+        return receiver.url;
+      },
+      send: (url, deadlineMs) => sendFinding(makeTarget(url), sample(), deadlineMs),
     });
 
     it('the api key appears in no error, even when the cluster echoes it', async () => {

@@ -1,12 +1,8 @@
 import { FirehoseClient, PutRecordBatchCommand } from '@aws-sdk/client-firehose';
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
+import { DestinationRefusedError } from '../../../shared/errors.ts';
 import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import {
@@ -20,10 +16,11 @@ import {
 } from '../../../shared/targets/firehose.ts';
 import { createHttpClient } from '../../../shared/targets/http.ts';
 import { memoryLedger } from '../../../shared/targets/ledger.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { LOOPBACK_CREDENTIALS, startFirehoseLoopback, type FirehoseLoopback } from '../../helpers/firehose-loopback.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { deliveryFor, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const STREAM = 'guardduty-findings';
 const TARGET = 'findings-lake';
@@ -53,62 +50,8 @@ const makeTarget = (endpoint: string, settings: Partial<FirehoseConfig> = {}, na
   firehoseTarget.create(
     name,
     { type: 'firehose', deliveryStreamName: STREAM, region: 'eu-west-1', endpoint, allowPrivateNetwork: true, ...settings },
-    { secrets: localSecretResolver({}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext(),
   );
-
-const deliveryFor = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext => ({
-  idempotencyKey: idempotencyKey(target.name, enriched),
-  attempt: 1,
-  deadline: Date.now() + deadlineMs,
-});
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), deliveryFor(target, enriched, deadlineMs));
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const outcome = (sending: Promise<void>): Promise<string> =>
-  sending.then(
-    () => 'delivered',
-    (error: unknown) => (error instanceof DeliveryError ? (error.retryable ? 'retryable' : 'permanent') : `unexpected ${String(error)}`),
-  );
-
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
-
-const faultyServer = async (mode: 'hang' | 'reset'): Promise<string> => {
-  const server = createServer((req) => {
-    if (mode === 'reset') req.socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
-const closedPort = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
 
 const ATTACKS = '<!channel> <script>alert(1)</script> | = \\ \r\n \u2028 [link|https://evil] {{template}} "}\n{"injected":true}';
 const BROKEN_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;
@@ -118,11 +61,7 @@ let representative: [string, EnrichedFinding][] = [];
 beforeAll(async () => {
   representative = await representativeFindings();
 });
-const sample = (name = 'instance'): EnrichedFinding => {
-  const found = representative.find(([candidate]) => candidate === name);
-  if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return found[1];
-};
+const sample = (name = 'instance'): EnrichedFinding => pick(representative, name);
 
 // ── Tests ────────────────────────────────────────────────────────────────────
 
@@ -359,70 +298,54 @@ describe('Target: firehose', () => {
   describe('status classification', () => {
     const OK = '{"FailedPutCount":0,"Encrypted":false,"RequestResponses":[{"RecordId":"49543463076548007577105092703039560359975228518395019266"}]}';
     const awsError = (type: string) => JSON.stringify({ __type: type, message: `${type} from the loopback` });
-    it.each([
-      { status: 200, body: OK, expected: 'delivered' },
-      { status: 201, body: OK, expected: 'delivered' },
-      { status: 202, body: OK, expected: 'delivered' },
-      { status: 204, body: '', expected: 'retryable' },
-      { status: 301, body: '', expected: 'permanent' },
-      { status: 400, body: awsError('InvalidArgumentException'), expected: 'permanent' },
-      { status: 401, body: awsError('UnrecognizedClientException'), expected: 'permanent' },
-      { status: 403, body: awsError('AccessDeniedException'), expected: 'permanent' },
-      { status: 404, body: awsError('UnknownOperationException'), expected: 'permanent' },
-      { status: 408, body: awsError('RequestTimeout'), expected: 'retryable' },
-      { status: 409, body: awsError('ConcurrentModificationException'), expected: 'permanent' },
-      { status: 413, body: awsError('RequestEntityTooLarge'), expected: 'permanent' },
-      { status: 429, body: awsError('ThrottlingException'), expected: 'retryable' },
-      { status: 500, body: awsError('InternalFailure'), expected: 'retryable' },
-      { status: 502, body: '<html>Bad Gateway</html>', expected: 'retryable' },
-      { status: 503, body: awsError('ServiceUnavailableException'), expected: 'retryable' },
-      { status: 504, body: '', expected: 'retryable' },
-    ])('HTTP $status → $expected', async ({ status, body, expected }) => {
-      // Prepare
-      const loopback = await loopbackWith();
-      loopback.rawAnswers.push({ status, body, headers: { 'content-type': 'application/x-amz-json-1.1', ...(status === 301 ? { location: 'https://elsewhere.example/' } : {}) } });
-      const target = makeTarget(loopback.endpoint);
-
-      // Act
-      const result = await outcome(sendFinding(target, sample()));
-
-      // Assess
-      expect(result).toBe(expected);
+    const BODIES: Record<number, string> = {
+      200: OK,
+      201: OK,
+      202: OK,
+      204: '',
+      301: '',
+      400: awsError('InvalidArgumentException'),
+      401: awsError('UnrecognizedClientException'),
+      403: awsError('AccessDeniedException'),
+      404: awsError('UnknownOperationException'),
+      408: awsError('RequestTimeout'),
+      409: awsError('ConcurrentModificationException'),
+      413: awsError('RequestEntityTooLarge'),
+      429: awsError('ThrottlingException'),
+      500: awsError('InternalFailure'),
+      502: '<html>Bad Gateway</html>',
+      503: awsError('ServiceUnavailableException'),
+      504: '',
+    };
+    itClassifiesStatuses(statusTable({ 204: 'retryable' }), {
+      secrets: [SECRET_KEY],
+      prepare: async (status) => {
+        const loopback = await loopbackWith();
+        loopback.rawAnswers.push({ status, body: BODIES[status] ?? '', headers: { 'content-type': 'application/x-amz-json-1.1', ...(status === 301 ? { location: 'https://elsewhere.example/' } : {}) } });
+        const target = makeTarget(loopback.endpoint);
+        return () => sendFinding(target, sample());
+      },
     });
   });
 
   describe('secrets', () => {
-    it.each([
-      { fault: 'timeout', expected: { retryable: true, message: 'PutRecordBatch failed: timed out' } },
-      { fault: 'refused', expected: { retryable: true } },
-      { fault: 'reset', expected: { retryable: true } },
-      { fault: '4xx', expected: { retryable: false, status: 403 } },
-      { fault: '5xx', expected: { retryable: true, status: 503 } },
-    ])('$fault: classified, and the secret key and session token appear in no message, String() or stack', async ({ fault, expected }) => {
-      // Prepare
-      vi.stubEnv('AWS_SESSION_TOKEN', SESSION_TOKEN);
-      let endpoint: string;
-      if (fault === 'timeout') endpoint = await faultyServer('hang');
-      else if (fault === 'reset') endpoint = await faultyServer('reset');
-      else if (fault === 'refused') endpoint = await closedPort();
-      else {
+    itNeverLeaks({
+      what: 'the secret key and session token',
+      secrets: [SECRET_KEY, SESSION_TOKEN],
+      statuses: { '4xx': 403, '5xx': 503 },
+      timeoutMessage: 'PutRecordBatch failed: timed out',
+      before: () => vi.stubEnv('AWS_SESSION_TOKEN', SESSION_TOKEN),
+      echoing: async (status) => {
         const loopback = await loopbackWith();
         const echo = `signed with ${SECRET_KEY} and token=${SESSION_TOKEN}`;
         loopback.rawAnswers.push(
-          fault === '4xx'
+          status === 403
             ? { status: 403, body: JSON.stringify({ __type: 'InvalidSignatureException', message: echo }), headers: { 'x-amzn-errortype': 'InvalidSignatureException' } }
             : { status: 503, body: JSON.stringify({ __type: 'ServiceUnavailableException', message: echo }), headers: { 'x-amzn-errortype': 'ServiceUnavailableException' } },
         );
-        endpoint = loopback.endpoint;
-      }
-      const target = makeTarget(endpoint);
-
-      // Act
-      const error = await failure(sendFinding(target, sample(), 300));
-
-      // Assess
-      expect(error).toMatchObject(expected);
-      expectNoLeak(error, [SECRET_KEY, SESSION_TOKEN]);
+        return loopback.endpoint;
+      },
+      send: (endpoint, deadlineMs) => sendFinding(makeTarget(endpoint), sample(), deadlineMs),
     });
   });
 

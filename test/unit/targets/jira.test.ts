@@ -1,14 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
 import {
   buildJiraIssue,
   isSignificantUpdate,
@@ -20,10 +13,11 @@ import {
   type JiraConfig,
 } from '../../../shared/targets/jira.ts';
 import { ledgerKey, memoryLedger, type Ledger } from '../../../shared/targets/ledger.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
 import { adfNodeTypes, adfProblem, adfTexts, startJiraReceiver, type JiraReceiver } from '../../helpers/jira-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const EMAIL = 'guardduty-bot@example.com';
 const API_TOKEN = 'ATATT3xFfGF0-jira-SECRET-TOKEN-7c1e9b';
@@ -48,41 +42,8 @@ const makeJira = (url: string, overrides: Overrides = {}, ledger: Ledger = memor
   jiraTarget.create(
     name,
     { type: 'jira', url, project: 'SEC', email: { env: 'JIRA_EMAIL' }, apiToken: { env: 'JIRA_TOKEN' }, allowPrivateNetwork: true, ...overrides },
-    { secrets: localSecretResolver({ JIRA_EMAIL: EMAIL, JIRA_TOKEN: API_TOKEN }), http: createHttpClient(), stdout: process.stdout, ledger },
+    targetContext({ env: { JIRA_EMAIL: EMAIL, JIRA_TOKEN: API_TOKEN }, ledger }),
   );
-
-const delivery = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext => ({
-  idempotencyKey: idempotencyKey(target.name, enriched),
-  attempt: 1,
-  deadline: Date.now() + deadlineMs,
-});
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), delivery(target, enriched, deadlineMs));
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const expectNoLeak = (error: Error): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of SECRETS) expect(everything).not.toContain(secret);
-};
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 const SSH = 'targets/ssh-bruteforce.sample.eventbridge.json';
 const sshFinding = () => loadFinding(SSH);
@@ -588,7 +549,7 @@ describe('Target: jira', () => {
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 401 });
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('sends Basic auth, JSON content type and Accept to /rest/api/3/issue', async () => {
@@ -609,47 +570,28 @@ describe('Target: jira', () => {
 
   describe('status classification (create)', () => {
     const created = JSON.stringify({ id: '10001', key: 'SEC-9', self: 'https://example.atlassian.net/rest/api/3/issue/10001' });
-    it.each([
-      { status: 200, outcome: 'delivered' },
-      { status: 201, outcome: 'delivered' },
-      { status: 202, outcome: 'delivered' },
-      { status: 204, outcome: 'permanent' }, // no issue key: nothing to upsert later, a wrong URL or a proxy
-      { status: 301, outcome: 'permanent' },
-      { status: 400, outcome: 'permanent' },
-      { status: 401, outcome: 'permanent' },
-      { status: 403, outcome: 'permanent' },
-      { status: 404, outcome: 'permanent' },
-      { status: 408, outcome: 'retryable' },
-      { status: 409, outcome: 'permanent' },
-      { status: 413, outcome: 'permanent' },
-      { status: 429, outcome: 'retryable' },
-      { status: 500, outcome: 'retryable' },
-      { status: 502, outcome: 'retryable' },
-      { status: 503, outcome: 'retryable' },
-      { status: 504, outcome: 'retryable' },
-    ])('HTTP $status → $outcome', async ({ status, outcome }) => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      const ok = status >= 200 && status < 300;
-      receiver.answer = {
-        status,
-        body: ok ? created : JSON.stringify({ errorMessages: [`status ${status}`], errors: {} }),
-        headers: status === 301 ? { location: 'https://elsewhere.example/' } : {},
-      };
-      const ledger = memoryLedger();
-      const target = makeJira(receiver.url, {}, ledger);
-      const enriched = await sshEnriched();
-
-      // Act
-      const result = await sendFinding(target, enriched).then(
-        () => 'delivered',
-        (error: unknown) => ((error as DeliveryError).retryable ? 'retryable' : 'permanent'),
-      );
-
-      // Assess
-      expect(result).toBe(outcome);
-      if (outcome === 'delivered') expect(JSON.parse((await ledger.get(ledgerKey('soc-jira', enriched.finding))) ?? '{}').key).toBe('SEC-9');
-      else expect(await ledger.get(ledgerKey('soc-jira', enriched.finding))).toBeUndefined();
+    // 204: no issue key, nothing to upsert later, a wrong URL or a proxy
+    let ledger: Ledger;
+    let enriched: EnrichedFinding;
+    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+      secrets: SECRETS,
+      prepare: async (status) => {
+        const receiver = await jiraReceiver();
+        const ok = status >= 200 && status < 300;
+        receiver.answer = {
+          status,
+          body: ok ? created : JSON.stringify({ errorMessages: [`status ${status}`], errors: {} }),
+          headers: status === 301 ? { location: 'https://elsewhere.example/' } : {},
+        };
+        ledger = memoryLedger();
+        const target = makeJira(receiver.url, {}, ledger);
+        enriched = await sshEnriched();
+        return () => sendFinding(target, enriched);
+      },
+      assess: async (_status, outcome) => {
+        if (outcome === 'delivered') expect(JSON.parse((await ledger.get(ledgerKey('soc-jira', enriched.finding))) ?? '{}').key).toBe('SEC-9');
+        else expect(await ledger.get(ledgerKey('soc-jira', enriched.finding))).toBeUndefined();
+      },
     });
 
     it('429 with Retry-After: retryable after that many seconds', async () => {
@@ -666,69 +608,20 @@ describe('Target: jira', () => {
   });
 
   describe('secrets never leak', () => {
-    it('a receiver echoing the token and the Authorization header in a 400 body', async () => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      receiver.answer = { status: 400, body: JSON.stringify({ errorMessages: [`bad token ${API_TOKEN}`, `Authorization: Basic ${BASIC}`], errors: {} }) };
-
-      // Act
-      const error = await failure(sendFinding(makeJira(receiver.url), await sshEnriched()));
-
-      // Assess
-      expect(error.message).toContain('[REDACTED]');
-      expectNoLeak(error);
-    });
-
-    it('a 5xx echoing the token', async () => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      receiver.answer = { status: 503, body: `upstream failed for ${EMAIL}:${API_TOKEN}` };
-
-      // Act
-      const error = await failure(sendFinding(makeJira(receiver.url), await sshEnriched()));
-
-      // Assess
-      expect(error.retryable).toBe(true);
-      expectNoLeak(error);
-    });
-
-    it('a receiver that never answers: timed out, retryable', async () => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      receiver.answer = 'hang';
-
-      // Act
-      const error = await failure(sendFinding(makeJira(receiver.url), await sshEnriched(), 300));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, message: 'request failed: timed out' });
-      expectNoLeak(error);
-    });
-
-    it('a socket reset: retryable', async () => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      receiver.answer = 'reset';
-
-      // Act
-      const error = await failure(sendFinding(makeJira(receiver.url), await sshEnriched()));
-
-      // Assess
-      expect(error.retryable).toBe(true);
-      expectNoLeak(error);
-    });
-
-    it('connection refused: retryable', async () => {
-      // Prepare
-      const port = await closedPort();
-
-      // Act
-      const error = await failure(sendFinding(makeJira(`http://127.0.0.1:${port}`), await sshEnriched()));
-
-      // Assess
-      expect(error.retryable).toBe(true);
-      expect(error.message).toContain('ECONNREFUSED');
-      expectNoLeak(error);
+    itNeverLeaks({
+      what: 'the token',
+      secrets: SECRETS,
+      statuses: { '4xx': 400, '5xx': 503 },
+      echoing: async (status) => {
+        const receiver = await jiraReceiver();
+        receiver.answer =
+          status === 400
+            ? { status, body: JSON.stringify({ errorMessages: [`bad token ${API_TOKEN}`, `Authorization: Basic ${BASIC}`], errors: {} }) }
+            : { status, body: `upstream failed for ${EMAIL}:${API_TOKEN}` };
+        return receiver.url;
+      },
+      redacted: true,
+      send: async (url, deadlineMs) => sendFinding(makeJira(url), await sshEnriched(), deadlineMs),
     });
 
     it('a loopback site without allowPrivateNetwork is refused before any request', async () => {
@@ -737,7 +630,7 @@ describe('Target: jira', () => {
       const target = jiraTarget.create(
         'soc-jira',
         { type: 'jira', url: receiver.url.replace('http:', 'https:'), project: 'SEC', email: { env: 'E' }, apiToken: { env: 'T' } },
-        { secrets: localSecretResolver({ E: EMAIL, T: API_TOKEN }), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+        targetContext({ env: { E: EMAIL, T: API_TOKEN } }),
       );
 
       // Act

@@ -1,14 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver, type SecretRef } from '../../../shared/secrets.ts';
+import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient, type HttpClient, type HttpRequest } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
+import type { HttpClient, HttpRequest } from '../../../shared/targets/http.ts';
 import {
   buildOpsgenieAlert,
   DESCRIPTION_LIMIT,
@@ -21,19 +16,16 @@ import {
   type OpsgenieRequest,
 } from '../../../shared/targets/opsgenie.ts';
 import { findingDedupKey } from '../../../shared/targets/pagerduty.ts';
-import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { createErrors, startOpsgenie, type OpsgenieReceiver } from '../../helpers/opsgenie-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { CLASSIFIED_STATUSES, delivery, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
 
 // ── Fixtures ────────────────────────────────────────────────────────────────
 
 const REPRESENTATIVE = await representativeFindings();
-const representative = (name: string): EnrichedFinding => {
-  const found = REPRESENTATIVE.find(([candidate]) => candidate === name);
-  if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return structuredClone(found[1]);
-};
+const representative = (name: string): EnrichedFinding => pick(REPRESENTATIVE, name);
 
 /** An Opsgenie integration API key (a UUID); it must never show up in an error. */
 const API_KEY = 'eb243592-faa2-4ba2-a551-1afdf565c889';
@@ -47,14 +39,6 @@ const hostileEnriched = async (shift = 0): Promise<EnrichedFinding> => {
     { ...base, title: `${EXTRA_HOSTILE} ${base.title}`, description: `${EXTRA_HOSTILE} ${base.description}`.repeat(4) },
     hostileAccount(),
   );
-};
-
-const updated = (enriched: EnrichedFinding, step: number, changes: { archived?: boolean } = {}): EnrichedFinding => {
-  const copy = structuredClone(enriched);
-  copy.finding.updatedAt = new Date(Date.parse('2026-11-02T00:00:00Z') + step * 3_600_000).toISOString();
-  copy.enrichment.count = enriched.enrichment.count + step;
-  if (changes.archived !== undefined) copy.enrichment.archived = changes.archived;
-  return copy;
 };
 
 // ── Strict checks: Opsgenie renders HTML in the message ─────────────────────
@@ -113,35 +97,12 @@ const makeOpsgenie = (
   return opsgenieTarget.create(
     'oncall-og',
     { type: 'opsgenie', apiKey: apiKey ?? { value: API_KEY }, url, allowPrivateNetwork: true, ...rest },
-    { secrets: localSecretResolver(env ?? {}), http: http ?? createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env, http }),
   );
 };
 
-const delivery = (deadlineMs = 5_000): DeliveryContext => ({ idempotencyKey: 'key-1', attempt: 1, deadline: Date.now() + deadlineMs });
 
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
 
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 const recordingClient = () => {
   const requests: HttpRequest[] = [];
@@ -433,7 +394,7 @@ describe('Target: opsgenie', () => {
       const target = opsgenieTarget.create(
         'oncall-og',
         { type: 'opsgenie', apiKey: { value: API_KEY }, ...(region === undefined ? {} : { region }) },
-        { secrets: localSecretResolver({}), http, stdout: process.stdout, ledger: memoryLedger() },
+        targetContext({ http }),
       );
 
       // Act
@@ -502,105 +463,37 @@ describe('Target: opsgenie', () => {
 
   describe('status classification', () => {
     const ACCEPTED = '{"result":"Request will be processed","took":0.1,"requestId":"r"}';
-    it.each([
-      [200, 'delivered'],
-      [201, 'delivered'],
-      [202, 'delivered'],
-      [204, 'delivered'],
-      [301, 'permanent'],
-      [400, 'permanent'],
-      [401, 'permanent'],
-      [403, 'permanent'],
-      [404, 'permanent'],
-      [408, 'retryable'],
-      [409, 'permanent'],
-      [413, 'permanent'],
-      [422, 'permanent'],
-      [429, 'retryable'],
-      [500, 'retryable'],
-      [502, 'retryable'],
-      [503, 'retryable'],
-      [504, 'retryable'],
-    ] as const)('HTTP %i is %s', async (status, expected) => {
-      // Prepare
-      const receiver = await opsgenie();
-      const body = status === 204 ? '' : status < 300 ? ACCEPTED : `{"message":"GenieKey ${API_KEY} refused","took":0.0,"requestId":"r"}`;
-      receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
-      const target = makeOpsgenie(receiver.url);
-
-      // Act
-      const outcome = await target.send(target.render(representative('instance')), delivery()).then(
-        () => 'delivered',
-        (error: unknown) => {
-          expect(error).toBeInstanceOf(DeliveryError);
-          expectNoLeak(error as DeliveryError, [API_KEY]);
-          return (error as DeliveryError).retryable ? 'retryable' : 'permanent';
-        },
-      );
-
-      // Assess
-      expect(outcome).toBe(expected);
-      expect(receiver.requests).toHaveLength(1);
+    let receiver: OpsgenieReceiver;
+    itClassifiesStatuses(statusTable({}, [...CLASSIFIED_STATUSES, 422].sort((a, b) => a - b)), {
+      secrets: [API_KEY],
+      prepare: async (status) => {
+        receiver = await opsgenie();
+        const body = status === 204 ? '' : status < 300 ? ACCEPTED : `{"message":"GenieKey ${API_KEY} refused","took":0.0,"requestId":"r"}`;
+        receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
+        const target = makeOpsgenie(receiver.url);
+        return () => target.send(target.render(representative('instance')), delivery());
+      },
+      assess: () => {
+        expect(receiver.requests).toHaveLength(1);
+      },
     });
   });
 
   describe('the API key never leaks', () => {
-    it('timeout: a server that never answers fails retryably at the deadline', async () => {
-      // Prepare
-      const receiver = await opsgenie();
-      receiver.answer = 'hang';
-      const target = makeOpsgenie(receiver.url);
-      const started = Date.now();
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery(300)));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, message: 'request failed: timed out' });
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expectNoLeak(error, [API_KEY]);
-    });
-
-    it('connection refused is retryable', async () => {
-      // Prepare
-      const target = makeOpsgenie(`http://127.0.0.1:${await closedPort()}`);
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, status: undefined });
-      expect(error.message).toContain('ECONNREFUSED');
-      expectNoLeak(error, [API_KEY]);
-    });
-
-    it('connection reset is retryable', async () => {
-      // Prepare
-      const receiver = await opsgenie();
-      receiver.answer = 'reset';
-      const target = makeOpsgenie(receiver.url);
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, status: undefined });
-      expectNoLeak(error, [API_KEY]);
-    });
-
-    it.each([401, 503])('HTTP %i echoing the Authorization header is redacted', async (status) => {
-      // Prepare
-      const receiver = await opsgenie();
-      receiver.answer = { status, body: JSON.stringify({ message: `bad header Authorization: GenieKey ${API_KEY}`, took: 0, requestId: 'r' }) };
-      const target = makeOpsgenie(receiver.url);
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
-
-      // Assess
-      expect(error.status).toBe(status);
-      expect(error.message).toContain('[REDACTED]');
-      expectNoLeak(error, [API_KEY]);
+    itNeverLeaks({
+      what: 'the API key',
+      secrets: [API_KEY],
+      statuses: { '4xx': 401, '5xx': 503 },
+      redacted: true,
+      echoing: async (status) => {
+        const receiver = await opsgenie();
+        receiver.answer = { status, body: JSON.stringify({ message: `bad header Authorization: GenieKey ${API_KEY}`, took: 0, requestId: 'r' }) };
+        return receiver.url;
+      },
+      send: (origin, deadlineMs) => {
+        const target = makeOpsgenie(origin);
+        return target.send(target.render(representative('instance')), delivery(deadlineMs));
+      },
     });
   });
 

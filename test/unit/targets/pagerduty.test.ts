@@ -1,14 +1,9 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver, type SecretRef } from '../../../shared/secrets.ts';
+import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient, type HttpClient, type HttpRequest } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
+import type { HttpClient, HttpRequest } from '../../../shared/targets/http.ts';
 import {
   buildPagerDutyEvent,
   eventBytes,
@@ -21,19 +16,16 @@ import {
   type PagerDutyEvent,
   type PagerDutyTrigger,
 } from '../../../shared/targets/pagerduty.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { eventErrors, startPagerDuty, type PagerDutyReceiver } from '../../helpers/pagerduty-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { delivery, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
 
 // ── Fixtures ────────────────────────────────────────────────────────────────
 
 const REPRESENTATIVE = await representativeFindings();
-const representative = (name: string): EnrichedFinding => {
-  const found = REPRESENTATIVE.find(([candidate]) => candidate === name);
-  if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return structuredClone(found[1]);
-};
+const representative = (name: string): EnrichedFinding => pick(REPRESENTATIVE, name);
 
 /** A 32-character integration key (what PagerDuty issues); it must never show up in an error. */
 const ROUTING_KEY = 'R0UT1NGKEYSECRET0123456789abcdef';
@@ -49,15 +41,6 @@ const hostileEnriched = async (shift = 0): Promise<EnrichedFinding> => {
     { ...base, title: `${EXTRA_HOSTILE} ${base.title}`, description: `${EXTRA_HOSTILE} ${base.description}` },
     hostileAccount(),
   );
-};
-
-/** The same finding as GuardDuty publishes it again later (count and updatedAt move). */
-const updated = (enriched: EnrichedFinding, step: number, changes: { archived?: boolean } = {}): EnrichedFinding => {
-  const copy = structuredClone(enriched);
-  copy.finding.updatedAt = new Date(Date.parse('2026-11-02T00:00:00Z') + step * 3_600_000).toISOString();
-  copy.enrichment.count = enriched.enrichment.count + step;
-  if (changes.archived !== undefined) copy.enrichment.archived = changes.archived;
-  return copy;
 };
 
 // ── Strict checks of the event ──────────────────────────────────────────────
@@ -106,35 +89,12 @@ const makePagerDuty = (
   return pagerDutyTarget.create(
     'oncall-pd',
     { type: 'pagerduty', routingKey: routingKey ?? { value: ROUTING_KEY }, url, allowPrivateNetwork: true, ...rest },
-    { secrets: localSecretResolver(env ?? {}), http: http ?? createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env, http }),
   );
 };
 
-const delivery = (deadlineMs = 5_000): DeliveryContext => ({ idempotencyKey: 'key-1', attempt: 1, deadline: Date.now() + deadlineMs });
 
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
 
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 /** An HttpClient that records the request and answers like PagerDuty, for URL and header checks. */
 const recordingClient = (answer = '{"status":"success","message":"Event processed","dedup_key":"k"}') => {
@@ -440,7 +400,7 @@ describe('Target: pagerduty', () => {
       const target = pagerDutyTarget.create(
         'oncall-pd',
         { type: 'pagerduty', routingKey: { value: ROUTING_KEY }, ...(region === undefined ? {} : { region }) },
-        { secrets: localSecretResolver({}), http, stdout: process.stdout, ledger: memoryLedger() },
+        targetContext({ http }),
       );
 
       // Act
@@ -524,108 +484,40 @@ describe('Target: pagerduty', () => {
 
   describe('status classification', () => {
     const SUCCESS = '{"status":"success","message":"Event processed","dedup_key":"k"}';
-    it.each([
-      [200, 'delivered'],
-      [201, 'delivered'],
-      [202, 'delivered'],
-      [204, 'delivered'],
-      [301, 'permanent'],
-      [400, 'permanent'],
-      [401, 'permanent'],
-      [403, 'permanent'],
-      [404, 'permanent'],
-      [408, 'retryable'],
-      [409, 'permanent'],
-      [413, 'permanent'],
-      [429, 'retryable'],
-      [500, 'retryable'],
-      [502, 'retryable'],
-      [503, 'retryable'],
-      [504, 'retryable'],
-    ] as const)('HTTP %i is %s', async (status, expected) => {
-      // Prepare
-      const receiver = await pagerDuty();
-      const body = status === 204 ? '' : status < 300 ? SUCCESS : `{"status":"error ${status}","message":"${ROUTING_KEY}"}`;
-      receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
-      const target = makePagerDuty(receiver.url);
-
-      // Act
-      const outcome = await target.send(target.render(representative('instance')), delivery()).then(
-        () => 'delivered',
-        (error: unknown) => {
-          expect(error).toBeInstanceOf(DeliveryError);
-          expectNoLeak(error as DeliveryError, [ROUTING_KEY]);
-          return (error as DeliveryError).retryable ? 'retryable' : 'permanent';
-        },
-      );
-
-      // Assess
-      expect(outcome).toBe(expected);
-      expect(receiver.requests).toHaveLength(1);
+    let receiver: PagerDutyReceiver;
+    itClassifiesStatuses(statusTable(), {
+      secrets: [ROUTING_KEY],
+      prepare: async (status) => {
+        receiver = await pagerDuty();
+        const body = status === 204 ? '' : status < 300 ? SUCCESS : `{"status":"error ${status}","message":"${ROUTING_KEY}"}`;
+        receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
+        const target = makePagerDuty(receiver.url);
+        return () => target.send(target.render(representative('instance')), delivery());
+      },
+      assess: () => {
+        expect(receiver.requests).toHaveLength(1);
+      },
     });
   });
 
   describe('the routing key never leaks', () => {
-    it('timeout: a server that never answers fails retryably at the deadline', async () => {
-      // Prepare
-      const receiver = await pagerDuty();
-      receiver.answer = 'hang';
-      const target = makePagerDuty(receiver.url);
-      const started = Date.now();
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery(300)));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, message: 'request failed: timed out' });
-      expect(Date.now() - started).toBeLessThan(2_000);
-      expectNoLeak(error, [ROUTING_KEY]);
-    });
-
-    it('connection refused is retryable', async () => {
-      // Prepare
-      const target = makePagerDuty(`http://127.0.0.1:${await closedPort()}/v2/enqueue`);
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, status: undefined });
-      expect(error.message).toContain('ECONNREFUSED');
-      expectNoLeak(error, [ROUTING_KEY]);
-    });
-
-    it('connection reset is retryable', async () => {
-      // Prepare
-      const receiver = await pagerDuty();
-      receiver.answer = 'reset';
-      const target = makePagerDuty(receiver.url);
-
-      // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, status: undefined });
-      expectNoLeak(error, [ROUTING_KEY]);
-    });
-
-    it.each([400, 500])('HTTP %i echoing the request body is redacted', async (status) => {
-      // Prepare
-      const receiver = await pagerDuty();
-      const target = makePagerDuty(receiver.url);
-      const payload = target.render(representative('instance'));
-      receiver.answer = {
-        status,
-        body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: [`bad event ${JSON.stringify({ routing_key: ROUTING_KEY })}`] }),
-      };
-
-      // Act
-      const error = await failure(target.send(payload, delivery()));
-
-      // Assess
-      expect(error.status).toBe(status);
-      expect(error.message).toContain('[REDACTED]');
-      expectNoLeak(error, [ROUTING_KEY]);
+    itNeverLeaks({
+      what: 'the routing key',
+      secrets: [ROUTING_KEY],
+      statuses: { '4xx': 400, '5xx': 500 },
+      redacted: true,
+      echoing: async (status) => {
+        const receiver = await pagerDuty();
+        receiver.answer = {
+          status,
+          body: JSON.stringify({ status: 'invalid event', message: 'Event object is invalid', errors: [`bad event ${JSON.stringify({ routing_key: ROUTING_KEY })}`] }),
+        };
+        return receiver.origin;
+      },
+      send: (origin, deadlineMs) => {
+        const target = makePagerDuty(`${origin}/v2/enqueue`);
+        return target.send(target.render(representative('instance')), delivery(deadlineMs));
+      },
     });
   });
 

@@ -1,14 +1,7 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
 import { ledgerKey, memoryLedger, type Ledger } from '../../../shared/targets/ledger.ts';
 import {
   buildServiceNowRecord,
@@ -21,10 +14,11 @@ import {
   type ServiceNowConfig,
   type ServiceNowPayload,
 } from '../../../shared/targets/servicenow.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { rateLimited, startServiceNowReceiver, type ServiceNowReceiver } from '../../helpers/servicenow-receiver.ts';
+import { expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const USERNAME = 'guardduty.integration';
 const PASSWORD = 'sn-PASSWORD-secret-4d7f19';
@@ -52,41 +46,8 @@ const makeServiceNow = (url: string, overrides: Overrides = BASIC_AUTH, ledger: 
   serviceNowTarget.create(
     name,
     { type: 'servicenow', url, allowPrivateNetwork: true, ...overrides },
-    { secrets: localSecretResolver(ENV), http: createHttpClient(), stdout: process.stdout, ledger },
+    targetContext({ env: ENV, ledger }),
   );
-
-const delivery = (target: Target, enriched: EnrichedFinding, deadlineMs: number): DeliveryContext => ({
-  idempotencyKey: idempotencyKey(target.name, enriched),
-  attempt: 1,
-  deadline: Date.now() + deadlineMs,
-});
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), delivery(target, enriched, deadlineMs));
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const expectNoLeak = (error: Error): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of SECRETS) expect(everything).not.toContain(secret);
-};
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 const sshEnriched = (changes: { severity?: number; count?: number; updatedAt?: string } = {}) => {
   const finding = loadFinding('targets/ssh-bruteforce.sample.eventbridge.json');
@@ -416,7 +377,7 @@ describe('Target: servicenow', () => {
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 401 });
       expect(error.message).toContain('User Not Authenticated');
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('a table the instance does not have: 400 Invalid table, permanent', async () => {
@@ -434,47 +395,29 @@ describe('Target: servicenow', () => {
 
   describe('status classification (insert)', () => {
     const created = JSON.stringify({ result: { sys_id: '0123456789abcdef0123456789abcdef', number: 'INC0000042' } });
-    it.each([
-      { status: 200, outcome: 'delivered' },
-      { status: 201, outcome: 'delivered' },
-      { status: 202, outcome: 'delivered' },
-      { status: 204, outcome: 'permanent' }, // no sys_id: nothing to update later, a wrong URL or a proxy
-      { status: 301, outcome: 'permanent' },
-      { status: 400, outcome: 'permanent' },
-      { status: 401, outcome: 'permanent' },
-      { status: 403, outcome: 'permanent' },
-      { status: 404, outcome: 'permanent' },
-      { status: 408, outcome: 'retryable' },
-      { status: 409, outcome: 'permanent' },
-      { status: 413, outcome: 'permanent' },
-      { status: 429, outcome: 'retryable' },
-      { status: 500, outcome: 'retryable' },
-      { status: 502, outcome: 'retryable' },
-      { status: 503, outcome: 'retryable' },
-      { status: 504, outcome: 'retryable' },
-    ])('HTTP $status → $outcome', async ({ status, outcome }) => {
-      // Prepare
-      const receiver = await snReceiver();
-      const ok = status >= 200 && status < 300;
-      receiver.answer = {
-        status,
-        body: ok ? created : JSON.stringify({ error: { message: `status ${status}`, detail: null }, status: 'failure' }),
-        headers: status === 301 ? { location: 'https://elsewhere.example/' } : {},
-      };
-      const ledger = memoryLedger();
-      const enriched = await sshEnriched();
-
-      // Act
-      const result = await sendFinding(makeServiceNow(receiver.url, BASIC_AUTH, ledger), enriched).then(
-        () => 'delivered',
-        (error: unknown) => ((error as DeliveryError).retryable ? 'retryable' : 'permanent'),
-      );
-
-      // Assess
-      expect(result).toBe(outcome);
-      const stored = await ledger.get(ledgerKey('soc-snow', enriched.finding));
-      if (outcome === 'delivered') expect(JSON.parse(stored ?? '{}').sysId).toBe('0123456789abcdef0123456789abcdef');
-      else expect(stored).toBeUndefined();
+    // 204: no sys_id, nothing to update later, a wrong URL or a proxy
+    let ledger: Ledger;
+    let enriched: EnrichedFinding;
+    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+      secrets: SECRETS,
+      prepare: async (status) => {
+        const receiver = await snReceiver();
+        const ok = status >= 200 && status < 300;
+        receiver.answer = {
+          status,
+          body: ok ? created : JSON.stringify({ error: { message: `status ${status}`, detail: null }, status: 'failure' }),
+          headers: status === 301 ? { location: 'https://elsewhere.example/' } : {},
+        };
+        ledger = memoryLedger();
+        enriched = await sshEnriched();
+        const target = makeServiceNow(receiver.url, BASIC_AUTH, ledger);
+        return () => sendFinding(target, enriched);
+      },
+      assess: async (_status, outcome) => {
+        const stored = await ledger.get(ledgerKey('soc-snow', enriched.finding));
+        if (outcome === 'delivered') expect(JSON.parse(stored ?? '{}').sysId).toBe('0123456789abcdef0123456789abcdef');
+        else expect(stored).toBeUndefined();
+      },
     });
 
     it('a hibernating instance answering 200 with an HTML page is not taken for a record', async () => {
@@ -505,17 +448,17 @@ describe('Target: servicenow', () => {
   });
 
   describe('secrets never leak', () => {
-    it('a 400 body echoing the password and the Authorization header', async () => {
-      // Prepare
-      const receiver = await snReceiver();
-      receiver.answer = { status: 400, body: JSON.stringify({ error: { message: `bad ${USERNAME}:${PASSWORD}`, detail: `Authorization: Basic ${BASIC}` }, status: 'failure' }) };
-
-      // Act
-      const error = await failure(sendFinding(makeServiceNow(receiver.url), await sshEnriched()));
-
-      // Assess
-      expect(error.message).toContain('[REDACTED]');
-      expectNoLeak(error);
+    itNeverLeaks({
+      what: 'the password',
+      secrets: SECRETS,
+      statuses: { '4xx': 400, '5xx': 503 },
+      echoing: async (status) => {
+        const receiver = await snReceiver();
+        receiver.answer = { status, body: JSON.stringify({ error: { message: `bad ${USERNAME}:${PASSWORD}`, detail: `Authorization: Basic ${BASIC}` }, status: 'failure' }) };
+        return receiver.url;
+      },
+      redacted: true,
+      send: async (url, deadlineMs) => sendFinding(makeServiceNow(url), await sshEnriched(), deadlineMs),
     });
 
     it('a 5xx echoing the bearer token', async () => {
@@ -528,46 +471,7 @@ describe('Target: servicenow', () => {
 
       // Assess
       expect(error.retryable).toBe(true);
-      expectNoLeak(error);
-    });
-
-    it('an instance that never answers: timed out, retryable', async () => {
-      // Prepare
-      const receiver = await snReceiver();
-      receiver.answer = 'hang';
-
-      // Act
-      const error = await failure(sendFinding(makeServiceNow(receiver.url), await sshEnriched(), 300));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: true, message: 'request failed: timed out' });
-      expectNoLeak(error);
-    });
-
-    it('a socket reset: retryable', async () => {
-      // Prepare
-      const receiver = await snReceiver();
-      receiver.answer = 'reset';
-
-      // Act
-      const error = await failure(sendFinding(makeServiceNow(receiver.url), await sshEnriched()));
-
-      // Assess
-      expect(error.retryable).toBe(true);
-      expectNoLeak(error);
-    });
-
-    it('connection refused: retryable', async () => {
-      // Prepare
-      const port = await closedPort();
-
-      // Act
-      const error = await failure(sendFinding(makeServiceNow(`http://127.0.0.1:${port}`), await sshEnriched()));
-
-      // Assess
-      expect(error.retryable).toBe(true);
-      expect(error.message).toContain('ECONNREFUSED');
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
   });
 

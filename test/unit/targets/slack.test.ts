@@ -1,16 +1,14 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
-import { localSecretResolver, type SecretRef } from '../../../shared/secrets.ts';
+import { DestinationRefusedError } from '../../../shared/errors.ts';
+import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import { buildSlackMessage, slackTarget } from '../../../shared/targets/slack.ts';
-import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
+import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
 
 // ── Representative findings (fixtures copied verbatim into test/events/targets) ──
 
@@ -177,13 +175,6 @@ const startSlack = async (): Promise<SlackReceiver> => {
 };
 
 /** A port with nothing listening (bound, then released). */
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 // ── The real target ──────────────────────────────────────────────────────────
 
@@ -191,28 +182,12 @@ const makeSlack = (webhookUrl: SecretRef, options: { allowPrivateNetwork?: boole
   slackTarget.create(
     'soc-slack',
     { type: 'slack', webhookUrl, ...(options.allowPrivateNetwork === undefined ? {} : { allowPrivateNetwork: options.allowPrivateNetwork }) },
-    { secrets: localSecretResolver(options.env ?? {}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env: options.env }),
   );
-
-const delivery = (deadlineMs = 5_000): DeliveryContext => ({ idempotencyKey: 'key-1', attempt: 1, deadline: Date.now() + deadlineMs });
 
 /** The DeliveryError a send fails with (fails the test if it succeeds). */
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
 
 /** Nothing of the webhook URL's path (its token) in the message, the stack, or anything inspect shows. */
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
 
 const receivers: SlackReceiver[] = [];
 const slackReceiver = async (): Promise<SlackReceiver> => {

@@ -1,19 +1,14 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import { buildSnsPublish, SNS_MAX_BYTES, SnsConfigSchema, snsDeliveryError, snsSubject, snsTarget, type SnsPublishInput } from '../../../shared/targets/sns.ts';
 import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, HOSTILE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { SNS_ACCESS_KEY_ID, SNS_SECRET_ACCESS_KEY, startSnsLoopback, type SnsForcedAnswer, type SnsLoopback } from '../../helpers/sns-loopback.ts';
+import { closedPort, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:guardduty-findings';
 const FIFO_TOPIC = 'arn:aws:sns:us-east-1:123456789012:guardduty-findings.fifo';
@@ -163,42 +158,14 @@ afterEach(async () => {
 });
 
 const makeSns = (settings: Record<string, unknown>): Target =>
-  snsTarget.create('soc-sns', z.parse(snsTarget.configSchema, { type: 'sns', ...settings }), {
-    secrets: localSecretResolver({}),
-    http: createHttpClient(),
-    stdout: process.stdout,
-    ledger: memoryLedger(),
-  });
+  snsTarget.create('soc-sns', z.parse(snsTarget.configSchema, { type: 'sns', ...settings }), targetContext());
 
 const loopbackSns = (loopback: SnsLoopback, settings: Record<string, unknown> = {}): Target =>
   makeSns({ topicArn: TOPIC, endpoint: loopback.endpoint, allowPrivateNetwork: true, ...settings });
 
 const delivery = (deadlineMs = 5_000, idempotencyKey = 'a'.repeat(64)): DeliveryContext => ({ idempotencyKey, attempt: 1, deadline: Date.now() + deadlineMs });
 
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
 const SECRETS = [SNS_SECRET_ACCESS_KEY, SESSION_TOKEN, 'AWS4-HMAC-SHA256', 'Signature='];
-const expectNoLeak = (error: Error): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of SECRETS) expect(everything).not.toContain(secret);
-};
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 let representative: [string, EnrichedFinding][] = [];
 const REPRESENTATIVE_NAMES = ['instance', 'access-key', 's3-bucket', 'eks', 'ecs-container', 'rds', 'lambda', 'malware-scan', 'attack-sequence', 'unknown-type'];
@@ -464,7 +431,7 @@ describe('Target: sns', () => {
       // Assess
       expect(error).toMatchObject({ retryable, status: answer.status, target: 'soc-sns' });
       expect(error.message).toContain(answer.message);
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('NotFound for a topic that does not exist is permanent', async () => {
@@ -566,7 +533,7 @@ describe('Target: sns', () => {
       } else {
         expect(result).toBeInstanceOf(DeliveryError);
         expect((result as DeliveryError).retryable).toBe(outcome === 'retryable');
-        expectNoLeak(result as DeliveryError);
+        expectNoLeak(result as DeliveryError, SECRETS);
       }
     });
   });
@@ -587,7 +554,7 @@ describe('Target: sns', () => {
       expect(error).toMatchObject({ retryable: true, message: 'SNS Publish failed: timed out' });
       expect(Date.now() - started).toBeGreaterThanOrEqual(250);
       expect(Date.now() - started).toBeLessThan(2_000);
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('connection refused is retryable', async () => {
@@ -600,7 +567,7 @@ describe('Target: sns', () => {
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
       expect(error.message).toContain('ECONNREFUSED');
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('connection reset is retryable', async () => {
@@ -614,7 +581,7 @@ describe('Target: sns', () => {
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it.each([
@@ -631,7 +598,7 @@ describe('Target: sns', () => {
 
       // Assess
       expect(error).toMatchObject({ retryable, status });
-      expectNoLeak(error);
+      expectNoLeak(error, SECRETS);
     });
 
     it('no time left before the deadline: retryable without a request', async () => {

@@ -1,20 +1,14 @@
-import { createServer } from 'node:http';
-import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import * as z from 'zod/mini';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import { buildHecEvent, requestChannel, splunkTarget, SplunkConfigSchema, type SplunkConfig } from '../../../shared/targets/splunk.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { hecAnswer, startSplunkReceiver, type SplunkReceiver, type SplunkReceiverOptions } from '../../helpers/splunk-receiver.ts';
+import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const TOKEN = '7c3b0a52-19d4-4d5e-9f1a-HECTOKENSECRET';
 const TARGET = 'splunk-soc';
@@ -36,57 +30,10 @@ const makeSplunk = (url: string, settings: Partial<SplunkConfig> = {}, name = TA
   splunkTarget.create(
     name,
     { type: 'splunk', url, token: { env: 'HEC_TOKEN' }, allowPrivateNetwork: true, ...settings },
-    { secrets: localSecretResolver({ HEC_TOKEN: TOKEN }), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env: { HEC_TOKEN: TOKEN } }),
   );
-
-const deliveryFor = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext => ({
-  idempotencyKey: idempotencyKey(target.name, enriched),
-  attempt: 1,
-  deadline: Date.now() + deadlineMs,
-});
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), deliveryFor(target, enriched, deadlineMs));
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
 
 /** A server that never answers, or resets every connection. */
-const faultyServer = async (mode: 'hang' | 'reset'): Promise<string> => {
-  const server = createServer((req) => {
-    if (mode === 'reset') req.socket.destroy();
-  });
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  closers.push(
-    () =>
-      new Promise<void>((resolve) => {
-        server.closeAllConnections();
-        server.close(() => resolve());
-      }),
-  );
-  return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
-};
-
-const closedPort = async (): Promise<string> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return `http://127.0.0.1:${port}`;
-};
 
 /** Strings that attack chat, wiki, template and CSV renderers, plus CR/LF and U+2028. */
 const ATTACKS = '<!channel> <script>alert(1)</script> | = \\ \r\n \u2028 [link|https://evil] {{template}} ${jndi:ldap://x} "quoted"';
@@ -106,11 +53,7 @@ let representative: [string, EnrichedFinding][] = [];
 beforeAll(async () => {
   representative = await representativeFindings();
 });
-const sample = (name = 'instance'): EnrichedFinding => {
-  const found = representative.find(([candidate]) => candidate === name);
-  if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return found[1];
-};
+const sample = (name = 'instance'): EnrichedFinding => pick(representative, name);
 
 // ── Tests ────────────────────────────────────────────────────────────────────
 
@@ -422,38 +365,27 @@ describe('Target: splunk', () => {
 
   describe('status classification', () => {
     const SUCCESS = '{"text":"Success","code":0}';
-    it.each([
-      { status: 200, body: SUCCESS, outcome: 'delivered' },
-      { status: 201, body: SUCCESS, outcome: 'delivered' },
-      { status: 202, body: SUCCESS, outcome: 'delivered' },
-      { status: 204, body: '', outcome: 'permanent' },
-      { status: 301, body: '', outcome: 'permanent' },
-      { status: 400, body: '{"text":"Invalid data format","code":6,"invalid-event-number":0}', outcome: 'permanent' },
-      { status: 401, body: '{"text":"Token is required","code":2}', outcome: 'permanent' },
-      { status: 403, body: '{"text":"Invalid token","code":4}', outcome: 'permanent' },
-      { status: 404, body: '{"text":"The requested URL was not found on this server.","code":404}', outcome: 'permanent' },
-      { status: 408, body: '', outcome: 'retryable' },
-      { status: 409, body: '', outcome: 'permanent' },
-      { status: 413, body: 'Content-Length of 2000000 too large (maximum is 1000000)', outcome: 'permanent' },
-      { status: 429, body: '', outcome: 'retryable' },
-      { status: 500, body: '{"text":"Internal server error","code":8}', outcome: 'retryable' },
-      { status: 502, body: '<html>Bad Gateway</html>', outcome: 'retryable' },
-      { status: 503, body: '{"text":"Server is busy","code":9}', outcome: 'retryable' },
-      { status: 504, body: '', outcome: 'retryable' },
-    ])('HTTP $status → $outcome', async ({ status, body, outcome }) => {
-      // Prepare
-      const receiver = await receiverWith();
-      receiver.answer = { status, body, ...(status === 301 ? { headers: { location: 'https://elsewhere.example/' } } : {}) };
-      const target = makeSplunk(receiver.url);
-
-      // Act
-      const result = await sendFinding(target, sample()).then(
-        () => 'delivered',
-        (error: unknown) => (error instanceof DeliveryError ? (error.retryable ? 'retryable' : 'permanent') : `unexpected ${String(error)}`),
-      );
-
-      // Assess
-      expect(result).toBe(outcome);
+    const BODIES: Record<number, string> = {
+      200: SUCCESS,
+      201: SUCCESS,
+      202: SUCCESS,
+      400: '{"text":"Invalid data format","code":6,"invalid-event-number":0}',
+      401: '{"text":"Token is required","code":2}',
+      403: '{"text":"Invalid token","code":4}',
+      404: '{"text":"The requested URL was not found on this server.","code":404}',
+      413: 'Content-Length of 2000000 too large (maximum is 1000000)',
+      500: '{"text":"Internal server error","code":8}',
+      502: '<html>Bad Gateway</html>',
+      503: '{"text":"Server is busy","code":9}',
+    };
+    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+      secrets: [TOKEN],
+      prepare: async (status) => {
+        const receiver = await receiverWith();
+        receiver.answer = { status, body: BODIES[status] ?? '', ...(status === 301 ? { headers: { location: 'https://elsewhere.example/' } } : {}) };
+        const target = makeSplunk(receiver.url);
+        return () => sendFinding(target, sample());
+      },
     });
   });
 
@@ -472,31 +404,16 @@ describe('Target: splunk', () => {
       expectNoLeak(error, [TOKEN]);
     });
 
-    it.each([
-      { fault: 'timeout', expected: { retryable: true, message: 'request failed: timed out' } },
-      { fault: 'refused', expected: { retryable: true } },
-      { fault: 'reset', expected: { retryable: true } },
-      { fault: '4xx', expected: { retryable: false, status: 401 } },
-      { fault: '5xx', expected: { retryable: true, status: 503 } },
-    ])('$fault: classified, and the token appears in no message, String() or stack', async ({ fault, expected }) => {
-      // Prepare
-      let url: string;
-      if (fault === 'timeout') url = await faultyServer('hang');
-      else if (fault === 'reset') url = await faultyServer('reset');
-      else if (fault === 'refused') url = await closedPort();
-      else {
+    itNeverLeaks({
+      what: 'the token',
+      secrets: [TOKEN],
+      statuses: { '4xx': 401, '5xx': 503 },
+      echoing: async (status) => {
         const receiver = await receiverWith();
-        receiver.answer = fault === '4xx' ? hecAnswer(401, `Invalid authorization Splunk ${TOKEN}`, 3) : hecAnswer(503, `Server is busy (token=${TOKEN})`, 9);
-        url = receiver.url;
-      }
-      const target = makeSplunk(url, { useAck: true });
-
-      // Act
-      const error = await failure(sendFinding(target, sample(), 300));
-
-      // Assess
-      expect(error).toMatchObject(expected);
-      expectNoLeak(error, [TOKEN]);
+        receiver.answer = status === 401 ? hecAnswer(401, `Invalid authorization Splunk ${TOKEN}`, 3) : hecAnswer(503, `Server is busy (token=${TOKEN})`, 9);
+        return receiver.url;
+      },
+      send: (url, deadlineMs) => sendFinding(makeSplunk(url, { useAck: true }), sample(), deadlineMs),
     });
   });
 

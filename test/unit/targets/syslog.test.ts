@@ -8,19 +8,16 @@ import { afterAll, afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
-import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
-import { localSecretResolver } from '../../../shared/secrets.ts';
+import { DestinationRefusedError } from '../../../shared/errors.ts';
 import { cefEvent, renderCef } from '../../../shared/targets/cef.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import { publicOnlyLookup, type SyslogConfig, SyslogConfigSchema, syslogTarget } from '../../../shared/targets/syslog.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { makeFinding } from '../../helpers/finding-factory.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { makeSelfSignedCert, parseCef, parseStructuredData, type ReceivedSyslog, type Rsyslog, startRsyslog } from '../../helpers/rsyslog.ts';
+import { closedPort, failure, sendFinding, targetContext } from '../../helpers/target-contract.ts';
 
 // ── Expectations written from RFC 5424, independent of the target's tables ────
 
@@ -57,24 +54,8 @@ const makeSyslog = (config: Partial<SyslogConfig> & { port: number }, name = 'si
   syslogTarget.create(
     name,
     z.parse(SyslogConfigSchema, { type: 'syslog', host: '127.0.0.1', allowPrivateNetwork: true, hostname: HOSTNAME, ...config }),
-    { secrets: localSecretResolver({}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext(),
   );
-
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> => {
-  const delivery: DeliveryContext = { idempotencyKey: idempotencyKey(target.name, enriched), attempt: 1, deadline: Date.now() + deadlineMs };
-  return target.send(target.render(enriched), delivery);
-};
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
 
 /** Sends each finding in turn and returns what the collector received for it, matched by findingId. */
 const deliverAll = async (collector: Rsyslog, target: Target, findings: EnrichedFinding[]): Promise<ReceivedSyslog[]> => {
@@ -129,14 +110,6 @@ afterEach(async () => {
     ),
   );
 });
-
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
 
 /** A finding built to break out of RFC 5424 structured data and CEF at once. */
 const injectionFinding = (id: string) =>

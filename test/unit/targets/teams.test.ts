@@ -1,18 +1,16 @@
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
-import { localSecretResolver, type SecretRef } from '../../../shared/secrets.ts';
+import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsConfigSchema, teamsTarget } from '../../../shared/targets/teams.ts';
-import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE_LINE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import * as z from 'zod/mini';
+import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
 
 // ── A strict reader for the Markdown subset Adaptive Cards render in Teams ──
 
@@ -220,14 +218,6 @@ const startWorkflows = async (): Promise<WorkflowsReceiver> => {
   return receiver;
 };
 
-const closedPort = async (): Promise<number> => {
-  const server = createServer();
-  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
-  const { port } = server.address() as AddressInfo;
-  await new Promise<void>((resolve) => server.close(() => resolve()));
-  return port;
-};
-
 const receivers: WorkflowsReceiver[] = [];
 const workflows = async (): Promise<WorkflowsReceiver> => {
   const receiver = await startWorkflows();
@@ -244,26 +234,8 @@ const makeTeams = (webhookUrl: SecretRef, options: { allowPrivateNetwork?: boole
   teamsTarget.create(
     'soc-teams',
     z.parse(teamsTarget.configSchema, { type: 'teams', webhookUrl, ...(options.allowPrivateNetwork === undefined ? {} : { allowPrivateNetwork: options.allowPrivateNetwork }) }),
-    { secrets: localSecretResolver(options.env ?? {}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env: options.env }),
   );
-
-const delivery = (deadlineMs = 5_000): DeliveryContext => ({ idempotencyKey: 'key-1', attempt: 1, deadline: Date.now() + deadlineMs });
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
 
 let representative: [string, EnrichedFinding][] = [];
 const REPRESENTATIVE_NAMES = ['instance', 'access-key', 's3-bucket', 'eks', 'ecs-container', 'rds', 'lambda', 'malware-scan', 'attack-sequence', 'unknown-type'];

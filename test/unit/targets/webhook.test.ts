@@ -1,17 +1,13 @@
 import { createHmac, timingSafeEqual } from 'node:crypto';
 import { createServer, type IncomingHttpHeaders, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
-import { inspect } from 'node:util';
 import { afterEach, describe, expect, it } from 'vitest';
-import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { idempotencyKey } from '../../../shared/delivery/job.ts';
-import { DeliveryError } from '../../../shared/errors.ts';
-import { localSecretResolver, type SecretRef } from '../../../shared/secrets.ts';
-import { createHttpClient } from '../../../shared/targets/http.ts';
-import { memoryLedger } from '../../../shared/targets/ledger.ts';
-import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
+import type { SecretRef } from '../../../shared/secrets.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { webhookTarget } from '../../../shared/targets/webhook.ts';
 import { enrichedFrom, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
+import { expectNoLeak, failure, sendFinding, targetContext } from '../../helpers/target-contract.ts';
 
 const SHARED_SECRET = 'whsec-loopback-SHAREDSECRET-8f3a';
 const URL_TOKEN = 'URLTOKEN-d41d8cd98f00b204';
@@ -108,30 +104,8 @@ const makeWebhook = (name: string, url: string | SecretRef, secret: string | nul
   webhookTarget.create(
     name,
     { type: 'webhook', url, allowPrivateNetwork: true, ...(secret === null ? {} : { secret: { env: 'WEBHOOK_HMAC' } }) },
-    { secrets: localSecretResolver(secret === null ? {} : { WEBHOOK_HMAC: secret }), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+    targetContext({ env: secret === null ? {} : { WEBHOOK_HMAC: secret } }),
   );
-
-/** Sends `enriched` the way the deliver stage does: key from (target, finding id, updatedAt). */
-const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> => {
-  const delivery: DeliveryContext = { idempotencyKey: idempotencyKey(target.name, enriched), attempt: 1, deadline: Date.now() + deadlineMs };
-  return target.send(target.render(enriched), delivery);
-};
-
-const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
-  const error: unknown = await sending.then(
-    () => {
-      throw new Error('expected the delivery to fail');
-    },
-    (caught: unknown) => caught,
-  );
-  expect(error).toBeInstanceOf(DeliveryError);
-  return error as DeliveryError;
-};
-
-const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
-  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
-  for (const secret of secrets) expect(everything).not.toContain(secret);
-};
 
 const sshBruteForce = () =>
   enrichedFrom(loadFinding('targets/ssh-bruteforce.sample.eventbridge.json'), { name: 'security-sandbox', tags: { owner: 'secops' } });
@@ -389,7 +363,7 @@ describe('Target: webhook', () => {
       const target = webhookTarget.create(
         'oncall',
         { type: 'webhook', url: 'https://hooks.example.com/x', secret: { env: 'MISSING_HMAC' } },
-        { secrets: localSecretResolver({}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() },
+        targetContext(),
       );
 
       // Act
