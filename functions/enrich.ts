@@ -18,7 +18,7 @@ const sqs = new SQSClient({});
 const busName = requireEnv('EVENT_BUS_NAME');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
 // accounts.yml overrides → Organizations → GuardDuty members (ACCOUNT_SOURCES); never blocks a finding.
-const accounts = bundledAccountChain({
+const accounts = await bundledAccountChain({
   registry: await loadBundledRegistry(),
   onSourceError: (e) => logger.warn('account metadata source failed; enrichment partial', e),
 });

@@ -26,7 +26,7 @@ const severity = parseSeverity(process.env.MEMBERSHIP_SEVERITY);
 const expectedFrom = parseExpectedFrom(process.env.EXPECTED_ACCOUNTS);
 const detectorId = process.env.GUARDDUTY_DETECTOR_ID || undefined;
 const registry = await loadBundledRegistry();
-const accounts = bundledAccountChain({
+const accounts = await bundledAccountChain({
   registry,
   organizations,
   guardDuty,

@@ -1,10 +1,16 @@
-// Bundles each Lambda function with esbuild: functions/<fn>.ts -> dist/<fn>/index.mjs (+ .map, meta.json),
-// copies the routing/account config next to each bundle and enforces scripts/bundle-budget.json.
+// Bundles each Lambda function with esbuild: functions/<fn>.ts -> dist/<fn>/index.mjs (+ lazily loaded
+// chunk-*.mjs, .map, meta.json), validates the routing/account config with the real (YAML) loader and writes it
+// next to each bundle as JSON (the Lambdas parse JSON and never load the YAML parser), and enforces
+// scripts/bundle-budget.json on the code a cold start loads (index.mjs plus its static imports).
 // Usage: npm run build [-- --only <fn>]   Env: ROUTES_FILE, ACCOUNTS_FILE (default *.example.yml at repo root)
 import { build } from 'esbuild';
-import { copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { ConfigError } from '../shared/errors.ts';
+import { loadAccounts } from '../shared/accounts.ts';
+import { parseRoutesConfig } from '../shared/config/load.ts';
+import { parseYamlSource } from '../shared/config/yaml-source.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
 const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members'];
@@ -20,11 +26,21 @@ if (onlyIdx >= 0 && !FUNCTIONS.includes(only ?? '')) fail(`--only expects one of
 const targets = only ? [only] : FUNCTIONS;
 
 const configs = [
-  ['routes.yml', process.env.ROUTES_FILE || 'routes.example.yml', 'ROUTES_FILE'],
-  ['accounts.yml', process.env.ACCOUNTS_FILE || 'accounts.example.yml', 'ACCOUNTS_FILE'],
-].map(([dest, src, envName]) => [dest, resolve(root, src), envName]);
-for (const [, src, envName] of configs) {
+  ['routes.json', process.env.ROUTES_FILE || 'routes.example.yml', 'ROUTES_FILE', parseRoutesConfig],
+  ['accounts.json', process.env.ACCOUNTS_FILE || 'accounts.example.yml', 'ACCOUNTS_FILE', loadAccounts],
+].map(([dest, src, envName, check]) => [dest, resolve(root, src), envName, check]);
+// Validate each file with the loader the CLI uses (errors as file:line:column), then keep its plain value as JSON.
+const configJson = new Map();
+for (const [dest, src, envName, check] of configs) {
   if (!existsSync(src)) fail(`config file not found: ${src} (set ${envName} to override)`);
+  const text = readFileSync(src, 'utf8');
+  try {
+    check(text, src);
+  } catch (error) {
+    if (error instanceof ConfigError) fail(`invalid ${envName} file:\n${error.message}`);
+    throw error;
+  }
+  configJson.set(dest, `${JSON.stringify(parseYamlSource(text, src).value ?? {})}\n`);
 }
 const budgetFile = join(root, 'scripts', 'bundle-budget.json');
 const budget = existsSync(budgetFile) ? JSON.parse(readFileSync(budgetFile, 'utf8')) : {};
@@ -37,8 +53,15 @@ const buildOne = async (fn) => {
   mkdirSync(outdir, { recursive: true });
   const started = performance.now();
   const result = await build({
-    entryPoints: [entry],
-    outfile: join(outdir, 'index.mjs'),
+    entryPoints: { index: entry },
+    absWorkingDir: root,
+    outdir,
+    outExtension: { '.js': '.mjs' },
+    // Rarely used targets and clients are `await import()`ed: they land in chunks loaded on first use.
+    splitting: true,
+    chunkNames: 'chunk-[hash]',
+    // ES module builds of dependencies (the AWS SDK ships both): they tree-shake, the CJS builds do not.
+    mainFields: ['module', 'main'],
     bundle: true,
     minify: true,
     platform: 'node',
@@ -54,8 +77,21 @@ const buildOne = async (fn) => {
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
   }).catch(() => fail(`esbuild failed for ${fn}`));
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
-  for (const [dest, src] of configs) copyFileSync(src, join(outdir, dest));
-  return { fn, size: statSync(join(outdir, 'index.mjs')).size, ms: Math.round(performance.now() - started) };
+  for (const [dest] of configs) writeFileSync(join(outdir, dest), configJson.get(dest));
+  return { fn, size: coldStartBytes(result.metafile, join(outdir, 'index.mjs')), ms: Math.round(performance.now() - started) };
+};
+
+/** Bytes a cold start loads: the entry file and every chunk it imports statically (dynamic imports excluded). */
+const coldStartBytes = (metafile, entryFile) => {
+  const outputs = Object.fromEntries(Object.entries(metafile.outputs).map(([file, output]) => [resolve(root, file), output]));
+  const seen = new Set();
+  const visit = (file) => {
+    if (seen.has(file) || outputs[file] === undefined) return;
+    seen.add(file);
+    for (const i of outputs[file].imports) if (i.kind === 'import-statement' && !i.external) visit(resolve(root, i.path));
+  };
+  visit(entryFile);
+  return [...seen].reduce((sum, file) => sum + statSync(file).size, 0);
 };
 
 let overBudget = false;
@@ -63,6 +99,6 @@ for (const { fn, size, ms } of await Promise.all(targets.map(buildOne))) {
   const limit = budget[fn];
   const status = limit === undefined ? 'no budget' : size > limit ? `OVER budget ${limit}` : `budget ${limit}`;
   if (limit !== undefined && size > limit) overBudget = true;
-  console.log(`${fn.padEnd(8)} dist/${fn}/index.mjs ${(size / 1024).toFixed(1)} KiB (${size} B, ${status}) ${ms} ms`);
+  console.log(`${fn.padEnd(8)} dist/${fn}/index.mjs + static chunks ${(size / 1024).toFixed(1)} KiB (${size} B, ${status}) ${ms} ms`);
 }
 if (overBudget) fail('bundle size budget exceeded (scripts/bundle-budget.json); inspect dist/<fn>/meta.json, e.g. with esbuild --analyze');

@@ -1,53 +1,9 @@
-import * as z from 'zod/mini';
 import type { AccountInfo } from '../schemas/enriched.ts';
-import { ConfigError } from './errors.ts';
+import { AccountsFileSchema, compileAccounts, staticAccountDirectory, unknownAccount, type AccountDirectory } from './accounts/directory.ts';
 import { parseYamlSource } from './config/yaml-source.ts';
-import { zodProblems } from './config/problems.ts';
-
-/**
- * The account registry: who owns each member account. `accounts.yml` is the local
- * source; unknown accounts still flow with `known: false`.
- */
-const AccountEntrySchema = z.strictObject({
-  name: z.optional(z.string()),
-  email: z.optional(z.string()),
-  ou: z.optional(z.string()),
-  tags: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
-});
-
-const AccountsFileSchema = z.strictObject({
-  accounts: z.record(z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id (quote it in YAML)')), AccountEntrySchema),
-});
-
-interface AccountDirectory {
-  lookup(accountId: string): Promise<AccountInfo>;
-}
-
-const unknownAccount = (id: string): AccountInfo => ({ id, known: false, tags: {} });
-
-const staticAccountDirectory = (accounts: ReadonlyMap<string, AccountInfo>): AccountDirectory => ({
-  lookup: async (id) => accounts.get(id) ?? unknownAccount(id),
-});
 
 /** Parses `accounts.yml`; errors carry file:line:column. */
-const loadAccounts = (text: string, file: string): Map<string, AccountInfo> => {
-  const source = parseYamlSource(text, file);
-  const parsed = z.safeParse(AccountsFileSchema, source.value ?? { accounts: {} });
-  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error, source));
-  const accounts = new Map<string, AccountInfo>();
-  for (const [id, entry] of Object.entries(parsed.data.accounts)) {
-    const tags = Object.fromEntries(Object.entries(entry.tags ?? {}).map(([k, v]) => [k, String(v)]));
-    accounts.set(id, {
-      id,
-      known: true,
-      ...(entry.name === undefined ? {} : { name: entry.name }),
-      ...(entry.email === undefined ? {} : { email: entry.email }),
-      ...(entry.ou === undefined ? {} : { ou: entry.ou }),
-      tags,
-    });
-  }
-  return accounts;
-};
+const loadAccounts = (text: string, file: string): Map<string, AccountInfo> => compileAccounts(parseYamlSource(text, file));
 
-export { AccountsFileSchema, staticAccountDirectory, loadAccounts, unknownAccount };
+export { AccountsFileSchema, staticAccountDirectory, loadAccounts, compileAccounts, unknownAccount };
 export type { AccountDirectory };

@@ -1,14 +1,7 @@
-import {
-  DescribeAccountCommand,
-  DescribeOrganizationalUnitCommand,
-  ListParentsCommand,
-  ListTagsForResourceCommand,
-  type OrganizationsClient,
-} from '@aws-sdk/client-organizations';
-import { GetMembersCommand, type GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import type { AccountDirectory } from '../accounts.ts';
-import { resolveDetectorId } from '../members/guardduty.ts';
 
 /**
  * The account metadata provider chain: `accounts.yml` overrides → AWS Organizations
@@ -222,6 +215,13 @@ interface OrganizationsSourceOptions {
   now?: () => number;
 }
 
+// The SDK command classes load on first lookup (lazily loaded chunks in the Lambda bundles:
+// most deployments use accounts.yml only and never load these clients).
+let organizationsSdk: Promise<typeof import('../aws/lazy/organizations.ts')> | undefined;
+const organizationsCommands = () => (organizationsSdk ??= import('../aws/lazy/organizations.ts'));
+let guardDutySdk: Promise<typeof import('../aws/lazy/guardduty.ts')> | undefined;
+const guardDutyCommands = () => (guardDutySdk ??= import('../aws/lazy/guardduty.ts'));
+
 /**
  * AWS Organizations: DescribeAccount (name, email), ListParents up to the root with
  * DescribeOrganizationalUnit for each OU (`Root/Workloads/Prod`), ListTagsForResource.
@@ -233,6 +233,7 @@ const organizationsSource = (client: OrganizationsClient, options: Organizations
   const ous = new Map<string, { name: string; parentId: string; parentType: string; expiresAt: number }>();
 
   const parentOf = async (childId: string, signal: AbortSignal): Promise<{ id: string; type: string }> => {
+    const { ListParentsCommand } = await organizationsCommands();
     const { Parents } = await client.send(new ListParentsCommand({ ChildId: childId }), { abortSignal: signal });
     const parent = Parents?.[0];
     if (parent?.Id === undefined) throw new Error(`ListParents returned no parent for ${childId}`);
@@ -246,6 +247,7 @@ const organizationsSource = (client: OrganizationsClient, options: Organizations
     for (let depth = 0; parent.type === 'ORGANIZATIONAL_UNIT' && depth < 8; depth++) {
       let ou = ous.get(parent.id);
       if (ou === undefined || ou.expiresAt <= now()) {
+        const { DescribeOrganizationalUnitCommand } = await organizationsCommands();
         const [described, grandParent] = await Promise.all([
           client.send(new DescribeOrganizationalUnitCommand({ OrganizationalUnitId: parent.id }), { abortSignal: signal }),
           parentOf(parent.id, signal),
@@ -262,6 +264,7 @@ const organizationsSource = (client: OrganizationsClient, options: Organizations
   const tagsOf = async (accountId: string, signal: AbortSignal): Promise<Record<string, string>> => {
     const tags: Record<string, string> = {};
     let token: string | undefined;
+    const { ListTagsForResourceCommand } = await organizationsCommands();
     do {
       const page = await client.send(new ListTagsForResourceCommand({ ResourceId: accountId, ...(token ? { NextToken: token } : {}) }), { abortSignal: signal });
       for (const tag of page.Tags ?? []) if (tag.Key !== undefined) tags[tag.Key] = tag.Value ?? '';
@@ -274,6 +277,7 @@ const organizationsSource = (client: OrganizationsClient, options: Organizations
     name: 'organizations',
     lookup: async (accountId, signal) => {
       let account;
+      const { DescribeAccountCommand } = await organizationsCommands();
       try {
         ({ Account: account } = await client.send(new DescribeAccountCommand({ AccountId: accountId }), { abortSignal: signal }));
       } catch (error) {
@@ -303,7 +307,7 @@ const guardDutyMembersSource = (client: GuardDutyClient, options: GuardDutySourc
   let detector: Promise<string> | undefined;
   const detectorId = (): Promise<string> => {
     if (options.detectorId) return Promise.resolve(options.detectorId);
-    detector ??= resolveDetectorId(client).catch((error: unknown) => {
+    detector ??= import('../members/guardduty.ts').then(({ resolveDetectorId }) => resolveDetectorId(client)).catch((error: unknown) => {
       detector = undefined; // ask again next time
       throw error;
     });
@@ -312,6 +316,7 @@ const guardDutyMembersSource = (client: GuardDutyClient, options: GuardDutySourc
   return {
     name: 'guardduty',
     lookup: async (accountId, signal) => {
+      const { GetMembersCommand } = await guardDutyCommands();
       const response = await client.send(new GetMembersCommand({ DetectorId: await detectorId(), AccountIds: [accountId] }), { abortSignal: signal });
       const member = response.Members?.find((m) => m.AccountId === accountId);
       if (member === undefined) return { status: 'absent' };

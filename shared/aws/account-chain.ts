@@ -1,9 +1,8 @@
-import { readFile } from 'node:fs/promises';
-import { isAbsolute, join } from 'node:path';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
+import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../../schemas/enriched.ts';
-import { loadAccounts } from '../accounts.ts';
+import { compileAccounts } from '../accounts/directory.ts';
+import { configPath, readConfigSource } from './config-files.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountChain, type AccountSource } from '../accounts/chain.ts';
 
 /**
@@ -13,15 +12,9 @@ import { createAccountChain, guardDutyMembersSource, organizationsSource, type A
  * ACCOUNT_CACHE_TTL_SECONDS / ACCOUNT_NEGATIVE_TTL_SECONDS tune the cache.
  * Nothing here touches the network at cold start.
  */
-const bundledAccountsPath = (): string => {
-  const file = process.env.ACCOUNTS_FILE ?? 'accounts.yml';
-  return isAbsolute(file) ? file : join(process.env.LAMBDA_TASK_ROOT ?? process.cwd(), file);
-};
+const bundledAccountsPath = (): string => configPath(process.env.ACCOUNTS_FILE, 'accounts.json');
 
-const loadBundledRegistry = async (): Promise<Map<string, AccountInfo>> => {
-  const file = bundledAccountsPath();
-  return loadAccounts(await readFile(file, 'utf8'), file);
-};
+const loadBundledRegistry = async (): Promise<Map<string, AccountInfo>> => compileAccounts(await readConfigSource(bundledAccountsPath()));
 
 const seconds = (name: string): number | undefined => {
   const value = process.env[name];
@@ -46,14 +39,19 @@ interface BundledChainOptions {
   onSourceError?: (event: { source: string; accountId: string; error: string }) => void;
 }
 
-const bundledAccountChain = (options: BundledChainOptions): AccountChain => {
+/** Async only to load the SDK clients a source needs (lazily loaded chunks): none with accounts.yml only. */
+const bundledAccountChain = async (options: BundledChainOptions): Promise<AccountChain> => {
   const names = accountSources(process.env.ACCOUNT_SOURCES);
   const sources: AccountSource[] = [];
   // Organizations is a global service; the SDK resolves its endpoint from any region.
-  if (names.has('organizations')) sources.push(organizationsSource(options.organizations ?? new OrganizationsClient({})));
+  if (names.has('organizations')) {
+    const client = options.organizations ?? new (await import('./lazy/organizations.ts')).OrganizationsClient({});
+    sources.push(organizationsSource(client));
+  }
   if (names.has('guardduty')) {
     const detectorId = process.env.GUARDDUTY_DETECTOR_ID;
-    sources.push(guardDutyMembersSource(options.guardDuty ?? new GuardDutyClient({}), detectorId ? { detectorId } : {}));
+    const client = options.guardDuty ?? new (await import('./lazy/guardduty.ts')).GuardDutyClient({});
+    sources.push(guardDutyMembersSource(client, detectorId ? { detectorId } : {}));
   }
   const ttlMs = seconds('ACCOUNT_CACHE_TTL_SECONDS');
   const negativeTtlMs = seconds('ACCOUNT_NEGATIVE_TTL_SECONDS');

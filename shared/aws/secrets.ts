@@ -1,5 +1,3 @@
-import { getParameter } from '@aws-lambda-powertools/parameters/ssm';
-import { getSecret } from '@aws-lambda-powertools/parameters/secrets';
 import { SecretResolutionError } from '../errors.ts';
 import { describeSecretRef, localSecretResolver, type SecretResolver } from '../secrets.ts';
 
@@ -14,12 +12,15 @@ const awsSecretResolver = (): SecretResolver => {
   return {
     resolve: async (ref) => {
       try {
+        // The SSM and Secrets Manager clients load on first use (lazily loaded chunks in the bundles).
         if ('ssm' in ref) {
+          const { getParameter } = await import('@aws-lambda-powertools/parameters/ssm');
           const value = await getParameter(ref.ssm, { decrypt: true, maxAge: SECRET_MAX_AGE_SECONDS });
           if (typeof value !== 'string') throw new Error('parameter not found');
           return value;
         }
         if ('secretsManager' in ref) {
+          const { getSecret } = await import('@aws-lambda-powertools/parameters/secrets');
           const value = await getSecret(ref.secretsManager, { maxAge: SECRET_MAX_AGE_SECONDS });
           if (typeof value !== 'string') throw new Error('secret not found or not a string');
           return value;

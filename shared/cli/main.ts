@@ -1,10 +1,4 @@
 import { ConfigError } from '../errors.ts';
-import { runConfigCheck, runConfigSchema } from './config-cmd.ts';
-import { runRoutesDiff } from './diff-cmd.ts';
-import { runDlqExport, runDlqList, runDlqRedrive, runDlqShow } from './dlq-cmd.ts';
-import { runReplay } from './replay.ts';
-import { runRoutesTest } from './routes-cmd.ts';
-import { runTargets } from './targets-cmd.ts';
 
 /**
  * `findings-router <command>`. Exit codes: 0 done (bad events are reported, not fatal),
@@ -13,23 +7,23 @@ import { runTargets } from './targets-cmd.ts';
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 type Command = (argv: string[], io: Io) => Promise<number>;
 
+// Each command loads on use: a command's start-up pays only for its own modules (replay does not
+// load the SQS client of `dlq`, nor the GuardDuty and Organizations clients of `members`).
 const COMMANDS: Record<string, Command> = {
-  replay: runReplay,
-  'config check': runConfigCheck,
-  'config schema': runConfigSchema,
-  'routes test': runRoutesTest,
-  targets: runTargets,
-  'routes diff': runRoutesDiff,
-  'dlq list': runDlqList,
-  'dlq show': runDlqShow,
-  'dlq redrive': runDlqRedrive,
-  'dlq export': runDlqExport,
-  // Loaded on use: the GuardDuty and Organizations clients stay out of every other command.
+  replay: async (argv, io) => (await import('./replay.ts')).runReplay(argv, io),
+  'config check': async (argv, io) => (await import('./config-cmd.ts')).runConfigCheck(argv, io),
+  'config schema': async (argv, io) => (await import('./config-cmd.ts')).runConfigSchema(argv, io),
+  'routes test': async (argv, io) => (await import('./routes-cmd.ts')).runRoutesTest(argv, io),
+  targets: async (argv, io) => (await import('./targets-cmd.ts')).runTargets(argv, io),
+  'routes diff': async (argv, io) => (await import('./diff-cmd.ts')).runRoutesDiff(argv, io),
+  'dlq list': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqList(argv, io),
+  'dlq show': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqShow(argv, io),
+  'dlq redrive': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqRedrive(argv, io),
+  'dlq export': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqExport(argv, io),
   'members import': async (argv, io) => (await import('../members/cli.ts')).runMembersImport(argv, io),
   'members status': async (argv, io) => (await import('../members/cli.ts')).runMembersStatus(argv, io),
   'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
 };
-
 const HELP = `Usage: findings-router <command> [options]
 
 Commands:

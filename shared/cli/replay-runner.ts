@@ -98,24 +98,35 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?:
   const failures: string[] = routed.refused.map((r) => `${r.target}: refused (jurisdiction): ${r.reason}`);
   const duplicates: string[] = [];
   const held: string[] = [];
+  // Digest jobs are held in job order; the finding's other jobs (one per target, each with its own
+  // idempotency key) are delivered concurrently, as the deliver Lambda would receive them from the
+  // queue. Their results are read back in job order, so the record does not depend on timing.
+  const sends: (Promise<{ duplicate: boolean } | { error: unknown }> | undefined)[] = [];
   for (const job of routed.jobs) {
     if (job.digest && options.digests) {
       await options.digests.hold(job, (jobs) => runDigest(jobs, options, onRendered));
       held.push(job.target);
+      sends.push(undefined);
       continue;
     }
-    try {
-      const run = () =>
-        deliver(job, options.targets, {
-          deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
-          dryRun: !shouldSend(job, options),
-          ...(onRendered === undefined ? {} : { onRendered }),
-        });
-      const { duplicate } = await options.deliverOnce(job, run);
-      if (duplicate) duplicates.push(job.target);
-    } catch (error) {
-      failures.push(`${job.target}: ${redactText((error as Error).message)}`);
-    }
+    const run = () =>
+      deliver(job, options.targets, {
+        deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
+        dryRun: !shouldSend(job, options),
+        ...(onRendered === undefined ? {} : { onRendered }),
+      });
+    sends.push(options.deliverOnce(job, run).catch((error: unknown) => ({ error })));
+  }
+  const results = await Promise.all(sends);
+  routed.jobs.forEach((job, index) => {
+    const result = results[index];
+    if (result === undefined) return;
+    if ('error' in result) failures.push(`${job.target}: ${redactText((result.error as Error).message)}`);
+    else if (result.duplicate) duplicates.push(job.target);
+  });
+  if (detail) {
+    const order = new Map(routed.jobs.map((job, index) => [job.target, index]));
+    detail.payloads.sort((x, y) => (order.get(x.target) ?? Infinity) - (order.get(y.target) ?? Infinity));
   }
   if (detail) renderMissing(routed, options.targets, detail);
   const targets = routed.jobs.map((job) => job.target);
@@ -189,9 +200,17 @@ const digestBuffer = (): DigestBuffer => {
   };
 };
 
+/**
+ * Memory bounds of one replay run: idempotency records (one per job) and finding high-water
+ * marks are kept for the most recent this-many keys, so a replay of millions of findings
+ * streams in bounded memory. A duplicate (or an update of a finding) further apart than that
+ * in the input is treated as new: delivered again, counted as a first occurrence.
+ */
+const REPLAY_MEMORY_KEYS = 20_000;
+
 /** The in-process stand-ins that live for one replay run: finding state and idempotency records. */
 const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce' | 'digests'> & { digests: DigestBuffer } => {
-  const store = memoryIdempotencyStore();
+  const store = memoryIdempotencyStore({ maxEntries: REPLAY_MEMORY_KEYS });
   const runs = new Map<string, () => Promise<DeliverResult>>();
   // Replay has no Lambda deadline; give in-progress records the same bound a job has.
   const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
@@ -205,7 +224,7 @@ const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce' | 'digests
     context,
   );
   return {
-    state: memoryFindingState(),
+    state: memoryFindingState({ maxFindings: REPLAY_MEMORY_KEYS }),
     digests: digestBuffer(),
     deliverOnce: async (job, run) => {
       runs.set(job.idempotencyKey, run);
@@ -254,5 +273,5 @@ const writePayload = async (dir: string, job: DeliveryJob, body: string, extensi
   await writeFile(join(folder, `${safeFileName(job.enriched.finding.id)}.${extension}`), body);
 };
 
-export { replayOne, replaySession, safeFileName };
+export { replayOne, replaySession, safeFileName, REPLAY_MEMORY_KEYS };
 export type { ReplayRecord, ReplayOptions, ReplayDetail, DeliveryMode, Outcome };

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import en from 'zod/v4/locales/en.js';
 import type { ConfigProblem } from '../errors.ts';
-import type { YamlSource } from './yaml-source.ts';
+import type { ConfigSource } from './source.ts';
 import { suggest } from './suggest.ts';
 
 z.config(en());
@@ -9,7 +9,7 @@ z.config(en());
 /** Turns zod issues into located problems; unknown keys get a did-you-mean. */
 const zodProblems = (
   error: z.core.$ZodError,
-  source: YamlSource,
+  source: ConfigSource,
   knownKeys: readonly string[] = [],
   base: readonly PropertyKey[] = [],
 ): ConfigProblem[] =>

@@ -1,16 +1,12 @@
 import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
-import { ConfigError, type ConfigProblem } from '../errors.ts';
+import { ConfigError } from '../errors.ts';
+import type { ConfigSource } from './source.ts';
 
 /**
  * A parsed YAML file that can point at the line and column of any JSON path in it,
  * so every configuration error names `file:line:column`.
  */
-interface YamlSource {
-  file: string;
-  value: unknown;
-  locate(path: readonly PropertyKey[], options?: { key?: string }): { line: number; column: number };
-  problem(path: readonly PropertyKey[], message: string, options?: { key?: string }): ConfigProblem;
-}
+type YamlSource = ConfigSource;
 
 const parseYamlSource = (text: string, file: string): YamlSource => {
   const lineCounter = new LineCounter();

@@ -52,8 +52,12 @@ const idempotentDelivery = (deliverJob: DeliverFn, persistenceStore: BasePersist
   };
 };
 
-/** An in-memory cache client with the SET NX/EX semantics CachePersistenceLayer needs. */
-const memoryCacheClient = () => {
+/**
+ * An in-memory cache client with the SET NX/EX semantics CachePersistenceLayer needs. With
+ * `maxEntries`, the least recently written key is forgotten beyond that many (a replay of
+ * millions of findings stays in bounded memory; a repeat that far apart is delivered again).
+ */
+const memoryCacheClient = (maxEntries = Number.POSITIVE_INFINITY) => {
   const entries = new Map<string, { value: string; expiresAt: number }>();
   const live = (key: string) => {
     const entry = entries.get(key);
@@ -65,7 +69,9 @@ const memoryCacheClient = () => {
     set: async (key: string, value: unknown, options?: unknown) => {
       const { EX, NX } = (options ?? {}) as { EX?: number; NX?: boolean };
       if (NX && live(key)) return null;
+      entries.delete(key); // re-insert: Map order is write order, oldest first
       entries.set(key, { value: String(value), expiresAt: EX ? Date.now() + EX * 1000 : Number.POSITIVE_INFINITY });
+      while (entries.size > maxEntries) entries.delete(entries.keys().next().value!);
       return 'OK';
     },
     del: async (keys: string | string[]) => {
@@ -76,8 +82,8 @@ const memoryCacheClient = () => {
   };
 };
 
-const memoryIdempotencyStore = (): BasePersistenceLayer =>
-  new CachePersistenceLayer({ client: memoryCacheClient() as never });
+const memoryIdempotencyStore = (options: { maxEntries?: number } = {}): BasePersistenceLayer =>
+  new CachePersistenceLayer({ client: memoryCacheClient(options.maxEntries) as never });
 
 export { idempotentDelivery, memoryIdempotencyStore, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
 export type { DeliveryOutcome };

@@ -1,6 +1,3 @@
-import { Sha256 } from '@aws-crypto/sha256-js';
-import { defaultProvider } from '@aws-sdk/credential-provider-node';
-import { SignatureV4 } from '@smithy/signature-v4';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { idempotencyKey } from '../delivery/job.ts';
@@ -225,12 +222,18 @@ type Signer = (url: string, headers: Record<string, string>, body: string) => Pr
 
 /** SigV4 for Amazon OpenSearch Service (`es`) and Serverless (`aoss`, which needs x-amz-content-sha256). */
 const sigv4Signer = (name: string, sigv4: { region: string; service: 'es' | 'aoss' }): Signer => {
-  const signer = new SignatureV4({ credentials: defaultProvider(), region: sigv4.region, service: sigv4.service, sha256: Sha256, applyChecksum: true });
+  // The signer and the credential chain load on first use (a lazily loaded chunk in the Lambda bundles).
+  let signer: Promise<{ sign: (request: Record<string, unknown>) => Promise<{ headers: Record<string, string> }> }> | undefined;
+  const load = () =>
+    (signer ??= Promise.all([import('@aws-crypto/sha256-js'), import('@aws-sdk/credential-provider-node'), import('@smithy/signature-v4')]).then(
+      ([{ Sha256 }, { defaultProvider }, { SignatureV4 }]) =>
+        new SignatureV4({ credentials: defaultProvider(), region: sigv4.region, service: sigv4.service, sha256: Sha256, applyChecksum: true }) as never,
+    ));
   return async (url, headers, body) => {
     const parsed = new URL(url);
     let signed: { headers: Record<string, string> };
     try {
-      signed = await signer.sign({
+      signed = await (await load()).sign({
         method: 'POST',
         protocol: parsed.protocol,
         hostname: parsed.hostname,

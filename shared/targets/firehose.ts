@@ -1,4 +1,4 @@
-import { FirehoseClient, PutRecordBatchCommand, type PutRecordBatchOutput } from '@aws-sdk/client-firehose';
+import type { FirehoseClient, PutRecordBatchOutput } from '@aws-sdk/client-firehose';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
@@ -121,8 +121,11 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
   summary: 'Amazon Data Firehose PutRecordBatch: one newline-delimited JSON record per finding update (S3 / Athena).',
   configSchema: FirehoseConfigSchema,
   create: (name, config) => {
+    // The SDK loads on first send (a lazily loaded chunk in the Lambda bundles).
+    let sdk: Promise<typeof import('../aws/lazy/firehose.ts')> | undefined;
     let client: FirehoseClient | undefined;
-    const clientFor = (region: string): FirehoseClient => {
+    const clientFor = async (region: string): Promise<FirehoseClient> => {
+      const { FirehoseClient } = await (sdk ??= import('../aws/lazy/firehose.ts'));
       // One attempt per delivery: the router's retry policy owns backoff, as for every HTTP target.
       client ??= new FirehoseClient({ region, maxAttempts: 1, ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }) });
       return client;
@@ -145,16 +148,18 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
           throw new DeliveryError(name, `record of ${data.byteLength} bytes exceeds the ${MAX_RECORD_BYTES}-byte Firehose limit`, { retryable: false });
         }
         const [batch = []] = planBatches([data]);
+        const firehose = await clientFor(region);
+        const { PutRecordBatchCommand } = await sdk!;
         const timeoutMs = delivery.deadline - Date.now();
         if (timeoutMs < 50) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
         let output: PutRecordBatchOutput;
         try {
-          output = await clientFor(region).send(
+          output = await firehose.send(
             new PutRecordBatchCommand({ DeliveryStreamName: config.deliveryStreamName, Records: batch.map((record) => ({ Data: record })) }),
             { abortSignal: AbortSignal.timeout(timeoutMs) },
           );
         } catch (cause) {
-          throw toDeliveryError(name, cause, await credentialSecrets(clientFor(region)));
+          throw toDeliveryError(name, cause, await credentialSecrets(firehose));
         }
         checkBatchOutput(name, output, batch.length);
       },

@@ -1,4 +1,3 @@
-import { IncomingWebhook } from '@slack/webhook';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { Digest } from '../delivery/digest.ts';
@@ -119,6 +118,8 @@ const slackTarget: TargetDefinition<SlackConfig> = {
           deadline: delivery.deadline,
           allowPrivateNetwork: config.allowPrivateNetwork === true,
         });
+      // @slack/webhook loads on first send (a lazily loaded chunk in the Lambda bundles).
+      const { IncomingWebhook } = await import('@slack/webhook');
       const webhook = new IncomingWebhook(url, { fetch: fetchThroughClient(send) as never });
       try {
         const result = await webhook.send(JSON.parse(payload.body));

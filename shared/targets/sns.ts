@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { PublishCommand, SNSClient, type MessageAttributeValue, type PublishCommandInput } from '@aws-sdk/client-sns';
+import type { MessageAttributeValue, PublishCommandInput, SNSClient } from '@aws-sdk/client-sns';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
@@ -281,7 +281,10 @@ const snsTarget: TargetDefinition<SnsConfig> = {
   summary: 'Amazon SNS topic: ASCII subject, readable text (or JSON) message, filterable attributes, FIFO-aware.',
   configSchema: SnsConfigSchema,
   create: (name, config) => {
-    const client = new SNSClient(snsClientConfig(config));
+    // The SDK client loads on first send (a lazily loaded chunk in the Lambda bundles).
+    let client: Promise<{ client: SNSClient; PublishCommand: typeof import('../aws/lazy/sns.ts').PublishCommand }> | undefined;
+    const sdk = () =>
+      (client ??= import('../aws/lazy/sns.ts').then(({ SNSClient, PublishCommand }) => ({ client: new SNSClient(snsClientConfig(config)), PublishCommand })));
     return {
       name,
       type: 'sns',
@@ -292,6 +295,7 @@ const snsTarget: TargetDefinition<SnsConfig> = {
           await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
         }
         const input = JSON.parse(payload.body) as SnsPublishInput;
+        const { client, PublishCommand } = await sdk();
         const command = new PublishCommand({
           ...input,
           TopicArn: config.topicArn,

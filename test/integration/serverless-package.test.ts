@@ -85,12 +85,14 @@ afterAll(() => {
 });
 
 describe('serverless package (offline, osls)', () => {
-  it('produces one self-contained artifact per function: bundle, source map and config only', () => {
+  it('produces one self-contained artifact per function: bundle (entry and lazily loaded chunks), source maps and config only', () => {
     for (const fn of FUNCTIONS) {
       // Act
       const names = unzip(join(workDir, '.serverless', `${fn}.zip`), join(workDir, 'unzipped', fn));
       // Assess
-      expect(names).toEqual([`dist/${fn}/accounts.yml`, `dist/${fn}/index.mjs`, `dist/${fn}/index.mjs.map`, `dist/${fn}/routes.yml`]);
+      const chunks = names.filter((name) => /^dist\/[a-z-]+\/chunk-[A-Z0-9]+\.mjs(\.map)?$/.test(name));
+      expect(names.filter((name) => !chunks.includes(name))).toEqual([`dist/${fn}/accounts.json`, `dist/${fn}/index.mjs`, `dist/${fn}/index.mjs.map`, `dist/${fn}/routes.json`]);
+      for (const chunk of chunks.filter((name) => name.endsWith('.mjs'))) expect(names).toContain(`${chunk}.map`);
       const props = resource(`${cap(fn)}LambdaFunction`).Properties;
       expect(props.Handler).toBe(`dist/${fn}/index.handler`);
       expect(props.Code.S3Key).toMatch(new RegExp(`/${fn}\\.zip$`));
@@ -145,8 +147,8 @@ describe('serverless package (offline, osls)', () => {
       expect(props.Timeout).toBe(fn === 'deliver' ? 30 : 10);
       expect(props.TracingConfig).toEqual({ Mode: 'Active' });
       expect(props.Environment.Variables).toMatchObject({
-        ROUTES_FILE: `dist/${fn}/routes.yml`,
-        ACCOUNTS_FILE: `dist/${fn}/accounts.yml`,
+        ROUTES_FILE: `dist/${fn}/routes.json`,
+        ACCOUNTS_FILE: `dist/${fn}/accounts.json`,
         POWERTOOLS_SERVICE_NAME: 'findings-router',
         POWERTOOLS_METRICS_NAMESPACE: 'FindingsRouter',
         NODE_OPTIONS: '--enable-source-maps',

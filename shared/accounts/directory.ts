@@ -1,0 +1,53 @@
+import * as z from 'zod/mini';
+import type { AccountInfo } from '../../schemas/enriched.ts';
+import { ConfigError } from '../errors.ts';
+import type { ConfigSource } from '../config/source.ts';
+import { zodProblems } from '../config/problems.ts';
+
+/**
+ * The account registry: who owns each member account. `accounts.yml` is the local
+ * source; unknown accounts still flow with `known: false`. This module never imports the YAML
+ * parser (the Lambdas read the JSON the build writes); `loadAccounts` (accounts.ts) parses YAML.
+ */
+const AccountEntrySchema = z.strictObject({
+  name: z.optional(z.string()),
+  email: z.optional(z.string()),
+  ou: z.optional(z.string()),
+  tags: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+});
+
+const AccountsFileSchema = z.strictObject({
+  accounts: z.record(z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id (quote it in YAML)')), AccountEntrySchema),
+});
+
+interface AccountDirectory {
+  lookup(accountId: string): Promise<AccountInfo>;
+}
+
+const unknownAccount = (id: string): AccountInfo => ({ id, known: false, tags: {} });
+
+const staticAccountDirectory = (accounts: ReadonlyMap<string, AccountInfo>): AccountDirectory => ({
+  lookup: async (id) => accounts.get(id) ?? unknownAccount(id),
+});
+
+/** The checks behind loadAccounts over any parsed source (the Lambdas read the build's JSON). */
+const compileAccounts = (source: ConfigSource): Map<string, AccountInfo> => {
+  const parsed = z.safeParse(AccountsFileSchema, source.value ?? { accounts: {} });
+  if (!parsed.success) throw new ConfigError(zodProblems(parsed.error, source));
+  const accounts = new Map<string, AccountInfo>();
+  for (const [id, entry] of Object.entries(parsed.data.accounts)) {
+    const tags = Object.fromEntries(Object.entries(entry.tags ?? {}).map(([k, v]) => [k, String(v)]));
+    accounts.set(id, {
+      id,
+      known: true,
+      ...(entry.name === undefined ? {} : { name: entry.name }),
+      ...(entry.email === undefined ? {} : { email: entry.email }),
+      ...(entry.ou === undefined ? {} : { ou: entry.ou }),
+      tags,
+    });
+  }
+  return accounts;
+};
+
+export { AccountsFileSchema, staticAccountDirectory, compileAccounts, unknownAccount };
+export type { AccountDirectory };
