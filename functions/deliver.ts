@@ -150,8 +150,9 @@ const deliverDigests = async (records: SQSRecord[], context: Context): Promise<S
 const isDigestRecord = (record: SQSRecord): boolean => (safeJson(record.body) as { digest?: unknown } | undefined)?.digest !== undefined;
 
 const deliverHandler = async (event: SQSEvent, context: Context): Promise<SQSBatchResponse> => {
-  const digestRecords = event.Records.filter(isDigestRecord);
-  const single = event.Records.filter((record) => !isDigestRecord(record));
+  const isDigest = event.Records.map(isDigestRecord);
+  const digestRecords = event.Records.filter((_, index) => isDigest[index]);
+  const single = event.Records.filter((_, index) => !isDigest[index]);
   const digestFailures = digestRecords.length > 0 ? await deliverDigests(digestRecords, context) : [];
   if (single.length === 0) return { batchItemFailures: digestFailures };
   const response = await processPartialResponse({ Records: single }, (record: SQSRecord) => deliverRecord(record, context), processor, {

@@ -162,9 +162,9 @@ const deliverDigest = async (jobs: readonly DeliveryJob[], targets: ReadonlyMap<
     return { status, attempts };
   }
   const payload = target.renderDigest(buildDigest(first.digest, jobs.map((job) => job.enriched)));
-  await options.onRendered?.({ ...first, idempotencyKey: digestIdempotencyKey(first.target, jobs.map((j) => j.idempotencyKey)) }, payload);
-  if (options.dryRun) return { status: 'rendered', attempts: 0 };
   const idempotencyKey = digestIdempotencyKey(first.target, jobs.map((job) => job.idempotencyKey));
+  await options.onRendered?.({ ...first, idempotencyKey }, payload);
+  if (options.dryRun) return { status: 'rendered', attempts: 0 };
   const attempts = await withRetries(
     (attempt) => target.send(payload, { idempotencyKey, attempt, deadline: options.deadline }),
     { deadline: options.deadline, ...(options.retryPolicy ? { policy: options.retryPolicy } : {}) },

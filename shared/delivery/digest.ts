@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { GroupPolicy } from '../routing/evaluate.ts';
 import { SEVERITY_LABELS, type SeverityLabel } from '../severity.ts';
+import { toEpochMs } from '../state/finding-state.ts';
 
 /**
  * Flood control: a burst of similar findings becomes one digest per group and window for
@@ -51,8 +52,8 @@ const countBy = (values: string[], limit: number): [string, number][] => {
 };
 
 const isoOf = (value: string | number): string => {
-  const ms = typeof value === 'number' ? (value > 1e12 ? value : value * 1000) : Date.parse(value);
-  return Number.isNaN(ms) ? String(value) : new Date(ms).toISOString();
+  const ms = toEpochMs(value);
+  return ms === 0 ? String(value) : new Date(ms).toISOString();
 };
 
 /** Pure: the same members (in any order) give the same digest. */

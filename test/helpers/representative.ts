@@ -49,6 +49,9 @@ const unknownTypeFinding = (): GuardDutyFinding => ({
   title: 'A finding of a type this router has never seen',
 });
 
+/** The names `representativeFindings()` returns, in order (for `it.each`). */
+const REPRESENTATIVE_NAMES = [...Object.keys(REPRESENTATIVE_TYPES), 'unknown-type'];
+
 /** `[name, enriched]` pairs, stable in order, for golden tests. */
 const representativeFindings = async (): Promise<[string, EnrichedFinding][]> => {
   const directory = staticAccountDirectory(ACCOUNTS);
@@ -58,4 +61,4 @@ const representativeFindings = async (): Promise<[string, EnrichedFinding][]> =>
   return pairs;
 };
 
-export { representativeFindings, loadSampleFinding, REPRESENTATIVE_TYPES, ACCOUNTS as REPRESENTATIVE_ACCOUNTS };
+export { representativeFindings, loadSampleFinding, REPRESENTATIVE_TYPES, REPRESENTATIVE_NAMES, ACCOUNTS as REPRESENTATIVE_ACCOUNTS };

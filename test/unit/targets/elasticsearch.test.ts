@@ -15,7 +15,7 @@ import type { Target } from '../../../shared/targets/types.ts';
 import { startElasticsearchReceiver, type ElasticsearchReceiver, type EsAuth } from '../../helpers/elasticsearch-receiver.ts';
 import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
-import { representativeFindings } from '../../helpers/representative.ts';
+import { representativeFindings, REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
 import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const USERNAME = 'guardduty_writer';
@@ -74,18 +74,7 @@ const sample = (name = 'instance'): EnrichedFinding => pick(representative, name
 
 describe('Target: elasticsearch', () => {
   describe('_bulk golden files', () => {
-    it.each([
-      'instance',
-      'access-key',
-      's3-bucket',
-      'eks',
-      'ecs-container',
-      'rds',
-      'lambda',
-      'malware-scan',
-      'attack-sequence',
-      'unknown-type',
-    ])('renders %s as in test/golden/elasticsearch', async (name) => {
+    it.each(REPRESENTATIVE_NAMES)('renders %s as in test/golden/elasticsearch', async (name) => {
       // Prepare
       const enriched = sample(name);
 

@@ -19,7 +19,7 @@ import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import type { Target } from '../../../shared/targets/types.ts';
 import { LOOPBACK_CREDENTIALS, startFirehoseLoopback, type FirehoseLoopback } from '../../helpers/firehose-loopback.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
-import { representativeFindings } from '../../helpers/representative.ts';
+import { representativeFindings, REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
 import { deliveryFor, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const STREAM = 'guardduty-findings';
@@ -67,18 +67,7 @@ const sample = (name = 'instance'): EnrichedFinding => pick(representative, name
 
 describe('Target: firehose', () => {
   describe('record golden files', () => {
-    it.each([
-      'instance',
-      'access-key',
-      's3-bucket',
-      'eks',
-      'ecs-container',
-      'rds',
-      'lambda',
-      'malware-scan',
-      'attack-sequence',
-      'unknown-type',
-    ])('renders %s as in test/golden/firehose', async (name) => {
+    it.each(REPRESENTATIVE_NAMES)('renders %s as in test/golden/firehose', async (name) => {
       // Prepare
       const enriched = sample(name);
 

@@ -6,7 +6,7 @@ import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { buildHecEvent, requestChannel, splunkTarget, SplunkConfigSchema, type SplunkConfig } from '../../../shared/targets/splunk.ts';
 import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
-import { representativeFindings } from '../../helpers/representative.ts';
+import { representativeFindings, REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
 import { hecAnswer, startSplunkReceiver, type SplunkReceiver, type SplunkReceiverOptions } from '../../helpers/splunk-receiver.ts';
 import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
@@ -59,18 +59,7 @@ const sample = (name = 'instance'): EnrichedFinding => pick(representative, name
 
 describe('Target: splunk', () => {
   describe('HEC event golden files', () => {
-    it.each([
-      'instance',
-      'access-key',
-      's3-bucket',
-      'eks',
-      'ecs-container',
-      'rds',
-      'lambda',
-      'malware-scan',
-      'attack-sequence',
-      'unknown-type',
-    ])('renders %s as in test/golden/splunk', async (name) => {
+    it.each(REPRESENTATIVE_NAMES)('renders %s as in test/golden/splunk', async (name) => {
       // Prepare
       const enriched = sample(name);
 
