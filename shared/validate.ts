@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE, EventBridgeEnvelopeSchema, GUARDDUTY_FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE } from '../schemas/envelope.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../schemas/finding.ts';
+import { compileGuard } from '../schemas/guard.ts';
 import './config/problems.ts';
 
 /**
@@ -28,25 +29,30 @@ const validateEvent = (input: unknown): Validated => {
  */
 const MAX_DEPTH = 64;
 
-/** The JSON path of a value nested deeper than MAX_DEPTH, found without recursion; undefined when none is. */
+/** The JSON path of a value nested deeper than MAX_DEPTH, or undefined when none is. */
 const tooDeep = (input: unknown): string | undefined => {
-  type Node = { value: object; depth: number; key?: string | number; parent?: Node };
-  if (typeof input !== 'object' || input === null) return undefined;
-  const stack: Node[] = [{ value: input, depth: 0 }];
-  while (stack.length > 0) {
-    const node = stack.pop()!;
-    if (node.depth >= MAX_DEPTH) {
-      const path: (string | number)[] = [];
-      for (let at: Node | undefined = node; at?.key !== undefined; at = at.parent) path.unshift(at.key);
-      return jsonPath('$', path);
+  const path: (string | number)[] = [];
+  return typeof input === 'object' && input !== null && nestsTooDeep(input, 0, path) ? jsonPath('$', path) : undefined;
+};
+
+/**
+ * Recursion is bounded by MAX_DEPTH, so the stack is safe. The path is only built on the
+ * way back up from a hit: the walk over a valid finding allocates nothing.
+ */
+const nestsTooDeep = (value: object, depth: number, path: (string | number)[]): boolean => {
+  if (depth >= MAX_DEPTH) return true;
+  if (Array.isArray(value)) {
+    for (let i = 0; i < value.length; i++) {
+      const item: unknown = value[i];
+      if (typeof item === 'object' && item !== null && nestsTooDeep(item, depth + 1, path)) return path.unshift(i) > 0;
     }
-    const keys: (string | number)[] = Array.isArray(node.value) ? Array.from({ length: node.value.length }, (_, i) => i) : Object.keys(node.value);
-    for (const key of keys) {
-      const value = (node.value as Record<string | number, unknown>)[key];
-      if (typeof value === 'object' && value !== null) stack.push({ value, depth: node.depth + 1, key, parent: node });
-    }
+    return false;
   }
-  return undefined;
+  for (const key in value) {
+    const item: unknown = (value as Record<string, unknown>)[key];
+    if (typeof item === 'object' && item !== null && nestsTooDeep(item, depth + 1, path)) return path.unshift(key) > 0;
+  }
+  return false;
 };
 
 const identityOf = (input: unknown): { findingId?: string; type?: string } => {
@@ -61,7 +67,7 @@ const identityOf = (input: unknown): { findingId?: string; type?: string } => {
 const validateAt = (input: unknown, prefix: string): Validated => {
   if (!isObject(input)) return { kind: 'rejected', path: prefix, reason: `${prefix}: expected a JSON object, got ${describe(input)}` };
   if ('detail-type' in input || 'source' in input) {
-    const envelope = z.safeParse(EventBridgeEnvelopeSchema, input);
+    const envelope = isEnvelope(input) ? { success: true as const, data: input } : z.safeParse(EventBridgeEnvelopeSchema, input);
     if (!envelope.success) return rejected(envelope.error, prefix, input);
     const { source, 'detail-type': detailType } = envelope.data;
     if (source !== GUARDDUTY_SOURCE || detailType !== GUARDDUTY_FINDING_DETAIL_TYPE) {
@@ -98,8 +104,12 @@ const validateLetter = (letter: Record<string, unknown>): Validated => {
   return validateAt(payload, '$.payload');
 };
 
+/** Valid input passes these guards untouched (no copy); anything else goes through zod for its error. */
+const isEnvelope = compileGuard(EventBridgeEnvelopeSchema) as (value: unknown) => value is z.infer<typeof EventBridgeEnvelopeSchema>;
+const isFinding = compileGuard(GuardDutyFindingSchema) as (value: unknown) => value is GuardDutyFinding;
+
 const validateFinding = (detail: unknown, prefix: string): Validated => {
-  const parsed = z.safeParse(GuardDutyFindingSchema, detail);
+  const parsed = isFinding(detail) ? { success: true as const, data: detail } : z.safeParse(GuardDutyFindingSchema, detail);
   if (!parsed.success) return rejected(parsed.error, prefix, detail);
   // The id goes into URLs, keys and file names: encodeURIComponent throws on a lone surrogate.
   if (LONE_SURROGATE.test(parsed.data.id)) {

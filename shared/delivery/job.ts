@@ -1,4 +1,4 @@
-import { createHash } from 'node:crypto';
+import { hash } from 'node:crypto';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema, type EnrichedFinding } from '../../schemas/enriched.ts';
 
@@ -18,9 +18,7 @@ type DeliveryJob = z.infer<typeof DeliveryJobSchema>;
 
 /** Stable per (target, finding id, updatedAt): the same update is never sent twice. */
 const idempotencyKey = (target: string, enriched: EnrichedFinding): string =>
-  createHash('sha256')
-    .update(`${target}\n${enriched.finding.id}\n${String(enriched.finding.updatedAt)}`)
-    .digest('hex');
+  hash('sha256', `${target}\n${enriched.finding.id}\n${String(enriched.finding.updatedAt)}`, 'hex');
 
 const makeJob = (target: string, enriched: EnrichedFinding, routes: readonly string[]): DeliveryJob => ({
   target,

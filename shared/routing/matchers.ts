@@ -30,8 +30,11 @@ const RangeSchema = z.strictObject({ min: z.optional(z.number()), max: z.optiona
 const inRange = (value: number, range: { min?: number | undefined; max?: number | undefined }): boolean =>
   (range.min === undefined || value >= range.min) && (range.max === undefined || value <= range.max);
 
-const tagsMatch = (wanted: Record<string, string | string[]>, tags: Record<string, string>): boolean =>
-  Object.entries(wanted).every(([key, globs]) => anyGlob(globs)(tags[key]));
+/** Compiled once per matcher: every wanted tag key must have a value matching one of its globs. */
+const tagsMatcher = (wanted: Record<string, string | string[]>): ((tags: Record<string, string>) => boolean) => {
+  const tests = Object.entries(wanted).map(([key, globs]) => [key, anyGlob(globs)] as const);
+  return (tags) => tests.every(([key, test]) => test(tags[key]));
+};
 
 const define = <T>(definition: MatcherDefinition<T>): MatcherDefinition<T> => definition;
 
@@ -117,7 +120,7 @@ const MATCHERS = {
       if (value.id !== undefined) { const t = anyGlob(value.id); checks.push((f) => t(f.enrichment.account.id)); }
       if (value.name !== undefined) { const t = anyGlob(value.name); checks.push((f) => t(f.enrichment.account.name)); }
       if (value.ou !== undefined) { const t = anyGlob(value.ou); checks.push((f) => t(f.enrichment.account.ou)); }
-      if (value.tags !== undefined) { const tags = value.tags; checks.push((f) => tagsMatch(tags, f.enrichment.account.tags)); }
+      if (value.tags !== undefined) { const match = tagsMatcher(value.tags); checks.push((f) => match(f.enrichment.account.tags)); }
       if (value.known !== undefined) { const known = value.known; checks.push((f) => f.enrichment.account.known === known); }
       return (f) => checks.every((check) => check(f));
     },
@@ -135,7 +138,10 @@ const MATCHERS = {
     schema: z.record(z.string(), oneOrMany),
     description: 'Tags carried on the affected resource in the finding (instance, bucket, cluster, function, database).',
     example: 'resourceTags: { env: prod }',
-    compile: (value) => (f) => tagsMatch(value, f.enrichment.resourceTags),
+    compile: (value) => {
+      const match = tagsMatcher(value);
+      return (f) => match(f.enrichment.resourceTags);
+    },
   }),
   sample: define({
     schema: z.boolean(),

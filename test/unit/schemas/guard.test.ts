@@ -1,0 +1,126 @@
+import { readdirSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import fc from 'fast-check';
+import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import { EventBridgeEnvelopeSchema } from '../../../schemas/envelope.ts';
+import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
+import { compileGuard, GuardCompileError } from '../../../schemas/guard.ts';
+import { validateEvent } from '../../../shared/validate.ts';
+
+const EVENTS = join(import.meta.dirname, '../../events');
+/** The JSON events of a corpus directory (the malformed corpus also holds text that is not JSON: skipped here). */
+const readDir = (dir: string): unknown[] =>
+  readdirSync(join(EVENTS, dir))
+    .filter((f) => f.endsWith('.json'))
+    .flatMap((f) => {
+      try {
+        return [JSON.parse(readFileSync(join(EVENTS, dir, f), 'utf8').replace(/^\uFEFF/, ''))];
+      } catch {
+        return [];
+      }
+    });
+const detailOf = (event: unknown): unknown => (typeof event === 'object' && event !== null && 'detail' in event ? event.detail : event);
+const samples = readDir('samples').map(detailOf);
+const corpus = [...samples, ...readDir('published').map(detailOf), ...readDir('malformed').map(detailOf), ...readDir('malformed')];
+
+const isFinding = compileGuard(GuardDutyFindingSchema);
+
+/** The guard's contract: it says yes exactly when zod succeeds, and zod then returns the input unchanged. */
+const expectSameVerdict = (value: unknown) => {
+  const parsed = z.safeParse(GuardDutyFindingSchema, value);
+  const guarded = isFinding(value);
+  expect({ guarded, zod: parsed.success }).toEqual({ guarded: parsed.success, zod: parsed.success });
+  if (guarded) expect(parsed.data).toStrictEqual(value);
+};
+
+type Path = (string | number)[];
+const pathsOf = (value: unknown, at: Path = []): Path[] =>
+  typeof value === 'object' && value !== null
+    ? Object.entries(value).flatMap(([key, child]) => [[...at, Array.isArray(value) ? Number(key) : key], ...pathsOf(child, [...at, Array.isArray(value) ? Number(key) : key])])
+    : [];
+const withValueAt = (root: unknown, path: Path, replace: (parent: Record<string | number, unknown>, key: string | number) => void): unknown => {
+  const copy = structuredClone(root) as Record<string | number, unknown>;
+  let parent = copy;
+  for (const key of path.slice(0, -1)) parent = parent[key] as Record<string | number, unknown>;
+  replace(parent, path.at(-1)!);
+  return copy;
+};
+
+describe('Schema guard: the same verdict as zod', () => {
+  it.each(corpus.map((value, i) => [i, value] as const))('agrees with zod on corpus event %i', (_i, value) => {
+    // Act + Assess
+    expectSameVerdict(value);
+  });
+
+  it('agrees with zod when any field of a valid finding is replaced by another JSON value', () => {
+    // Prepare
+    const cases = fc.tuple(
+      fc.nat({ max: samples.length - 1 }),
+      fc.nat(),
+      fc.oneof(fc.jsonValue({ maxDepth: 2 }), fc.constantFrom('123456789012', '', 'x'.repeat(301), -1, 10.5, 7, null, [], {}, 'Recon:EC2/Portscan')),
+    );
+    // Act + Assess
+    fc.assert(
+      fc.property(cases, ([which, pick, replacement]) => {
+        const finding = samples[which];
+        const paths = pathsOf(finding);
+        const path = paths[pick % paths.length]!;
+        expectSameVerdict(withValueAt(finding, path, (parent, key) => void (parent[key] = replacement)));
+      }),
+      { numRuns: 3000 },
+    );
+  });
+
+  it('agrees with zod when any field of a valid finding is removed', () => {
+    // Act + Assess
+    fc.assert(
+      fc.property(fc.nat({ max: samples.length - 1 }), fc.nat(), (which, pick) => {
+        const paths = pathsOf(samples[which]);
+        expectSameVerdict(withValueAt(samples[which], paths[pick % paths.length]!, (parent, key) => void delete parent[key]));
+      }),
+      { numRuns: 1000 },
+    );
+  });
+
+  it('refuses an own __proto__ key, which zod would not copy, so zod decides', () => {
+    // Prepare
+    const value = JSON.parse(JSON.stringify(samples[0]).replace('{', '{"__proto__":{"polluted":true},'));
+    // Act
+    const result = validateEvent({ 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', id: 'e', account: '123456789012', time: 't', region: 'us-east-1', detail: value });
+    // Assess
+    expect(isFinding(value)).toBe(false);
+    expect(result.kind).toBe('finding');
+    expect(Object.hasOwn(result.kind === 'finding' ? result.finding : {}, '__proto__')).toBe(false);
+  });
+
+  it('passes a valid finding through as the very object received (no copy, key order kept)', () => {
+    // Prepare
+    const event = { 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', id: 'e', account: '123456789012', time: 't', region: 'us-east-1', detail: samples[1] };
+    // Act
+    const result = validateEvent(event);
+    // Assess
+    expect(result.kind === 'finding' && result.finding).toBe(samples[1]);
+  });
+
+  it('compiles the envelope schema and agrees with zod on envelopes', () => {
+    // Prepare
+    const isEnvelope = compileGuard(EventBridgeEnvelopeSchema);
+    const good = { id: 'e', 'detail-type': 'GuardDuty Finding', source: 'aws.guardduty', account: '1', time: 't', region: 'r', detail: {} };
+    // Act + Assess
+    for (const value of [good, { ...good, resources: ['a'] }, { ...good, resources: [1] }, { ...good, id: 3 }, { ...good, version: null }, []]) {
+      expect(isEnvelope(value)).toBe(z.safeParse(EventBridgeEnvelopeSchema, value).success);
+    }
+  });
+
+  it.each([
+    ['a stripping object', z.object({ a: z.string() })],
+    ['a strict object', z.strictObject({ a: z.string() })],
+    ['a default', z.looseObject({ a: z._default(z.string(), 'x') })],
+    ['a transform', z.looseObject({ a: z.pipe(z.string(), z.transform((s: string) => s.length)) })],
+    ['a coercion', z.looseObject({ a: z.coerce.number() })],
+  ])('refuses to compile %s, whose output differs from its input', (_name, schema) => {
+    // Act + Assess
+    expect(() => compileGuard(schema as z.ZodMiniType)).toThrow(GuardCompileError);
+  });
+});
