@@ -69,7 +69,10 @@ const compileType = (schema: z.ZodMiniType, def: core.$ZodTypeDef & Record<strin
     }
     case 'union': {
       const options = (def.options as z.ZodMiniType[]).map((option, i) => compileGuard(option, `${path}|${i}`));
-      return (value) => options.some((option) => option(value));
+      return (value) => {
+        for (let i = 0; i < options.length; i++) if (options[i]!(value)) return true;
+        return false;
+      };
     }
     case 'array': {
       const element = compileGuard(def.element as z.ZodMiniType, `${path}[]`);
@@ -92,12 +95,27 @@ const compileType = (schema: z.ZodMiniType, def: core.$ZodTypeDef & Record<strin
     case 'object': {
       // Only loose objects: a stripping or strict object's output differs from its input.
       if ((def.catchall as z.ZodMiniType | undefined)?._zod.def.type !== 'unknown') break;
-      const fields = Object.entries(def.shape as Record<string, z.ZodMiniType>).map(([key, field]) => [key, compileGuard(field, `${path}.${key}`)] as const);
+      const entries = Object.entries(def.shape as Record<string, z.ZodMiniType>);
+      const keys = entries.map(([key]) => key);
+      const fields = entries.map(([key, field]) => compileGuard(field, `${path}.${key}`));
+      // An absent key, as zod's object decides it (core handlePropertyResult): refused unless the
+      // field is optional-in; accepted when it is optional-out too; else the field's verdict on
+      // undefined. A key present with the value undefined is the field's to judge.
+      const absentOk = entries.map(([, field], i) =>
+        field._zod.optin === undefined ? false : field._zod.optout === 'optional' ? true : fields[i]!(undefined),
+      );
       return (value) => {
         // zod never copies an own `__proto__` key; such an input takes zod's path.
         if (!core.util.isObject(value) || Object.hasOwn(value, '__proto__')) return false;
         const record = value as Record<string, unknown>;
-        for (const [key, field] of fields) if (!field(record[key])) return false;
+        for (let i = 0; i < keys.length; i++) {
+          const item = record[keys[i]!];
+          if (item === undefined && !(keys[i]! in record)) {
+            if (!absentOk[i]) return false;
+          } else if (!fields[i]!(item)) {
+            return false;
+          }
+        }
         return true;
       };
     }

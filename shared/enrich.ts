@@ -31,55 +31,55 @@ const enrichFinding = async (finding: GuardDutyFinding, accounts: AccountDirecto
  * `resourceType` wins: sample findings often carry unrelated extra blocks.
  */
 const summarizeResource = (resource: Resource): string => {
-  const describers = resourceDescribers(resource);
-  const preferred = describers.find(([type]) => type === resource.resourceType)?.[1]();
+  const preferred = RESOURCE_DESCRIBERS.find(([type]) => type === resource.resourceType)?.[1](resource);
   if (preferred) return preferred;
-  for (const [, describe] of describers) {
-    const text = describe();
+  for (const [, describe] of RESOURCE_DESCRIBERS) {
+    const text = describe(resource);
     if (text) return text;
   }
   return resource.resourceType ?? 'Unknown resource';
 };
 
-const resourceDescribers = (resource: Resource): [string, () => string | undefined][] => [
-  ['Instance', () => {
+/** One describer per resource type, made once (the router runs this on every finding). */
+const RESOURCE_DESCRIBERS: readonly (readonly [string, (resource: Resource) => string | undefined])[] = [
+  ['Instance', (resource) => {
     const i = resource.instanceDetails;
     return i?.instanceId ? `Instance ${i.instanceId}${i.instanceType ? ` (${i.instanceType})` : ''}` : undefined;
   }],
-  ['AccessKey', () => {
+  ['AccessKey', (resource) => {
     const k = resource.accessKeyDetails;
     if (!k?.accessKeyId && !k?.userName) return undefined;
     return `AccessKey ${k.accessKeyId ?? ''}${k.userName ? ` of ${k.userType ?? 'user'} ${k.userName}` : ''}`.replace(/\s+/g, ' ').trim();
   }],
-  ['S3Bucket', () => {
+  ['S3Bucket', (resource) => {
     const buckets = resource.s3BucketDetails?.map((b) => b.name).filter(Boolean);
     return buckets && buckets.length > 0 ? `S3Bucket ${buckets.join(', ')}` : undefined;
   }],
-  ['S3Object', () => {
+  ['S3Object', (resource) => {
     const objects = resource.s3BucketDetails?.flatMap((b) => (b.s3ObjectDetails ?? []).map((o) => `${b.name ?? ''}/${o.key ?? ''}`));
     return objects && objects.length > 0 ? `S3Object ${objects.join(', ')}` : undefined;
   }],
-  ['EKSCluster', () => {
+  ['EKSCluster', (resource) => {
     if (!resource.eksClusterDetails?.name) return undefined;
     const w = resource.kubernetesDetails?.kubernetesWorkloadDetails;
     return `EKSCluster ${resource.eksClusterDetails.name}${w?.name ? ` workload ${w.namespace ?? 'default'}/${w.name}` : ''}`;
   }],
-  ['ECSCluster', () => (resource.ecsClusterDetails?.name ? `ECSCluster ${resource.ecsClusterDetails.name}` : undefined)],
-  ['Container', () => {
+  ['ECSCluster', (resource) => (resource.ecsClusterDetails?.name ? `ECSCluster ${resource.ecsClusterDetails.name}` : undefined)],
+  ['Container', (resource) => {
     const c = resource.containerDetails;
     return c?.name || c?.image ? `Container ${c.name ?? ''} ${c.image ?? ''}`.trim() : undefined;
   }],
-  ['Lambda', () => (resource.lambdaDetails?.functionName ? `Lambda ${resource.lambdaDetails.functionName}` : undefined)],
-  ['RDSDBInstance', () => (resource.rdsDbInstanceDetails?.dbInstanceIdentifier ? `RDSDBInstance ${resource.rdsDbInstanceDetails.dbInstanceIdentifier}` : undefined)],
-  ['RDSLimitlessDB', () => (resource.rdsLimitlessDbDetails?.dbShardGroupIdentifier ? `RDSLimitlessDB ${resource.rdsLimitlessDbDetails.dbShardGroupIdentifier}` : undefined)],
-  ['EBSVolume', () => {
+  ['Lambda', (resource) => (resource.lambdaDetails?.functionName ? `Lambda ${resource.lambdaDetails.functionName}` : undefined)],
+  ['RDSDBInstance', (resource) => (resource.rdsDbInstanceDetails?.dbInstanceIdentifier ? `RDSDBInstance ${resource.rdsDbInstanceDetails.dbInstanceIdentifier}` : undefined)],
+  ['RDSLimitlessDB', (resource) => (resource.rdsLimitlessDbDetails?.dbShardGroupIdentifier ? `RDSLimitlessDB ${resource.rdsLimitlessDbDetails.dbShardGroupIdentifier}` : undefined)],
+  ['EBSVolume', (resource) => {
     const volumes = resource.ebsVolumeDetails?.scannedVolumeDetails?.map((v) => v.volumeArn).filter(Boolean);
     return volumes && volumes.length > 0 ? `EBS volumes ${volumes.join(', ')}` : undefined;
   }],
-  ['EBSSnapshot', () => (resource.ebsSnapshotDetails?.snapshotArn ? `EBS snapshot ${resource.ebsSnapshotDetails.snapshotArn}` : undefined)],
-  ['EC2Image', () => (resource.ec2ImageDetails?.imageArn ? `EC2 image ${resource.ec2ImageDetails.imageArn}` : undefined)],
-  ['RecoveryPoint', () => (resource.recoveryPointDetails?.recoveryPointArn ? `Recovery point ${resource.recoveryPointDetails.recoveryPointArn}` : undefined)],
-  ['Model', () => {
+  ['EBSSnapshot', (resource) => (resource.ebsSnapshotDetails?.snapshotArn ? `EBS snapshot ${resource.ebsSnapshotDetails.snapshotArn}` : undefined)],
+  ['EC2Image', (resource) => (resource.ec2ImageDetails?.imageArn ? `EC2 image ${resource.ec2ImageDetails.imageArn}` : undefined)],
+  ['RecoveryPoint', (resource) => (resource.recoveryPointDetails?.recoveryPointArn ? `Recovery point ${resource.recoveryPointDetails.recoveryPointArn}` : undefined)],
+  ['Model', (resource) => {
     const models = resource.modelDetails?.map((m) => m.modelId).filter(Boolean);
     return models && models.length > 0 ? `Model ${models.join(', ')}` : undefined;
   }],

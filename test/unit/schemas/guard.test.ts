@@ -113,6 +113,28 @@ describe('Schema guard: the same verdict as zod', () => {
     }
   });
 
+  it('agrees with zod on missing, undefined and present keys of every kind of field', () => {
+    // Prepare: the object guard answers a missing optional key itself; every other field decides on its own.
+    const schema = z.looseObject({
+      anything: z.unknown(),
+      plain: z.optional(z.string()),
+      checked: z.optional(z.string().check(z.minLength(2))),
+      nullish: z.nullable(z.optional(z.number())),
+      required: z.string(),
+      either: z.union([z.optional(z.boolean()), z.string()]),
+    });
+    const guard = compileGuard(schema);
+    const keys = ['anything', 'plain', 'checked', 'nullish', 'required', 'either'] as const;
+    const values = [undefined, null, 'x', 'xy', 1, true, {}];
+    // Act + Assess
+    fc.assert(
+      fc.property(fc.dictionary(fc.constantFrom(...keys), fc.constantFrom(...values)), (value) => {
+        expect(guard(value)).toBe(z.safeParse(schema, value).success);
+      }),
+      { numRuns: 500 },
+    );
+  });
+
   it.each([
     ['a stripping object', z.object({ a: z.string() })],
     ['a strict object', z.strictObject({ a: z.string() })],
