@@ -1,3 +1,15 @@
 #!/usr/bin/env node
+// V8 grows the young generation as long as objects keep surviving it, up to 2 × 64 MB on a
+// machine with plenty of memory: a replay of 100,000 findings then peaks at ~300 MB RSS though
+// its live heap stays under 50 MB. A bounded young generation keeps it near 160 MB at no
+// measurable cost in speed. The size must be set before V8 starts, so the CLI re-executes itself
+// once with it (execve: same process id, stdio and exit code; ~70 ms) unless it is set already.
+const SEMI_SPACE_FLAG = '--max-semi-space-size=8';
+const semiSpaceSet = [...process.execArgv, ...(process.env.NODE_OPTIONS ?? '').split(/\s+/)].some((arg) =>
+  /^--max[-_]semi[-_]space[-_]size\b/.test(arg),
+);
+if (!semiSpaceSet && typeof process.execve === 'function' && process.platform !== 'win32') {
+  process.execve(process.execPath, [process.execPath, ...process.execArgv, SEMI_SPACE_FLAG, ...process.argv.slice(1)]);
+}
 // Runs the TypeScript CLI directly: Node 24 strips types natively (no build step).
 await import('../shared/cli/main.ts');

@@ -1,3 +1,4 @@
+import { readFileSync } from 'node:fs';
 import { ConfigError } from '../errors.ts';
 
 /**
@@ -76,5 +77,17 @@ process.stdout.on('error', (error: NodeJS.ErrnoException) => {
   throw error;
 });
 process.exitCode = await main(process.argv.slice(2));
-// For `npm run bench`: the peak resident set of this process.
-if (process.env.FINDINGS_ROUTER_REPORT_RSS) process.stderr.write(`maxRssKb=${process.resourceUsage().maxRSS}\n`);
+// For `npm run bench`: the peak resident set of this program. Linux's VmHWM, not getrusage's
+// maxRSS: a spawned child inherits in maxRSS the peak of the parent it was forked from (kept
+// across exec), so a large parent such as the bench itself would be counted as ours.
+if (process.env.FINDINGS_ROUTER_REPORT_RSS) process.stderr.write(`maxRssKb=${peakRssKb()}\n`);
+
+function peakRssKb(): number {
+  try {
+    const hwm = /^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'));
+    if (hwm) return Number(hwm[1]);
+  } catch {
+    // not Linux: fall back to getrusage
+  }
+  return process.resourceUsage().maxRSS;
+}
