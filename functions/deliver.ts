@@ -1,5 +1,4 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
 import { BatchProcessor, EventType, processPartialResponse } from '@aws-lambda-powertools/batch';
 import { DynamoDBPersistenceLayer } from '@aws-lambda-powertools/idempotency/dynamodb';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -9,7 +8,7 @@ import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
-import { sendDeadLetter } from '../shared/aws/queues.ts';
+import { lazySqs } from '../shared/aws/dead-letters.ts';
 import { awsSecretResolver } from '../shared/aws/secrets.ts';
 import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { idempotentDelivery } from '../shared/delivery/idempotency.ts';
@@ -28,7 +27,8 @@ import { createTargets } from '../shared/targets/create.ts';
  * with a visibility delay; permanent ones, and retryable ones past the receive budget,
  * go to the dead-letter queue with their classified reason. Never both.
  */
-const sqs = new SQSClient({});
+// SQS only on failure paths (dead letters, retry delays): its client loads on first use.
+const sqs = lazySqs();
 const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
 const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
 const maxReceives = Number(process.env.MAX_RECEIVES ?? '5');
@@ -87,7 +87,7 @@ const deliverRecord = async (record: SQSRecord, context: Context): Promise<void>
 };
 
 const deadLetter = async (job: DeliveryJob | undefined, record: SQSRecord, reason: string): Promise<void> => {
-  await sendDeadLetter(sqs, deadLetterUrl, {
+  await sqs.sendDeadLetter(deadLetterUrl, {
     stage: 'deliver',
     reason,
     ...(job ? { target: job.target, findingId: job.enriched.finding.id, idempotencyKey: job.idempotencyKey } : {}),
@@ -100,7 +100,7 @@ const deadLetter = async (job: DeliveryJob | undefined, record: SQSRecord, reaso
 
 const requeueWithDelay = async (record: SQSRecord, delayMs: number): Promise<void> => {
   const backoffSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(Math.ceil(delayMs / 1000), 2 ** receiveCount(record)));
-  await sqs.send(new ChangeMessageVisibilityCommand({ QueueUrl: deliveryQueueUrl, ReceiptHandle: record.receiptHandle, VisibilityTimeout: backoffSeconds }));
+  await sqs.changeVisibility(deliveryQueueUrl, record.receiptHandle, backoffSeconds);
 };
 
 const receiveCount = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount ?? '1');

@@ -1,20 +1,20 @@
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
-import { SQSClient } from '@aws-sdk/client-sqs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import { bundledAccountChain, loadBundledRegistry } from '../shared/aws/account-chain.ts';
-import { requireEnv } from '../shared/aws/config-files.ts';
+import { requireEnv } from '../shared/aws/config-source.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
-import { sendDeadLetter } from '../shared/aws/queues.ts';
+import { lazySqs } from '../shared/aws/dead-letters.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { ingest } from '../shared/pipeline.ts';
 
 /** Stage 1: GuardDuty finding (default bus) → validated, enriched event on the project bus. */
 const eventBridge = new EventBridgeClient({});
-const sqs = new SQSClient({});
+// Only rejected findings go to SQS (the quarantine): its client loads on first use.
+const sqs = lazySqs();
 const busName = requireEnv('EVENT_BUS_NAME');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
 // accounts.yml overrides → Organizations → GuardDuty members (ACCOUNT_SOURCES); never blocks a finding.
@@ -33,7 +33,7 @@ const enrichHandler = async (event: EventBridgeEvent<string, unknown>): Promise<
     // Invalid events are quarantined with their reason: never retried forever, never dropped.
     logger.warn('finding rejected', { path: result.path, reason: result.reason, findingId: result.findingId, eventId: event.id });
     metrics.addMetric('FindingsRejected', MetricUnit.Count, 1);
-    await sendDeadLetter(sqs, quarantineUrl, {
+    await sqs.sendDeadLetter(quarantineUrl, {
       stage: 'enrich',
       reason: result.reason,
       ...(result.findingId ? { findingId: result.findingId } : {}),

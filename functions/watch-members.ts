@@ -1,13 +1,12 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { EventBridgeClient } from '@aws-sdk/client-eventbridge';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import { bundledAccountChain, loadBundledRegistry } from '../shared/aws/account-chain.ts';
-import { requireEnv } from '../shared/aws/config-files.ts';
+import { requireEnv } from '../shared/aws/config-source.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
 import { dynamoMembershipState, parseExpectedFrom, parseSeverity, runMembershipWatch } from '../shared/members/watch.ts';
 import { logger, metrics } from '../shared/observability.ts';
@@ -18,17 +17,19 @@ import { logger, metrics } from '../shared/observability.ts';
  * stopped being monitored (once per change of state), routed like any finding.
  */
 const guardDuty = new GuardDutyClient({});
-const organizations = new OrganizationsClient({});
 const eventBridge = new EventBridgeClient({});
 const busName = requireEnv('EVENT_BUS_NAME');
 const state = dynamoMembershipState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
 const severity = parseSeverity(process.env.MEMBERSHIP_SEVERITY);
 const expectedFrom = parseExpectedFrom(process.env.EXPECTED_ACCOUNTS);
+// Every run lists the organization's accounts when the expected accounts come from it: the client is
+// created here. Otherwise only the account metadata source may use it, which creates it on first use.
+const organizations = expectedFrom === 'accounts' ? undefined : new (await import('../shared/aws/lazy/organizations.ts')).OrganizationsClient({});
 const detectorId = process.env.GUARDDUTY_DETECTOR_ID || undefined;
 const registry = await loadBundledRegistry();
 const accounts = await bundledAccountChain({
   registry,
-  organizations,
+  ...(organizations ? { organizations } : {}),
   guardDuty,
   onSourceError: (e) => logger.warn('account metadata source failed; enrichment partial', e),
 });
@@ -36,7 +37,7 @@ const accounts = await bundledAccountChain({
 const watchHandler = async (): Promise<{ fired: number; quiet: number; rearmed: number }> => {
   const result = await runMembershipWatch({
     guardDuty,
-    organizations,
+    ...(organizations ? { organizations } : {}),
     registry,
     expectedFrom,
     ...(detectorId ? { detectorId } : {}),

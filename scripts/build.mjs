@@ -2,9 +2,10 @@
 // chunk-*.mjs, .map, meta.json), validates the routing/account config with the real (YAML) loader and writes it
 // next to each bundle as JSON (the Lambdas parse JSON and never load the YAML parser), and enforces
 // scripts/bundle-budget.json on the code a cold start loads (index.mjs plus its static imports).
-// Usage: npm run build [-- --only <fn>]   Env: ROUTES_FILE, ACCOUNTS_FILE (default *.example.yml at repo root)
+// Usage: npm run build [-- --only <fn>] [-- --outdir <dir> (default dist; tests build elsewhere)]   Env: ROUTES_FILE, ACCOUNTS_FILE (default *.example.yml at repo root)
 import { build } from 'esbuild';
 import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../shared/errors.ts';
@@ -24,6 +25,9 @@ const onlyIdx = args.indexOf('--only');
 const only = onlyIdx >= 0 ? args[onlyIdx + 1] : undefined;
 if (onlyIdx >= 0 && !FUNCTIONS.includes(only ?? '')) fail(`--only expects one of ${FUNCTIONS.join(', ')}, got "${only ?? ''}"`);
 const targets = only ? [only] : FUNCTIONS;
+const outIdx = args.indexOf('--outdir');
+if (outIdx >= 0 && !args[outIdx + 1]) fail('--outdir expects a directory');
+const outRoot = outIdx >= 0 ? resolve(args[outIdx + 1]) : join(root, 'dist');
 
 const configs = [
   ['routes.json', process.env.ROUTES_FILE || 'routes.example.yml', 'ROUTES_FILE', parseRoutesConfig],
@@ -45,10 +49,34 @@ for (const [dest, src, envName, check] of configs) {
 const budgetFile = join(root, 'scripts', 'bundle-budget.json');
 const budget = existsSync(budgetFile) ? JSON.parse(readFileSync(budgetFile, 'utf8')) : {};
 
+/**
+ * Node builtins are loaded with require(), not ESM import. In Node 24 an ESM import of a builtin
+ * whose exports include lazy getters (node:http, node:https, node:crypto, …) makes the ESM facade
+ * read every export at link time: `import … from 'node:http'` loads undici (fetch, WebSocket, …) and
+ * `'node:crypto'` loads webcrypto, none of which the Lambdas use. require() returns the module
+ * object and leaves the getters alone. Every builtin import becomes a tiny CommonJS module
+ * `module.exports = require('node:x')` (esbuild's interop keeps named and default imports working;
+ * `require` is the createRequire of the banner). test/unit/build/builtins.test.ts checks the bundles.
+ */
+const builtins = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+const requireBuiltins = {
+  name: 'require-node-builtins',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z_:/]+$/ }, (args) => {
+      if (!builtins.has(args.path)) return undefined;
+      const id = args.path.startsWith('node:') ? args.path : `node:${args.path}`;
+      // The require() inside the shim stays a runtime require of the builtin itself.
+      if (args.namespace === 'node-builtin') return { path: id, external: true };
+      return { path: id, namespace: 'node-builtin', sideEffects: false };
+    });
+    b.onLoad({ filter: /.*/, namespace: 'node-builtin' }, (args) => ({ contents: `module.exports = require(${JSON.stringify(args.path)});`, loader: 'js' }));
+  },
+};
+
 const buildOne = async (fn) => {
   const entry = join(root, 'functions', `${fn}.ts`);
   if (!existsSync(entry)) fail(`entry point not found: ${entry}`);
-  const outdir = join(root, 'dist', fn);
+  const outdir = join(outRoot, fn);
   rmSync(outdir, { recursive: true, force: true });
   mkdirSync(outdir, { recursive: true });
   const started = performance.now();
@@ -72,6 +100,7 @@ const buildOne = async (fn) => {
     legalComments: 'none',
     metafile: true,
     logLevel: 'warning',
+    plugins: [requireBuiltins],
     // The AWS SDK is bundled on purpose (pinned versions, no dependency on the runtime's copy).
     // CJS dependencies inside an ESM bundle may still call require() for node builtins.
     banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
@@ -99,6 +128,6 @@ for (const { fn, size, ms } of await Promise.all(targets.map(buildOne))) {
   const limit = budget[fn];
   const status = limit === undefined ? 'no budget' : size > limit ? `OVER budget ${limit}` : `budget ${limit}`;
   if (limit !== undefined && size > limit) overBudget = true;
-  console.log(`${fn.padEnd(8)} dist/${fn}/index.mjs + static chunks ${(size / 1024).toFixed(1)} KiB (${size} B, ${status}) ${ms} ms`);
+  console.log(`${fn.padEnd(8)} ${outRoot === join(root, 'dist') ? 'dist' : outRoot}/${fn}/index.mjs + static chunks ${(size / 1024).toFixed(1)} KiB (${size} B, ${status}) ${ms} ms`);
 }
 if (overBudget) fail('bundle size budget exceeded (scripts/bundle-budget.json); inspect dist/<fn>/meta.json, e.g. with esbuild --analyze');

@@ -2,7 +2,7 @@ import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import { compileAccounts } from '../accounts/directory.ts';
-import { configPath, readConfigSource } from './config-files.ts';
+import { configPath, readConfigSource } from './config-source.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountChain, type AccountSource } from '../accounts/chain.ts';
 
 /**
@@ -10,7 +10,8 @@ import { createAccountChain, guardDutyMembersSource, organizationsSource, type A
  * sources named in ACCOUNT_SOURCES (comma-separated: `organizations`, `guardduty`; unset or
  * `none` = accounts.yml only). GUARDDUTY_DETECTOR_ID saves a ListDetectors call;
  * ACCOUNT_CACHE_TTL_SECONDS / ACCOUNT_NEGATIVE_TTL_SECONDS tune the cache.
- * Nothing here touches the network at cold start.
+ * Nothing here touches the network at cold start, and a client this module creates loads its
+ * SDK chunk on its first request: findings from accounts in accounts.yml never need it.
  */
 const bundledAccountsPath = (): string => configPath(process.env.ACCOUNTS_FILE, 'accounts.json');
 
@@ -39,18 +40,34 @@ interface BundledChainOptions {
   onSourceError?: (event: { source: string; accountId: string; error: string }) => void;
 }
 
-/** Async only to load the SDK clients a source needs (lazily loaded chunks): none with accounts.yml only. */
+/**
+ * A client created, with its SDK chunk loaded, on its first request. The account sources only
+ * call `send`; a failed load is retried by the next request.
+ */
+const lazyClient = <C>(create: () => Promise<C>): C => {
+  let client: Promise<C> | undefined;
+  const send = async (...args: unknown[]): Promise<unknown> => {
+    const loaded = await (client ??= create().catch((error: unknown) => {
+      client = undefined;
+      throw error;
+    }));
+    return (loaded as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(...args);
+  };
+  return { send } as unknown as C;
+};
+
+/** Clients not passed in are created on first use (see lazyClient). */
 const bundledAccountChain = async (options: BundledChainOptions): Promise<AccountChain> => {
   const names = accountSources(process.env.ACCOUNT_SOURCES);
   const sources: AccountSource[] = [];
   // Organizations is a global service; the SDK resolves its endpoint from any region.
   if (names.has('organizations')) {
-    const client = options.organizations ?? new (await import('./lazy/organizations.ts')).OrganizationsClient({});
+    const client = options.organizations ?? lazyClient(async () => new (await import('./lazy/organizations.ts')).OrganizationsClient({}));
     sources.push(organizationsSource(client));
   }
   if (names.has('guardduty')) {
     const detectorId = process.env.GUARDDUTY_DETECTOR_ID;
-    const client = options.guardDuty ?? new (await import('./lazy/guardduty.ts')).GuardDutyClient({});
+    const client = options.guardDuty ?? lazyClient(async () => new (await import('./lazy/guardduty.ts')).GuardDutyClient({}));
     sources.push(guardDutyMembersSource(client, detectorId ? { detectorId } : {}));
   }
   const ttlMs = seconds('ACCOUNT_CACHE_TTL_SECONDS');
@@ -64,4 +81,4 @@ const bundledAccountChain = async (options: BundledChainOptions): Promise<Accoun
   });
 };
 
-export { bundledAccountChain, loadBundledRegistry, bundledAccountsPath, accountSources };
+export { bundledAccountChain, loadBundledRegistry, bundledAccountsPath, accountSources, lazyClient };

@@ -1,0 +1,30 @@
+import type { DeadLetter } from './queues.ts';
+
+type LazySqs = typeof import('./lazy/sqs.ts');
+
+/**
+ * SQS for a stage that needs it only on rare paths (enrich's quarantine; deliver's dead
+ * letters and retry delays): the client and its commands load and are created on first use
+ * (a lazily loaded chunk), not at every cold start. Route sends every job through SQS and
+ * keeps a client created at init.
+ */
+const lazySqs = () => {
+  let loaded: Promise<{ sdk: LazySqs; client: InstanceType<LazySqs['SQSClient']> }> | undefined;
+  const get = () =>
+    (loaded ??= import('./lazy/sqs.ts').then((sdk) => ({ sdk, client: new sdk.SQSClient({}) })).catch((error: unknown) => {
+      loaded = undefined; // a failed load is retried by the next call
+      throw error;
+    }));
+  return {
+    sendDeadLetter: async (queueUrl: string, letter: DeadLetter): Promise<void> => {
+      const { sdk, client } = await get();
+      await sdk.sendDeadLetter(client, queueUrl, letter);
+    },
+    changeVisibility: async (queueUrl: string, receiptHandle: string, visibilityTimeout: number): Promise<void> => {
+      const { sdk, client } = await get();
+      await client.send(new sdk.ChangeMessageVisibilityCommand({ QueueUrl: queueUrl, ReceiptHandle: receiptHandle, VisibilityTimeout: visibilityTimeout }));
+    },
+  };
+};
+
+export { lazySqs };

@@ -1,0 +1,101 @@
+import { spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { builtinModules } from 'node:module';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
+
+/**
+ * The built bundles (scripts/build.mjs into a temporary directory), as Lambda loads them:
+ * node builtins come through require() (an ES-module import of node:http or node:crypto makes
+ * Node read every export and load undici or webcrypto at cold start), the CommonJS shims keep
+ * named imports working, and the rarely used SQS client of enrich loads on first use.
+ */
+const ROOT = join(import.meta.dirname, '../..');
+const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members'];
+const out = mkdtempSync(join(tmpdir(), 'bundles-'));
+let aws: AwsLoopback;
+
+const files = (fn: string) => readdirSync(join(out, fn)).filter((f) => f.endsWith('.mjs')).map((f) => readFileSync(join(out, fn, f), 'utf8'));
+const builtinNames = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
+/** Specifiers of static imports/re-exports and dynamic import() calls with a literal string. */
+const esmSpecifiers = (code: string): string[] =>
+  [...code.matchAll(/(?:\bimport|\bexport)\s*(?:[\w*{}\s,$]*?\bfrom\s*)?["']([^"']+)["']|\bimport\s*\(\s*["']([^"']+)["']\s*\)/g)].map((m) => m[1] ?? m[2]!);
+
+beforeAll(async () => {
+  const build = spawnSync(process.execPath, [join(ROOT, 'scripts/build.mjs'), '--outdir', out], { cwd: ROOT, encoding: 'utf8' });
+  if (build.status !== 0) throw new Error(`build failed: ${build.stderr}${build.stdout}`);
+  aws = await startAwsLoopback({ queues: ['quarantine'] });
+}, 120_000);
+afterAll(async () => {
+  await aws?.close();
+  rmSync(out, { recursive: true, force: true });
+});
+
+describe('node builtins in the bundles', () => {
+  it('the regex sees minified ES-module imports of builtins', () => {
+    expect(esmSpecifiers('import{createHash as a}from"node:crypto";import"./chunk-X.mjs";await import("node:http")')).toEqual(['node:crypto', './chunk-X.mjs', 'node:http']);
+  });
+
+  it.each(FUNCTIONS)('%s: no ES-module import of a builtin but the banner\'s node:module; builtins come through require()', (fn) => {
+    const code = files(fn);
+    const offending = code.flatMap(esmSpecifiers).filter((s) => builtinNames.has(s) && s !== 'node:module');
+    expect(offending).toEqual([]);
+    expect(code.some((c) => /require\("node:crypto"\)|\("node:crypto"\)/.test(c))).toBe(true);
+  });
+});
+
+/** Asynchronous: the loopback AWS endpoint lives in this process and must keep answering. */
+const run = (fn: string, script: string, env: Record<string, string>): Promise<string> => {
+  const child = spawn(process.execPath, ['--input-type=module', '-e', script], {
+    cwd: join(out, fn),
+    env: {
+      PATH: process.env.PATH ?? '',
+      LAMBDA_TASK_ROOT: join(out, fn),
+      AWS_ENDPOINT_URL: aws.endpoint,
+      AWS_ACCESS_KEY_ID: aws.clientConfig.credentials.accessKeyId,
+      AWS_SECRET_ACCESS_KEY: aws.clientConfig.credentials.secretAccessKey,
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+      POWERTOOLS_LOG_LEVEL: 'SILENT',
+      POWERTOOLS_METRICS_DISABLED: 'true',
+      ...env,
+    },
+  });
+  const stdout: Buffer[] = [];
+  const err: Buffer[] = [];
+  child.stdout.on('data', (c: Buffer) => stdout.push(c));
+  child.stderr.on('data', (c: Buffer) => err.push(c));
+  return new Promise((resolve, reject) =>
+    child.on('close', (status) =>
+      status === 0 ? resolve(Buffer.concat(stdout).toString()) : reject(new Error(`${fn}: ${Buffer.concat(err).toString().slice(-2_000)}`)),
+    ),
+  );
+};
+
+describe('the bundles run', () => {
+  it.each(FUNCTIONS)('%s imports with its environment and exports a handler', async (fn) => {
+    const stdout = await run(fn, `const m = await import('./index.mjs'); console.log(typeof m.handler)`, {
+      EVENT_BUS_NAME: 'bus', QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'), DELIVERY_QUEUE_URL: 'q', DELIVERY_DLQ_URL: 'q',
+      STATE_TABLE: 's', IDEMPOTENCY_TABLE: 'i', ACCOUNT_SOURCES: 'organizations,guardduty',
+    });
+    expect(stdout.trim()).toBe('function');
+  });
+
+  it('enrich publishes a valid finding and quarantines an invalid one (SQS client loaded on first use)', async () => {
+    const event = JSON.parse(readFileSync(join(ROOT, 'test/events/published/ssh-bruteforce.sample.eventbridge.json'), 'utf8'));
+    const invalid = { ...event, detail: { ...event.detail, severity: 'high' } };
+    const context = { functionName: 'enrich', awsRequestId: 'r', getRemainingTimeInMillis: () => 30_000 };
+    const stdout = await run('enrich', [
+      `const { handler } = await import('./index.mjs');`,
+      `const context = ${JSON.stringify(context)}; context.getRemainingTimeInMillis = () => 30000;`,
+      `console.log(JSON.stringify([await handler(${JSON.stringify(event)}, context), await handler(${JSON.stringify(invalid)}, context)]));`,
+    ].join('\n'), { EVENT_BUS_NAME: 'findings-router-bus', QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine') });
+    expect(JSON.parse(stdout)).toEqual([{ outcome: 'enriched' }, { outcome: 'rejected' }]);
+    expect(aws.events.map((e) => e.EventBusName)).toContain('findings-router-bus');
+    const letters = aws.queue('quarantine').messages.map((m) => JSON.parse(m.Body));
+    expect(letters).toHaveLength(1);
+    expect(letters[0]).toMatchObject({ stage: 'enrich', payload: { id: event.id } });
+  });
+});
