@@ -8,7 +8,7 @@
  */
 import { spawn, spawnSync } from 'node:child_process';
 import { createServer } from 'node:http';
-import { mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
+import { mkdtempSync, readdirSync, readFileSync, writeFileSync, createWriteStream, existsSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { AddressInfo } from 'node:net';
@@ -21,6 +21,7 @@ import { createTargets } from '../shared/targets/create.ts';
 import { createHttpClient } from '../shared/targets/http.ts';
 import { memoryLedger } from '../shared/targets/ledger.ts';
 import { localSecretResolver } from '../shared/secrets.ts';
+import { coldStartBytes, type Metafile } from './cold-start-bytes.ts';
 
 const ROOT = new URL('..', import.meta.url).pathname;
 const { values } = parseArgs({ options: { json: { type: 'boolean', default: false }, small: { type: 'boolean', default: false } } });
@@ -146,22 +147,8 @@ log(`2. Delivery throughput: replay ${(deliveryFindings * 3 / (replaySeconds - s
 receiver.close();
 
 // ── 3. Cold start ────────────────────────────────────────────────────────────
-/**
- * Bytes a cold start loads: index.mjs and the chunks it imports statically (not the lazily imported
- * ones). The same walk as the build's budget check (scripts/build.mjs coldStartBytes).
- */
-const coldStartBytes = (dir: string): number => {
-  const meta = JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as { outputs: Record<string, { imports: { path: string; kind: string; external?: boolean }[] }> };
-  const outputs = new Map(Object.entries(meta.outputs).map(([file, output]) => [join(ROOT, file), output]));
-  const seen = new Set<string>();
-  const visit = (file: string) => {
-    if (seen.has(file) || !outputs.has(file)) return;
-    seen.add(file);
-    for (const i of outputs.get(file)!.imports) if (i.kind === 'import-statement' && !i.external) visit(join(ROOT, i.path));
-  };
-  visit(join(dir, 'index.mjs'));
-  return [...seen].reduce((sum, file) => sum + statSync(file).size, 0);
-};
+const coldStartBytesOf = (dir: string): number =>
+  coldStartBytes(JSON.parse(readFileSync(join(dir, 'meta.json'), 'utf8')) as Metafile, join(dir, 'index.mjs'), ROOT);
 const bundles: { function: string; bytes: number; importMsOverBare: number; importMsOverBareWithoutSourceMaps: number }[] = [];
 const runs = small ? 5 : 11;
 // The environment of the deployed functions (serverless.yml defaults): NODE_OPTIONS=--enable-source-maps
@@ -199,7 +186,7 @@ if (fns.length > 0) {
   }
   const over = (xs: number[]) => Math.round((median(xs) - median(bare)) * 10) / 10;
   for (const fn of fns) {
-    const entry = { function: fn, bytes: coldStartBytes(join(ROOT, 'dist', fn)), importMsOverBare: over(times.get(fn)!.deployed), importMsOverBareWithoutSourceMaps: over(times.get(fn)!.noMaps) };
+    const entry = { function: fn, bytes: coldStartBytesOf(join(ROOT, 'dist', fn)), importMsOverBare: over(times.get(fn)!.deployed), importMsOverBareWithoutSourceMaps: over(times.get(fn)!.noMaps) };
     bundles.push(entry);
     log(`3. Cold start ${fn}: ${(entry.bytes / 1000).toFixed(0)} kB (${(entry.bytes / 1024).toFixed(0)} KiB), import +${entry.importMsOverBare} ms over bare node as deployed (+${entry.importMsOverBareWithoutSourceMaps} ms without source maps) (goal ≤ 250 KB, ≤ 40 ms)`);
   }

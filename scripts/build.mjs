@@ -4,11 +4,12 @@
 // scripts/bundle-budget.json on the code a cold start loads (index.mjs plus its static imports).
 // Usage: npm run build [-- --only <fn>] [-- --outdir <dir> (default dist; tests build elsewhere)]   Env: ROUTES_FILE, ACCOUNTS_FILE (default *.example.yml at repo root)
 import { build } from 'esbuild';
-import { existsSync, mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { builtinModules } from 'node:module';
 import { dirname, join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../shared/errors.ts';
+import { coldStartBytes } from './cold-start-bytes.ts';
 import { loadAccounts } from '../shared/accounts.ts';
 import { parseRoutesConfig } from '../shared/config/load.ts';
 import { parseYamlSource } from '../shared/config/yaml-source.ts';
@@ -56,7 +57,7 @@ const budget = existsSync(budgetFile) ? JSON.parse(readFileSync(budgetFile, 'utf
  * `'node:crypto'` loads webcrypto, none of which the Lambdas use. require() returns the module
  * object and leaves the getters alone. Every builtin import becomes a tiny CommonJS module
  * `module.exports = require('node:x')` (esbuild's interop keeps named and default imports working;
- * `require` is the createRequire of the banner). test/unit/build/builtins.test.ts checks the bundles.
+ * `require` is the createRequire of the banner). test/integration/bundles.test.ts checks the bundles.
  */
 const builtins = new Set(builtinModules.flatMap((name) => (name.startsWith('node:') ? [name] : [name, `node:${name}`])));
 const requireBuiltins = {
@@ -107,20 +108,7 @@ const buildOne = async (fn) => {
   }).catch(() => fail(`esbuild failed for ${fn}`));
   writeFileSync(join(outdir, 'meta.json'), JSON.stringify(result.metafile));
   for (const [dest] of configs) writeFileSync(join(outdir, dest), configJson.get(dest));
-  return { fn, size: coldStartBytes(result.metafile, join(outdir, 'index.mjs')), ms: Math.round(performance.now() - started) };
-};
-
-/** Bytes a cold start loads: the entry file and every chunk it imports statically (dynamic imports excluded). */
-const coldStartBytes = (metafile, entryFile) => {
-  const outputs = Object.fromEntries(Object.entries(metafile.outputs).map(([file, output]) => [resolve(root, file), output]));
-  const seen = new Set();
-  const visit = (file) => {
-    if (seen.has(file) || outputs[file] === undefined) return;
-    seen.add(file);
-    for (const i of outputs[file].imports) if (i.kind === 'import-statement' && !i.external) visit(resolve(root, i.path));
-  };
-  visit(entryFile);
-  return [...seen].reduce((sum, file) => sum + statSync(file).size, 0);
+  return { fn, size: coldStartBytes(result.metafile, join(outdir, 'index.mjs'), root), ms: Math.round(performance.now() - started) };
 };
 
 let overBudget = false;

@@ -3,6 +3,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import { compileAccounts } from '../accounts/directory.ts';
 import { configPath, readConfigSource } from './config-source.ts';
+import { loadOnce } from './load-once.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountChain, type AccountSource } from '../accounts/chain.ts';
 
 /**
@@ -45,14 +46,9 @@ interface BundledChainOptions {
  * call `send`; a failed load is retried by the next request.
  */
 const lazyClient = <C>(create: () => Promise<C>): C => {
-  let client: Promise<C> | undefined;
-  const send = async (...args: unknown[]): Promise<unknown> => {
-    const loaded = await (client ??= create().catch((error: unknown) => {
-      client = undefined;
-      throw error;
-    }));
-    return (loaded as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(...args);
-  };
+  const client = loadOnce(create);
+  const send = async (...args: unknown[]): Promise<unknown> =>
+    ((await client()) as unknown as { send: (...a: unknown[]) => Promise<unknown> }).send(...args);
   return { send } as unknown as C;
 };
 

@@ -1,3 +1,4 @@
+import { loadOnce } from './load-once.ts';
 import type { DeadLetter } from './queues.ts';
 
 type LazySqs = typeof import('./lazy/sqs.ts');
@@ -9,12 +10,10 @@ type LazySqs = typeof import('./lazy/sqs.ts');
  * keeps a client created at init.
  */
 const lazySqs = () => {
-  let loaded: Promise<{ sdk: LazySqs; client: InstanceType<LazySqs['SQSClient']> }> | undefined;
-  const get = () =>
-    (loaded ??= import('./lazy/sqs.ts').then((sdk) => ({ sdk, client: new sdk.SQSClient({}) })).catch((error: unknown) => {
-      loaded = undefined; // a failed load is retried by the next call
-      throw error;
-    }));
+  const get = loadOnce(async () => {
+    const sdk: LazySqs = await import('./lazy/sqs.ts');
+    return { sdk, client: new sdk.SQSClient({}) };
+  });
   return {
     sendDeadLetter: async (queueUrl: string, letter: DeadLetter): Promise<void> => {
       const { sdk, client } = await get();
