@@ -1,10 +1,11 @@
 import { spawnSync } from 'node:child_process';
-import { existsSync, mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
 import { chromium, type Browser, type Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import { skipWithoutSystemPackages } from '../helpers/system-packages.ts';
 
 /**
  * Opens the generated pages in a real headless browser (Debian's chromium, driven by
@@ -19,8 +20,7 @@ const CONFIGS = join(ROOT, 'test/events/configs/diff');
 const ARTIFACTS = join(ROOT, 'test-artifacts');
 const SCRIPT_TEXT = '<script>window.__pwned=1</script>';
 const IMG_TEXT = '<img src=x onerror="window.__pwned=2">';
-const SKIP = !existsSync(CHROMIUM) && !process.env.CI;
-if (SKIP) console.warn(`report-browser: skipped, ${CHROMIUM} is absent (apt-get install chromium); in CI (CI set) this test runs and fails without it`);
+const SKIP = skipWithoutSystemPackages('replay --report in a headless browser', 'chromium');
 
 /** The little of the DOM used here (the project's tsconfig has no DOM lib). */
 type DomElement = { getAttribute(name: string): string | null; querySelectorAll(selector: string): Iterable<DomElement>; textContent: string | null };

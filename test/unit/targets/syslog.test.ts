@@ -17,6 +17,7 @@ import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../
 import { makeFinding } from '../../helpers/finding-factory.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { makeSelfSignedCert, parseCef, parseStructuredData, type ReceivedSyslog, type Rsyslog, startRsyslog } from '../../helpers/rsyslog.ts';
+import { skipWithoutSystemPackages } from '../../helpers/system-packages.ts';
 import { closedPort, failure, sendFinding, targetContext } from '../../helpers/target-contract.ts';
 
 // ── Expectations written from RFC 5424, independent of the target's tables ────
@@ -126,13 +127,15 @@ const injectionFinding = (id: string) =>
 
 // ── Tests ────────────────────────────────────────────────────────────────────
 
+const NO_RSYSLOG = skipWithoutSystemPackages('syslog target against a real rsyslog', 'rsyslog', 'rsyslog-gnutls', 'openssl');
+
 describe('Target: syslog', () => {
   let plain: Rsyslog;
   let tls: Rsyslog;
   let scratch: string;
 
   beforeAll(async () => {
-    [plain, tls] = await Promise.all([startRsyslog(), startRsyslog({ tls: true })]);
+    if (!NO_RSYSLOG) [plain, tls] = await Promise.all([startRsyslog(), startRsyslog({ tls: true })]);
     scratch = await mkdtemp(join(tmpdir(), 'syslog-test-'));
   }, 30_000);
 
@@ -156,7 +159,7 @@ describe('Target: syslog', () => {
     });
   });
 
-  describe('delivery to a real rsyslog over TCP', () => {
+  describe.skipIf(NO_RSYSLOG)('delivery to a real rsyslog over TCP', () => {
     it('delivers every representative finding; rsyslog parses PRI, header, structured data and the CEF body', async () => {
       // Prepare
       const target = makeSyslog({ port: plain.port });
@@ -256,7 +259,7 @@ describe('Target: syslog', () => {
     });
   });
 
-  describe('delivery to a real rsyslog over TLS', () => {
+  describe.skipIf(NO_RSYSLOG)('delivery to a real rsyslog over TLS', () => {
     it('verifies the collector certificate against the configured CA and delivers', async () => {
       // Prepare
       const enriched = await injectionFinding('tls-ok');
@@ -329,7 +332,7 @@ describe('Target: syslog', () => {
     });
   });
 
-  describe('failure classification', () => {
+  describe.skipIf(NO_RSYSLOG)('failure classification', () => {
     it.each([
       ['connection refused (closed port)', 'retryable', async () => ({ port: await closedPort() })],
       [
@@ -414,7 +417,7 @@ describe('Target: syslog', () => {
     });
   });
 
-  describe('destination checks', () => {
+  describe.skipIf(NO_RSYSLOG)('destination checks', () => {
     it('refuses plain TCP without allowPrivateNetwork, even to a public address', async () => {
       // Prepare
       const target = makeSyslog({ host: '203.0.113.10', port: 514, allowPrivateNetwork: false });
