@@ -52,11 +52,12 @@ const MIN_CAP = 64;
  * `value` whose JSON serialisation is at most `maxBytes` UTF-8 bytes: unchanged when it
  * already fits, otherwise with every string longer than the largest cap that fits cut to
  * that cap (binary search, so the result is deterministic and keeps as much as possible).
- * Undefined when even the shortest cap does not fit (too many fields, not too much text).
+ * Undefined when even the shortest cap (`minCap`, MIN_CAP unless told) does not fit (too
+ * many fields, not too much text).
  */
-const fitJson = <T>(value: T, maxBytes: number): { value: T; truncated: boolean } | undefined => {
+const fitJson = <T>(value: T, maxBytes: number, minCap = MIN_CAP): { value: T; truncated: boolean } | undefined => {
   if (byteLength(JSON.stringify(value)) <= maxBytes) return { value, truncated: false };
-  let low = MIN_CAP;
+  let low = minCap;
   let high = longestString(value) - 1;
   if (high < low || byteLength(JSON.stringify(capStrings(value, low))) > maxBytes) return undefined;
   while (low < high) {

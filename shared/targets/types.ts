@@ -54,12 +54,24 @@ interface TargetSetting {
   description: string;
 }
 
+/**
+ * One least-privilege IAM statement (Effect Allow) for the deliver function's role. A
+ * Resource may use CloudFormation pseudo parameters (`${AWS::Partition}`, `${AWS::Region}`,
+ * `${AWS::AccountId}`): the template generator wraps each Resource in `Fn::Sub`.
+ */
+interface IamStatement {
+  Action: string[];
+  Resource: string[];
+}
+
 interface TargetDefinition<C extends { type: string }> {
   type: C['type'];
   kind: TargetKind;
   summary: string;
   configSchema: z.ZodMiniType<C>;
   create(name: string, config: C, context: TargetContext): Target;
+  /** The statements `send` needs for these settings, no more (absent: the target declares none). */
+  iamStatements?(settings: C): IamStatement[];
 }
 
 // biome-ignore lint: the registry holds definitions of different config types.
@@ -74,4 +86,5 @@ export type {
   TargetSetting,
   TargetDefinition,
   AnyTargetDefinition,
+  IamStatement,
 };
