@@ -13,6 +13,7 @@ import { splunkTarget } from './splunk.ts';
 import { elasticsearchTarget } from './elasticsearch.ts';
 import { firehoseTarget } from './firehose.ts';
 import { syslogTarget } from './syslog.ts';
+import { eventBridgeTarget } from './eventbridge.ts';
 
 /** Every target type. Adding a target is one file plus one entry here. */
 const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
@@ -30,6 +31,7 @@ const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
   elasticsearchTarget,
   firehoseTarget,
   syslogTarget,
+  eventBridgeTarget,
 ];
 
 const targetDefinition = (type: string): AnyTargetDefinition | undefined =>

@@ -1,0 +1,231 @@
+import type { EventBridgeClient, PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
+import * as z from 'zod/mini';
+import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE } from '../../schemas/envelope.ts';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { DeliveryError } from '../errors.ts';
+import { JsonFormatSchema, type JsonFormat } from '../formats/json-formats.ts';
+import { assumedRoleProvider, sessionNameFor, type AssumedRoleProvider } from './eventbridge-credentials.ts';
+import { buildDetail } from './eventbridge-detail.ts';
+import { awsCallError, checkPutEventsOutput } from './eventbridge-errors.ts';
+import { checkDestination } from './http.ts';
+import { isoTimestamp } from './siem-json.ts';
+import type { IamStatement, TargetDefinition } from './types.ts';
+
+/**
+ * Amazon EventBridge `PutEvents`: one event per finding update onto another bus (a SOAR's,
+ * a central security account's, one in another region), for rules, Step Functions
+ * playbooks and other automation. `detail` is the finding in the chosen JSON format,
+ * `resources` the finding ARN, `time` the finding's updatedAt; an entry that would exceed
+ * the 256 KB entry limit is reduced and marked `truncated: true` (eventbridge-detail.ts).
+ *
+ * EventBridge has no de-duplication: the router sends each (target, finding id, updatedAt)
+ * once, but a crash between EventBridge's answer and the router's idempotency record sends
+ * it again. Every event carries `resources[0]` (finding ARN) and `time` (updatedAt) in the
+ * envelope, whatever the format, so consumers can de-duplicate on that pair.
+ *
+ * PutEvents to a bus that does not exist answers success (aws/aws-sdk#186): the bus name is
+ * checked by the schema, not by AWS, so a typo loses events silently.
+ */
+
+const PARTITION = '(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
+const REGION_PATTERN = '[a-z]{2}(?:-[a-z]+)+-\\d+';
+/** Event bus names: 1 to 256 of `/ . - _ A-Z a-z 0-9` (partner buses contain `/`). */
+const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
+const BUS_ARN = new RegExp(`^arn:(${PARTITION}):events:(${REGION_PATTERN}):(\\d{12}):event-bus/([/.\\-_A-Za-z0-9]{1,256})$`);
+/** Role paths and names without `$` (the ARN goes into a template's Fn::Sub unchanged). */
+const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`);
+const REGION = new RegExp(`^${REGION_PATTERN}$`);
+/** Printable, one line: Source and DetailType are matched by rules, and read in consoles. */
+const PRINTABLE = /^[^\u0000-\u001f\u007f-\u009f\u2028\u2029]+$/;
+/** "Maximum length of 2048" per Resources entry. */
+const MAX_RESOURCE_CHARS = 2048;
+
+const EventBridgeConfigSchema = z
+  .strictObject({
+    type: z.literal('eventbridge'),
+    /** Name (in the function's account and region) or ARN (any account and region) of the bus. */
+    eventBus: z.string().check(
+      z.refine((bus) => BUS_NAME.test(bus) || BUS_ARN.test(bus), {
+        message: 'expected an event bus name (1-256 of / . - _ A-Z a-z 0-9) or arn:aws:events:<region>:<12-digit account>:event-bus/<name>',
+      }),
+    ),
+    /** For a bus given by name; defaults to the function's region (AWS_REGION). A bus ARN names its own region. */
+    region: z.optional(z.string().check(z.regex(REGION, 'expected an AWS region such as eu-west-1'))),
+    /** The event's `source`. */
+    source: z.optional(
+      z.string().check(
+        z.minLength(1),
+        z.maxLength(256),
+        z.regex(PRINTABLE, 'expected one line of printable characters'),
+        z.refine((source) => !source.startsWith('aws.'), { message: 'sources starting with "aws." are reserved for AWS services' }),
+      ),
+    ),
+    /** The event's `detail-type`. */
+    detailType: z.optional(z.string().check(z.minLength(1), z.maxLength(128), z.regex(PRINTABLE, 'expected one line of printable characters'))),
+    /** `enriched` (default): `{ finding, enrichment }`; `raw`: the finding as GuardDuty sent it; `ocsf`: OCSF 1.1.0. */
+    format: z.optional(JsonFormatSchema),
+    /** A role (usually in the bus's account) to assume for PutEvents. */
+    roleArn: z.optional(z.string().check(z.regex(ROLE_ARN, 'expected arn:aws:iam::<12-digit account>:role/<name>'))),
+    /** The external id the role's trust policy requires, if any. */
+    externalId: z.optional(z.string().check(z.regex(/^[\w+=,.@:/-]{2,1224}$/, 'expected 2-1224 of A-Z a-z 0-9 + = , . @ : / - _'))),
+    /** Another EventBridge endpoint (VPC endpoint, tests); plain http and private addresses need allowPrivateNetwork. */
+    endpoint: z.optional(z.string().check(z.url(), z.refine((url) => /^https?:\/\//i.test(url), { message: 'expected an http(s) URL' }))),
+    allowPrivateNetwork: z.optional(z.boolean()),
+  })
+  .check(
+    z.refine((config) => config.region === undefined || busArn(config.eventBus) === undefined || config.region === busArn(config.eventBus)?.region, {
+      message: 'region must be the bus ARN region (PutEvents reaches a bus only in its own region)',
+      path: ['region'],
+    }),
+    z.refine((config) => config.externalId === undefined || config.roleArn !== undefined, {
+      message: 'externalId is only used with roleArn',
+      path: ['externalId'],
+    }),
+  );
+type EventBridgeConfig = z.infer<typeof EventBridgeConfigSchema>;
+
+const busArn = (bus: string): { partition: string; region: string; account: string; name: string } | undefined => {
+  const match = BUS_ARN.exec(bus);
+  return match ? { partition: match[1]!, region: match[2]!, account: match[3]!, name: match[4]! } : undefined;
+};
+
+/** The region PutEvents must be called in: the ARN's, else the setting, else the function's. */
+const busRegion = (config: Pick<EventBridgeConfig, 'eventBus' | 'region'>): string | undefined =>
+  busArn(config.eventBus)?.region ?? config.region ?? (process.env.AWS_REGION || undefined);
+
+/** The entry exactly as PutEvents receives it (Time as ISO text here, a timestamp on the wire). */
+interface EventBridgeEntry {
+  EventBusName: string;
+  Source: string;
+  DetailType: string;
+  Time?: string;
+  Resources: string[];
+  Detail: string;
+}
+
+/** The finding ARN, when it is one EventBridge accepts in Resources. */
+const findingResources = (enriched: EnrichedFinding): string[] => {
+  const { arn } = enriched.finding;
+  return arn.startsWith('arn:') && arn.length <= MAX_RESOURCE_CHARS && PRINTABLE.test(arn) ? [arn] : [];
+};
+
+/** The PutEvents entry for one finding update. Pure. */
+const buildEntry = (enriched: EnrichedFinding, config: Pick<EventBridgeConfig, 'eventBus' | 'source' | 'detailType' | 'format'>): EventBridgeEntry => {
+  const source = config.source ?? ENRICHED_SOURCE;
+  const detailType = config.detailType ?? ENRICHED_DETAIL_TYPE;
+  const resources = findingResources(enriched);
+  const time = isoTimestamp(enriched.finding.updatedAt);
+  const { detail } = buildDetail(enriched, (config.format ?? 'enriched') satisfies JsonFormat, { source, detailType, resources, hasTime: time !== undefined });
+  return {
+    EventBusName: config.eventBus,
+    Source: source,
+    DetailType: detailType,
+    ...(time === undefined ? {} : { Time: time }),
+    Resources: resources,
+    Detail: detail,
+  };
+};
+
+/**
+ * Least privilege for these settings: `events:PutEvents` on the one bus, or, with a role to
+ * assume, only `sts:AssumeRole` on that role (PutEvents is then made with the role's
+ * credentials, and the role's own policy in its account grants it).
+ */
+const eventBridgeIamStatements = (config: EventBridgeConfig): IamStatement[] => {
+  if (config.roleArn !== undefined) return [{ Action: ['sts:AssumeRole'], Resource: [config.roleArn] }];
+  const arn = busArn(config.eventBus)
+    ? config.eventBus
+    : `arn:\${AWS::Partition}:events:${config.region ?? '${AWS::Region}'}:\${AWS::AccountId}:event-bus/${config.eventBus}`;
+  return [{ Action: ['events:PutEvents'], Resource: [arn] }];
+};
+
+const MIN_TIMEOUT_MS = 50;
+
+const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
+  type: 'eventbridge',
+  kind: 'siem',
+  summary: 'Amazon EventBridge PutEvents onto another bus (any account or region): detail in raw, enriched or OCSF JSON, resources = finding ARN.',
+  configSchema: EventBridgeConfigSchema,
+  iamStatements: eventBridgeIamStatements,
+  create: (name, config) => {
+    const role: AssumedRoleProvider | undefined =
+      config.roleArn === undefined
+        ? undefined
+        : assumedRoleProvider({
+            roleArn: config.roleArn,
+            ...(config.externalId === undefined ? {} : { externalId: config.externalId }),
+            sessionName: sessionNameFor(name),
+            region: process.env.AWS_REGION || busRegion(config) || 'us-east-1',
+          });
+    // The SDK loads on first send (a lazily loaded chunk in the Lambda bundles).
+    let sdk: Promise<typeof import('./eventbridge-sdk.ts')> | undefined;
+    let client: EventBridgeClient | undefined;
+    const clientFor = async (region: string): Promise<EventBridgeClient> => {
+      const { EventBridgeClient } = await (sdk ??= import('./eventbridge-sdk.ts'));
+      // One attempt per delivery: the router's retry policy owns backoff, as for every target.
+      client ??= new EventBridgeClient({
+        region,
+        maxAttempts: 1,
+        ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
+        ...(role === undefined ? {} : { credentials: () => role.get() }),
+      });
+      return client;
+    };
+    /** The secret parts of the credentials in use, to mask in error messages (never sent anywhere). */
+    const secretsOf = async (eventBridge: EventBridgeClient): Promise<string[]> => {
+      if (role !== undefined) return role.secrets();
+      try {
+        const identity = await eventBridge.config.credentials();
+        return [identity.secretAccessKey, identity.sessionToken ?? ''].filter((secret) => secret.length > 0);
+      } catch {
+        return [];
+      }
+    };
+    return {
+      name,
+      type: 'eventbridge',
+      kind: 'siem',
+      render: (enriched) => ({ body: JSON.stringify(buildEntry(enriched, config)), contentType: 'application/json', extension: 'json' }),
+      send: async (payload, delivery) => {
+        const region = busRegion(config);
+        if (region === undefined) throw new DeliveryError(name, 'no region: give the bus as an ARN, set region, or set AWS_REGION', { retryable: false });
+        if (config.endpoint !== undefined) {
+          await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
+        }
+        const entry = JSON.parse(payload.body) as EventBridgeEntry;
+        if (role !== undefined) {
+          const timeoutMs = delivery.deadline - Date.now();
+          if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
+          try {
+            await role.get(timeoutMs);
+          } catch (cause) {
+            throw awsCallError(name, `AssumeRole ${config.roleArn}`, cause, role.secrets());
+          }
+        }
+        const eventBridge = await clientFor(region);
+        const { PutEventsCommand } = await sdk!;
+        const timeoutMs = delivery.deadline - Date.now();
+        if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
+        const { Time: time, ...rest } = entry;
+        const wireEntry: PutEventsRequestEntry = {
+          ...rest,
+          // The configured bus, whatever the payload says (a --payloads file edited by hand).
+          EventBusName: config.eventBus,
+          ...(time === undefined ? {} : { Time: new Date(time) }),
+        };
+        const signal = AbortSignal.timeout(timeoutMs);
+        let output: PutEventsResponse;
+        try {
+          output = await eventBridge.send(new PutEventsCommand({ Entries: [wireEntry] }), { abortSignal: signal });
+        } catch (cause) {
+          throw awsCallError(name, 'PutEvents', cause, await secretsOf(eventBridge), signal.aborted);
+        }
+        const confirmed = (output.FailedEntryCount ?? 0) === 0 && output.Entries?.length === 1 && Boolean(output.Entries[0]?.EventId);
+        if (!confirmed) checkPutEventsOutput(name, config.eventBus, output, await secretsOf(eventBridge));
+      },
+    };
+  },
+};
+
+export { eventBridgeTarget, EventBridgeConfigSchema, buildEntry, busRegion, eventBridgeIamStatements, findingResources };
+export type { EventBridgeConfig, EventBridgeEntry };
