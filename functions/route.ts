@@ -9,20 +9,22 @@ import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../schemas/enriched.ts';
 import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
 import { dynamoFindingState } from '../shared/aws/dynamo-finding-state.ts';
-import { sendDeadLetter, sendJobs } from '../shared/aws/queues.ts';
+import { sendDeadLetter } from '../shared/aws/queues.ts';
+import { sqsJobSink, sqsPort } from '../shared/aws/sqs-job-sink.ts';
 import { logger, metrics } from '../shared/observability.ts';
-import { route } from '../shared/pipeline.ts';
+import { dispatch, route } from '../shared/pipeline.ts';
 
-/** Stage 2: enriched finding (project bus) → one delivery job per target on the delivery queue. */
+/**
+ * Stage 2: enriched finding (project bus) → one delivery job per target. The pipeline
+ * decides where each job goes (delivery queue, digest queue, dead-letter queue).
+ */
 const sqs = new SQSClient({});
-const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
-const deadLetterUrl = requireEnv('DELIVERY_DLQ_URL');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
-const digestQueueUrl = process.env.DIGEST_QUEUE_URL || undefined;
-const withoutDigest = <T extends { digest?: unknown }>(job: T): T => {
-  const { digest: _digest, ...rest } = job;
-  return rest as T;
-};
+const sink = sqsJobSink(sqsPort(sqs), {
+  delivery: requireEnv('DELIVERY_QUEUE_URL'),
+  digest: process.env.DIGEST_QUEUE_URL || undefined,
+  deadLetter: requireEnv('DELIVERY_DLQ_URL'),
+});
 const state = dynamoFindingState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
 const config = await loadBundledRoutes();
 
@@ -37,23 +39,8 @@ const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{
   const { finding } = parsed.data;
   logger.appendKeys({ findingId: finding.id, findingType: finding.type });
   const result = await route(parsed.data, { config, state });
-  for (const refusal of result.refused) {
-    // Refused by the jurisdiction guard: never sent, kept where an operator sees it.
-    await sendDeadLetter(sqs, deadLetterUrl, {
-      stage: 'route',
-      reason: `jurisdiction: ${refusal.reason}`,
-      target: refusal.target,
-      findingId: finding.id,
-      payload: { finding: { id: finding.id, accountId: finding.accountId, region: finding.region, type: finding.type } },
-      deadLetteredAt: new Date().toISOString(),
-    });
-    metrics.addMetric('JurisdictionRefused', MetricUnit.Count, 1);
-  }
-  // Digest jobs wait in the digest queue, whose batching window gathers each group.
-  const held = result.jobs.filter((job) => job.digest !== undefined);
-  const now = result.jobs.filter((job) => job.digest === undefined || digestQueueUrl === undefined);
-  if (now.length > 0) await sendJobs(sqs, deliveryQueueUrl, now.map((job) => (digestQueueUrl === undefined ? withoutDigest(job) : job)));
-  if (held.length > 0 && digestQueueUrl !== undefined) await sendJobs(sqs, digestQueueUrl, held);
+  await dispatch(parsed.data, result, sink);
+  if (result.refused.length > 0) metrics.addMetric('JurisdictionRefused', MetricUnit.Count, result.refused.length);
   const targets = result.jobs.map((job) => job.target);
   metrics.addMetric('DeliveryJobsQueued', MetricUnit.Count, result.jobs.length);
   if (result.outcome === 'suppressed') metrics.addMetric('FindingsSuppressed', MetricUnit.Count, 1);

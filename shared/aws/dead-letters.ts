@@ -1,5 +1,6 @@
 import { loadOnce } from './load-once.ts';
-import type { DeadLetter } from './queues.ts';
+import type { DeliveryJob } from '../delivery/job.ts';
+import type { DeadLetter } from '../delivery/sink.ts';
 
 type LazySqs = typeof import('./lazy/sqs.ts');
 
@@ -15,6 +16,10 @@ const lazySqs = () => {
     return { sdk, client: new sdk.SQSClient({}) };
   });
   return {
+    sendJobs: async (queueUrl: string, jobs: readonly DeliveryJob[]): Promise<void> => {
+      const { sdk, client } = await get();
+      await sdk.sendJobs(client, queueUrl, jobs);
+    },
     sendDeadLetter: async (queueUrl: string, letter: DeadLetter): Promise<void> => {
       const { sdk, client } = await get();
       await sdk.sendDeadLetter(client, queueUrl, letter);

@@ -1,6 +1,7 @@
 import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryJob } from '../delivery/job.ts';
+import type { DeadLetter } from '../delivery/sink.ts';
 import { FindingsRouterError } from '../errors.ts';
 
 /**
@@ -52,17 +53,6 @@ const chunk = <T extends { body: string }>(entries: readonly T[]): T[][] => {
   if (current.length > 0) batches.push(current);
   return batches;
 };
-
-interface DeadLetter {
-  reason: string;
-  stage: 'enrich' | 'route' | 'deliver';
-  target?: string;
-  findingId?: string;
-  idempotencyKey?: string;
-  /** The original event or job, so it can be redriven after the fix. */
-  payload: unknown;
-  deadLetteredAt: string;
-}
 
 /** SQS takes 256 KiB per message; leave room for the letter around the payload. */
 const MAX_LETTER_BYTES = 240 * 1024;

@@ -1,18 +1,20 @@
-import { createHash } from 'node:crypto';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { GroupPolicy } from '../routing/evaluate.ts';
+import { composeKey } from '../keys.ts';
 import { SEVERITY_LABELS, type SeverityLabel } from '../severity.ts';
 import { toEpochMs } from '../state/finding-state.ts';
 
 /**
  * Flood control: a burst of similar findings becomes one digest per group and window for
- * chat targets. Critical findings are never held back. The grouping key is the route name
- * plus the values of the route's `group.by` fields.
+ * chat targets. Critical findings are never held back. A group is the route plus the values
+ * of the route's `group.by` fields: `key` says it for people, `values` keeps the parts the
+ * group's key is composed from.
  */
 interface DigestRef {
   route: string;
   key: string;
   windowMs: number;
+  values?: [string, string][];
 }
 
 const GROUP_FIELDS: Record<string, (f: EnrichedFinding) => string> = {
@@ -24,11 +26,22 @@ const GROUP_FIELDS: Record<string, (f: EnrichedFinding) => string> = {
   threatPurpose: (f) => f.enrichment.typeParts.threatPurpose,
 };
 
-const digestRef = (routeName: string, group: GroupPolicy, enriched: EnrichedFinding): DigestRef => ({
-  route: routeName,
-  key: [routeName, ...group.by.map((field) => `${field}=${GROUP_FIELDS[field]?.(enriched) ?? ''}`)].join(' '),
-  windowMs: group.windowMs,
-});
+const digestRef = (routeName: string, group: GroupPolicy, enriched: EnrichedFinding): DigestRef => {
+  const values = group.by.map((field): [string, string] => [field, GROUP_FIELDS[field]?.(enriched) ?? '']);
+  return {
+    route: routeName,
+    key: [routeName, ...values.map(([field, value]) => `${field}=${value}`)].join(' '),
+    windowMs: group.windowMs,
+    values,
+  };
+};
+
+/**
+ * Which held jobs become one digest: the same target and the same group. A job queued by an
+ * earlier version (no `values`) is grouped by its readable key.
+ */
+const digestGroupKey = (job: { target: string; digest: DigestRef }): string =>
+  composeKey('digest-group', job.target, job.digest.route, job.digest.values ?? job.digest.key);
 
 /** What a digest message says: counts, worst severity, top resources, time span. */
 interface Digest {
@@ -80,9 +93,9 @@ const buildDigest = (ref: { key: string; route: string }, members: readonly Enri
   };
 };
 
-/** One idempotency key per digest: the target plus every member's own key. */
+/** One idempotency key per digest: the target plus every member's own key (in any order). */
 const digestIdempotencyKey = (target: string, memberKeys: readonly string[]): string =>
-  createHash('sha256').update(`${target}\n${[...memberKeys].sort().join('\n')}`).digest('hex');
+  composeKey('digest', target, [...memberKeys].sort());
 
-export { digestRef, buildDigest, digestIdempotencyKey, GROUP_FIELDS };
+export { digestRef, digestGroupKey, buildDigest, digestIdempotencyKey, GROUP_FIELDS };
 export type { Digest, DigestRef };

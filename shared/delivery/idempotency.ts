@@ -7,8 +7,8 @@ import type { DeliveryJob } from './job.ts';
 
 /**
  * Exactly once per idempotency key: Powertools idempotency keyed on the job's
- * `idempotencyKey` (target + finding id + updatedAt). Records live 25 h, longer than
- * EventBridge's 24 h of retries. A job without a key is an error, never a free pass.
+ * `idempotencyKey` (composed from target, finding id and updatedAt; see shared/keys.ts).
+ * Records live 25 h, longer than EventBridge's 24 h of retries. A job without a key is an error, never a free pass.
  * Lambda persists in DynamoDB; replay keeps the same records in memory.
  */
 const IDEMPOTENCY_EXPIRY_SECONDS = 25 * 60 * 60;
@@ -29,27 +29,42 @@ const deliveryIdempotencyConfig = (): IdempotencyConfig =>
   });
 
 type DeliverFn = (job: DeliveryJob) => Promise<Omit<DeliveryOutcome, 'execution'>>;
+type RunOnce = (idempotencyKey: string, run: () => Promise<Omit<DeliveryOutcome, 'execution'>>) => Promise<DeliveryOutcome & { duplicate: boolean }>;
 
 /**
- * Wraps a delivery so a repeat of a delivered job returns the stored outcome instead of
- * sending again. `duplicate` tells the caller which happened.
+ * Runs a delivery (one job, or one digest of several) at most once per idempotency key: a
+ * repeat returns the stored outcome instead of sending again, and `duplicate` says which
+ * happened. The run stays in this process; only the key and an execution id reach the
+ * persistence store.
  */
-const idempotentDelivery = (deliverJob: DeliverFn, persistenceStore: BasePersistenceLayer, context?: Context) => {
+const idempotentRunner = (persistenceStore: BasePersistenceLayer, context?: Context): RunOnce => {
   const config = deliveryIdempotencyConfig();
   if (context) config.registerLambdaContext(context);
-  // The execution id rides along in the argument; the key only reads `idempotencyKey`.
+  const runs = new Map<string, () => Promise<Omit<DeliveryOutcome, 'execution'>>>();
   const wrapped = makeIdempotent(
-    async ({ job, execution }: { job: DeliveryJob; execution: string; idempotencyKey: string }): Promise<DeliveryOutcome> => ({
-      ...(await deliverJob(job)),
-      execution,
-    }),
+    async ({ execution }: { execution: string; idempotencyKey: string }): Promise<DeliveryOutcome> => {
+      const run = runs.get(execution);
+      if (run === undefined) throw new Error('no delivery registered for this execution');
+      return { ...(await run()), execution };
+    },
     { persistenceStore, config },
   );
-  return async (job: DeliveryJob): Promise<DeliveryOutcome & { duplicate: boolean }> => {
+  return async (idempotencyKey, run) => {
     const execution = randomUUID();
-    const outcome = (await wrapped({ job, execution, idempotencyKey: job.idempotencyKey })) as DeliveryOutcome;
-    return { ...outcome, duplicate: outcome.execution !== execution };
+    runs.set(execution, run);
+    try {
+      const outcome = (await wrapped({ execution, idempotencyKey })) as DeliveryOutcome;
+      return { ...outcome, duplicate: outcome.execution !== execution };
+    } finally {
+      runs.delete(execution);
+    }
   };
+};
+
+/** One job at most once per its idempotency key (see idempotentRunner). */
+const idempotentDelivery = (deliverJob: DeliverFn, persistenceStore: BasePersistenceLayer, context?: Context) => {
+  const once = idempotentRunner(persistenceStore, context);
+  return (job: DeliveryJob): Promise<DeliveryOutcome & { duplicate: boolean }> => once(job.idempotencyKey, () => deliverJob(job));
 };
 
 /**
@@ -85,5 +100,5 @@ const memoryCacheClient = (maxEntries = Number.POSITIVE_INFINITY) => {
 const memoryIdempotencyStore = (options: { maxEntries?: number } = {}): BasePersistenceLayer =>
   new CachePersistenceLayer({ client: memoryCacheClient(options.maxEntries) as never });
 
-export { idempotentDelivery, memoryIdempotencyStore, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
-export type { DeliveryOutcome };
+export { idempotentDelivery, idempotentRunner, memoryIdempotencyStore, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
+export type { DeliveryOutcome, RunOnce };

@@ -1,3 +1,5 @@
+import { composeKey } from '../keys.ts';
+
 /**
  * Per-finding high-water mark. GuardDuty re-publishes a finding with the same id, a
  * newer `updatedAt` and a higher `service.count`, and EventBridge may deliver updates out
@@ -87,8 +89,9 @@ const snapshotOf = (finding: { updatedAt: string | number; severity: number; ser
   severity: finding.severity,
 });
 
+/** Finding ids are unique per account and region; the `finding#` prefix tells state items from ledger items. */
 const findingStateKey = (finding: { id: string; accountId: string; region: string }): string =>
-  `finding#${finding.accountId}#${finding.region}#${finding.id}`;
+  `finding#${composeKey('finding-state', finding.accountId, finding.region, finding.id)}`;
 
 export { memoryFindingState, relate, compareSnapshots, snapshotOf, findingStateKey, toEpochMs };
 export type { FindingSnapshot, StoredState, Relation, Transition, FindingStateStore };

@@ -1,3 +1,5 @@
+import { composeKey } from '../keys.ts';
+
 /**
  * Durable memory for targets that upsert (tickets, incidents): finding key → the remote
  * record it created (e.g. a Jira issue key). Lookups never depend on the remote service's
@@ -29,7 +31,7 @@ const memoryLedger = (): Ledger => {
 
 /** The ledger key of one finding at one target: finding ids are unique per account and region. */
 const ledgerKey = (target: string, finding: { id: string; accountId: string; region: string }): string =>
-  `${target}#${finding.accountId}#${finding.region}#${finding.id}`;
+  composeKey('ledger', target, finding.accountId, finding.region, finding.id);
 
 export { memoryLedger, ledgerKey };
 export type { Ledger };

@@ -2,4 +2,4 @@
 // the SDK's tree-shaking. For the stages that use SQS only on rare paths (enrich's quarantine,
 // deliver's dead letters and retries): see shared/aws/dead-letters.ts.
 export { ChangeMessageVisibilityCommand, SQSClient } from '@aws-sdk/client-sqs';
-export { sendDeadLetter } from '../queues.ts';
+export { sendDeadLetter, sendJobs } from '../queues.ts';

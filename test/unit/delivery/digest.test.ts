@@ -34,7 +34,12 @@ describe('Flood control: grouping', () => {
     const lowJobs = (await route(low!, { config, state: memoryFindingState() })).jobs;
     const criticalJobs = (await route(critical!, { config, state: memoryFindingState() })).jobs;
     // Assess
-    expect(lowJobs.find((j) => j.target === 'slack')?.digest).toEqual({ route: 'recon', key: 'recon type=Recon:EC2/PortProbeUnprotectedPort accountId=111111111111', windowMs: 300_000 });
+    expect(lowJobs.find((j) => j.target === 'slack')?.digest).toEqual({
+      route: 'recon',
+      key: 'recon type=Recon:EC2/PortProbeUnprotectedPort accountId=111111111111',
+      windowMs: 300_000,
+      values: [['type', 'Recon:EC2/PortProbeUnprotectedPort'], ['accountId', '111111111111']],
+    });
     expect(lowJobs.find((j) => j.target === 'siem')?.digest).toBeUndefined();
     expect(criticalJobs.find((j) => j.target === 'slack')?.digest).toBeUndefined();
   });
