@@ -96,10 +96,11 @@ const resourceTags = (resource: Resource): Record<string, string> => {
     resource.rdsDbInstanceDetails?.tags,
     resource.rdsLimitlessDbDetails?.tags,
   ];
-  const tags: Record<string, string> = {};
+  // Keys are finding data: a null prototype keeps `constructor` and `__proto__` ordinary keys.
+  const tags: Record<string, string> = Object.create(null);
   for (const list of lists) {
     for (const tag of list ?? []) {
-      if (tag.key !== undefined && tags[tag.key] === undefined) tags[tag.key] = tag.value ?? '';
+      if (tag.key !== undefined && !Object.hasOwn(tags, tag.key)) tags[tag.key] = tag.value ?? '';
     }
   }
   return tags;

@@ -112,7 +112,8 @@ const createAccountChain = (options: ChainOptions): AccountChain => {
     let partial = false;
     let found = false;
     const merged: AccountFacts = {};
-    const tags: Record<string, string> = {};
+    // Tag keys are data: a null prototype keeps `constructor` and `__proto__` ordinary keys.
+    const tags: Record<string, string> = Object.create(null);
     results.forEach((result, index) => {
       const source = options.sources[index]!.name;
       if (result.status === 'failed') {
@@ -131,7 +132,7 @@ const createAccountChain = (options: ChainOptions): AccountChain => {
       for (const key of ['name', 'email', 'ou', 'relationshipStatus', 'invitedAt'] as const) {
         if (merged[key] === undefined && facts[key] !== undefined) merged[key] = facts[key];
       }
-      for (const [k, v] of Object.entries(facts.tags ?? {})) if (tags[k] === undefined) tags[k] = v;
+      for (const [k, v] of Object.entries(facts.tags ?? {})) if (!Object.hasOwn(tags, k)) tags[k] = v;
     });
     const info: AccountInfo = {
       id: accountId,
@@ -139,7 +140,7 @@ const createAccountChain = (options: ChainOptions): AccountChain => {
       ...pick('name', override?.name ?? merged.name),
       ...pick('email', override?.email ?? merged.email),
       ...pick('ou', override?.ou ?? merged.ou),
-      tags: { ...tags, ...(override?.tags ?? {}) },
+      tags: Object.assign(Object.create(null) as Record<string, string>, tags, override?.tags),
       ...pick('relationshipStatus', merged.relationshipStatus),
       ...pick('invitedAt', merged.invitedAt),
       enrichment: partial ? 'partial' : 'complete',
@@ -262,7 +263,7 @@ const organizationsSource = (client: OrganizationsClient, options: Organizations
   };
 
   const tagsOf = async (accountId: string, signal: AbortSignal): Promise<Record<string, string>> => {
-    const tags: Record<string, string> = {};
+    const tags: Record<string, string> = Object.create(null);
     let token: string | undefined;
     const { ListTagsForResourceCommand } = await organizationsCommands();
     do {

@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import { ConfigError } from '../errors.ts';
 import type { ConfigSource } from '../config/source.ts';
+import { ownRecord } from '../config/own-record.ts';
 import { zodProblems } from '../config/problems.ts';
 
 /**
@@ -13,11 +14,11 @@ const AccountEntrySchema = z.strictObject({
   name: z.optional(z.string()),
   email: z.optional(z.string()),
   ou: z.optional(z.string()),
-  tags: z.optional(z.record(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
+  tags: z.optional(ownRecord(z.string(), z.union([z.string(), z.number(), z.boolean()]))),
 });
 
 const AccountsFileSchema = z.strictObject({
-  accounts: z.record(z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id (quote it in YAML)')), AccountEntrySchema),
+  accounts: ownRecord(z.string().check(z.regex(/^\d{12}$/, 'expected a 12-digit account id (quote it in YAML)')), AccountEntrySchema),
 });
 
 interface AccountDirectory {
@@ -36,7 +37,9 @@ const compileAccounts = (source: ConfigSource): Map<string, AccountInfo> => {
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error, source));
   const accounts = new Map<string, AccountInfo>();
   for (const [id, entry] of Object.entries(parsed.data.accounts)) {
-    const tags = Object.fromEntries(Object.entries(entry.tags ?? {}).map(([k, v]) => [k, String(v)]));
+    // Tag keys are data: a null prototype keeps `constructor` and `__proto__` ordinary keys.
+    const tags: Record<string, string> = Object.create(null);
+    for (const [key, value] of Object.entries(entry.tags ?? {})) tags[key] = String(value);
     accounts.set(id, {
       id,
       known: true,

@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
+import type { Glob } from '../routing/glob.ts';
 import { compileGlob, MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
 import type { CompiledRoute, Condition, GroupPolicy, NotifyPolicy } from '../routing/evaluate.ts';
 import { targetDefinition, TARGET_DEFINITIONS } from '../targets/registry.ts';
@@ -45,8 +46,8 @@ interface RouterConfig {
   defaultTargets: readonly string[];
   routes: readonly CompiledRoute[];
   suppressions: readonly CompiledSuppression[];
-  /** Jurisdiction name → region globs. */
-  jurisdictions: ReadonlyMap<string, readonly RegExp[]>;
+  /** Jurisdiction name → region globs (each with `test(region)`). */
+  jurisdictions: ReadonlyMap<string, readonly Glob[]>;
   warnings: readonly ConfigProblem[];
   /** Findings of static analysis that `config check` treats as errors (e.g. jurisdiction leaks). */
   analysis: readonly ConfigProblem[];
@@ -70,7 +71,7 @@ const compileRoutesConfig = (source: ConfigSource): RouterConfig => {
   const warnings: ConfigProblem[] = [];
   const analysis: ConfigProblem[] = [];
 
-  const jurisdictions = new Map<string, RegExp[]>();
+  const jurisdictions = new Map<string, Glob[]>();
   for (const [name, globs] of Object.entries(data.jurisdictions ?? {})) {
     jurisdictions.set(name, compileGlobs(globs, ['jurisdictions', name], source, problems));
   }
@@ -87,7 +88,7 @@ const compileRoutesConfig = (source: ConfigSource): RouterConfig => {
 
   const checkTargets = (names: readonly string[], path: (string | number)[]) => {
     names.forEach((target, index) => {
-      if (!(target in data.targets)) problems.push(source.problem([...path, index], `undefined target '${target}'`));
+      if (!Object.hasOwn(data.targets, target)) problems.push(source.problem([...path, index], `undefined target '${target}'`));
     });
   };
   checkTargets(data.default.targets, ['default', 'targets']);
@@ -166,7 +167,7 @@ const parseTarget = (
   return { name, type: raw.type, kind: definition.kind, settings: settings.data, common: common.data };
 };
 
-const compileGlobs = (globs: readonly string[], path: (string | number)[], source: ConfigSource, problems: ConfigProblem[]): RegExp[] =>
+const compileGlobs = (globs: readonly string[], path: (string | number)[], source: ConfigSource, problems: ConfigProblem[]): Glob[] =>
   globs.flatMap((glob, index) => {
     try {
       return [compileGlob(glob)];
@@ -207,7 +208,7 @@ const compileMatch = (match: MatchConfig, path: (string | number)[], source: Con
 const jurisdictionLeaks = (
   routes: readonly RouteConfig[],
   targets: ReadonlyMap<string, TargetConfig>,
-  jurisdictions: ReadonlyMap<string, readonly RegExp[]>,
+  jurisdictions: ReadonlyMap<string, readonly Glob[]>,
   source: ConfigSource,
 ): ConfigProblem[] => {
   const leaks: ConfigProblem[] = [];
@@ -221,7 +222,7 @@ const jurisdictionLeaks = (
         const jurisdiction = targets.get(target)?.common.jurisdiction;
         if (jurisdiction === undefined) continue;
         const allowed = jurisdictions.get(jurisdiction) ?? [];
-        const covered = regions !== undefined && regions.every((glob) => !/[*?[]/.test(glob) && allowed.some((re) => re.test(glob)));
+        const covered = regions !== undefined && regions.every((glob) => !/[*?[]/.test(glob) && allowed.some((allowedGlob) => allowedGlob.test(glob)));
         if (!covered) {
           leaks.push(source.problem([...here, 'name'], `route '${route.name}' can send findings from regions outside jurisdiction '${jurisdiction}' to target '${target}' (restrict it with match.region)`));
         }

@@ -1,7 +1,12 @@
 import { readFile } from 'node:fs/promises';
+import { RE2JS } from 're2js';
 import { ConfigError } from '../errors.ts';
+import { useRegexEngine } from '../routing/user-regex.ts';
 import { compileRoutesConfig, type CompiledSuppression, type RouterConfig, type TargetConfig } from './compile.ts';
 import { parseYamlSource } from './yaml-source.ts';
+
+// The YAML loader (CLI, build, tests) never runs in a Lambda: the regex engine's bytes do not count here.
+useRegexEngine(RE2JS);
 
 /** Reading and parsing a routes YAML file; the checks themselves are in compile.ts. */
 const loadRoutesFile = async (file: string): Promise<RouterConfig> => {

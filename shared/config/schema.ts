@@ -1,5 +1,6 @@
 import * as z from 'zod/mini';
 import { MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
+import { ownRecord } from './own-record.ts';
 
 /**
  * The routes file. Strict everywhere: an unknown key is an error, not a silent no-op.
@@ -79,15 +80,15 @@ const CommonTargetSettingsSchema = z.object({
 const COMMON_TARGET_KEYS = ['rateLimit', 'audit', 'jurisdiction'] as const;
 type CommonTargetSettings = z.infer<typeof CommonTargetSettingsSchema>;
 
-const TargetNameSchema = z.string().check(z.regex(/^[A-Za-z0-9][\w.-]*$/, 'target names use letters, digits, _ . -'));
+const TargetNameSchema = z.string().check(z.regex(/^\w[\w.-]*$/, 'target names use letters, digits, _ . - (not first: . -)'));
 
 const RoutesFileSchema = z.strictObject({
-  targets: z.record(TargetNameSchema, z.looseObject({ type: z.string() })),
+  targets: ownRecord(TargetNameSchema, z.looseObject({ type: z.string() })),
   default: z.strictObject({ targets: z.array(z.string()).check(z.minLength(1, 'default needs at least one target')) }),
   routes: z.optional(z.array(RouteSchema)),
   suppress: z.optional(z.array(SuppressionSchema)),
   /** Jurisdiction name → region globs whose findings may go to targets of that jurisdiction. */
-  jurisdictions: z.optional(z.record(z.string(), z.array(z.string()).check(z.minLength(1)))),
+  jurisdictions: z.optional(ownRecord(z.string(), z.array(z.string()).check(z.minLength(1)))),
 });
 type RoutesFile = z.infer<typeof RoutesFileSchema>;
 

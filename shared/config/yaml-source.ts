@@ -1,4 +1,4 @@
-import { LineCounter, parseDocument, isMap, isScalar, isSeq, type Document, type Node } from 'yaml';
+import { LineCounter, parseDocument, isMap, isScalar, isSeq, visit, type Alias, type Document, type Node } from 'yaml';
 import { ConfigError } from '../errors.ts';
 import type { ConfigSource } from './source.ts';
 
@@ -24,10 +24,41 @@ const parseYamlSource = (text: string, file: string): YamlSource => {
   };
   return {
     file,
-    value: doc.toJS({ maxAliasCount: 100 }),
+    value: toPlainValue(doc, (offset, message, cause) => {
+      const pos = lineCounter.linePos(offset);
+      return new ConfigError([{ file, line: pos.line, column: pos.col, message }], { cause });
+    }),
     locate,
     problem: (path, message, options) => ({ file, ...locate(path, options), message }),
   };
+};
+
+/** Alias expansions allowed, as yaml counts them: enough for shared blocks, far from a "billion laughs". */
+const MAX_ALIAS_COUNT = 100;
+
+/**
+ * The document as plain values. yaml refuses an alias bomb (and an alias to an anchor defined
+ * after it) by throwing from deep inside its conversion, with no position; each alias node of
+ * this document notes itself as it is converted, so the refusal names the alias at fault.
+ */
+const toPlainValue = (doc: Document, located: (offset: number, message: string, cause: unknown) => ConfigError): unknown => {
+  let current: Alias | undefined;
+  visit(doc, {
+    Alias: (_key, alias) => {
+      const convert = alias.toJSON.bind(alias);
+      alias.toJSON = (arg, ctx) => {
+        current = alias;
+        return convert(arg, ctx);
+      };
+    },
+  });
+  try {
+    return doc.toJS({ maxAliasCount: MAX_ALIAS_COUNT });
+  } catch (cause) {
+    const message = firstLine((cause as Error).message ?? String(cause));
+    const what = /resource exhaustion/.test(message) ? `alias *${current?.source} expands into too many nodes (over ${MAX_ALIAS_COUNT} alias expansions): refused as a resource exhaustion attack` : message;
+    throw located(rangeStart(current) ?? rangeStart(doc.contents) ?? 0, what, cause);
+  }
 };
 
 /** Offset of the deepest node on `path` that exists (or of `key` inside it when given). */

@@ -1,7 +1,9 @@
 import { BlockList, isIP } from 'node:net';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { ownRecord } from '../config/own-record.ts';
 import { compileGlob } from './glob.ts';
+import { compileUserRegex } from './user-regex.ts';
 
 /**
  * The matcher table: one entry per key a route's `match:` accepts. Each entry owns its
@@ -20,9 +22,10 @@ interface MatcherDefinition<T> {
 const oneOrMany = z.union([z.string(), z.array(z.string()).check(z.minLength(1))]);
 const toList = (value: string | string[]): string[] => (Array.isArray(value) ? value : [value]);
 
+/** Every user pattern is compiled here, once, at config load (see glob.ts and user-regex.ts). */
 const anyGlob = (globs: string | string[]): ((text: string | undefined) => boolean) => {
-  const regexes = toList(globs).map(compileGlob);
-  return (text) => text !== undefined && regexes.some((re) => re.test(text));
+  const compiled = toList(globs).map(compileGlob);
+  return (text) => text !== undefined && compiled.some((glob) => glob.test(text));
 };
 
 const SeverityLabelSchema = z.enum(['low', 'medium', 'high', 'critical', 'Low', 'Medium', 'High', 'Critical']);
@@ -30,11 +33,16 @@ const RangeSchema = z.strictObject({ min: z.optional(z.number()), max: z.optiona
 const inRange = (value: number, range: { min?: number | undefined; max?: number | undefined }): boolean =>
   (range.min === undefined || value >= range.min) && (range.max === undefined || value <= range.max);
 
-/** Compiled once per matcher: every wanted tag key must have a value matching one of its globs. */
+/**
+ * Compiled once per matcher: every wanted tag key must have a value matching one of its globs.
+ * Tag keys are data: `constructor` or `__proto__` is a tag like any other, never a property
+ * the tags object inherits.
+ */
 const tagsMatcher = (wanted: Record<string, string | string[]>): ((tags: Record<string, string>) => boolean) => {
   const tests = Object.entries(wanted).map(([key, globs]) => [key, anyGlob(globs)] as const);
-  return (tags) => tests.every(([key, test]) => test(tags[key]));
+  return (tags) => tests.every(([key, test]) => test(Object.hasOwn(tags, key) ? tags[key] : undefined));
 };
+const TagsSchema = ownRecord(z.string(), oneOrMany);
 
 const define = <T>(definition: MatcherDefinition<T>): MatcherDefinition<T> => definition;
 
@@ -62,10 +70,10 @@ const MATCHERS = {
   }),
   typeRegex: define({
     schema: z.string(),
-    description: 'Regular expression (unanchored) tested against the finding type.',
+    description: 'Regular expression (unanchored, RE2 syntax: no backreferences or lookaround) tested against the finding type.',
     example: 'typeRegex: "^(Backdoor|CryptoCurrency):EC2/"',
     compile: (value) => {
-      const re = new RegExp(value);
+      const re = compileUserRegex(value);
       return (f) => re.test(f.finding.type);
     },
   }),
@@ -110,7 +118,7 @@ const MATCHERS = {
       id: z.optional(oneOrMany),
       name: z.optional(oneOrMany),
       ou: z.optional(oneOrMany),
-      tags: z.optional(z.record(z.string(), oneOrMany)),
+      tags: z.optional(TagsSchema),
       known: z.optional(z.boolean()),
     }),
     description: 'The member account from the account registry: `id`, `name` glob, `ou` glob, `tags`, `known`.',
@@ -135,7 +143,7 @@ const MATCHERS = {
     },
   }),
   resourceTags: define({
-    schema: z.record(z.string(), oneOrMany),
+    schema: TagsSchema,
     description: 'Tags carried on the affected resource in the finding (instance, bucket, cluster, function, database).',
     example: 'resourceTags: { env: prod }',
     compile: (value) => {
