@@ -193,7 +193,7 @@ const checkBulkResponse = (name: string, response: HttpResponse, secrets: readon
   const type = typeof error.type === 'string' ? error.type : 'unknown';
   // `create` of an _id that exists: this update was delivered by an earlier attempt.
   if (status === 409 && type === 'version_conflict_engine_exception') return;
-  const reason = typeof error.reason === 'string' ? redactText(error.reason.slice(0, 300), secrets).replace(/\s+/g, ' ') : '';
+  const reason = typeof error.reason === 'string' ? redactText(error.reason, secrets, { oneLine: true, maxLength: 300 }) : '';
   throw new DeliveryError(name, `_bulk item ${status} ${type}${reason ? `: ${reason}` : ''}`, {
     retryable: status === 429 || status >= 500 || status === 408,
     status,

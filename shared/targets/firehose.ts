@@ -76,7 +76,7 @@ const checkBatchOutput = (name: string, output: PutRecordBatchOutput, sent: numb
   }
   const first = failed[0];
   const code = first?.ErrorCode ?? 'unknown';
-  const message = redactText((first?.ErrorMessage ?? '').slice(0, 200)).replace(/\s+/g, ' ').trim();
+  const message = redactText(first?.ErrorMessage ?? '', [], { oneLine: true, maxLength: 200 });
   throw new DeliveryError(name, `PutRecordBatch rejected ${output.FailedPutCount ?? failed.length} record(s): ${code}${message ? ` ${message}` : ''}`, {
     retryable: failed.length === 0 || failed.every((entry) => RETRYABLE_RECORD_ERRORS.has(entry.ErrorCode ?? '')),
   });
@@ -98,7 +98,7 @@ const toDeliveryError = (name: string, cause: unknown, secrets: readonly string[
     return new DeliveryError(name, 'PutRecordBatch failed: timed out', { retryable: true });
   }
   const status = error.$metadata?.httpStatusCode;
-  const text = redactText(`${error.name ?? 'Error'}: ${(error.message ?? '').slice(0, 300)}`, secrets).replace(/\s+/g, ' ').trim();
+  const text = redactText(`${error.name ?? 'Error'}: ${error.message ?? ''}`, secrets, { oneLine: true, maxLength: 300 });
   if (status === undefined) return new DeliveryError(name, `PutRecordBatch failed: ${text}`, { retryable: true });
   const retryable =
     error.$fault === 'server' || status === 408 || status === 429 || status >= 500 || error.$retryable !== undefined || RETRYABLE_CALL_ERRORS.has(error.name ?? '');

@@ -6,6 +6,7 @@ import type { LookupFunction } from 'node:net';
 import { isIP } from 'node:net';
 import { DeliveryError, DestinationRefusedError } from '../errors.ts';
 import { redactText, redactUrl } from '../redact.ts';
+import { isNonPublicAddress } from './address-policy.ts';
 
 /**
  * The one HTTP client every HTTP target uses: timeouts from the delivery deadline, no
@@ -31,7 +32,10 @@ interface HttpRequest {
 interface HttpResponse {
   status: number;
   headers: Headers;
+  /** At most MAX_RESPONSE_BYTES of the body (decoded as UTF-8). */
   body: string;
+  /** True when the body was longer and reading stopped at MAX_RESPONSE_BYTES. */
+  truncated: boolean;
 }
 
 interface HttpClient {
@@ -45,12 +49,23 @@ type FetchLike = (url: string, init: RequestInit) => Promise<Response>;
 interface TransportResponse {
   status: number;
   headers: Headers;
-  text(): Promise<string>;
+  /** The body, at most `limit` bytes: reading stops there and the connection is dropped (never reused). */
+  text(limit: number): Promise<BoundedBody>;
+}
+interface BoundedBody {
+  text: string;
+  truncated: boolean;
 }
 type Transport = (url: URL, request: HttpRequest, signal: AbortSignal) => Promise<TransportResponse>;
 
 const MIN_TIMEOUT_MS = 50;
+/** Characters of a response body an error message keeps (after redaction of the whole body read). */
 const MAX_ERROR_BODY = 300;
+/**
+ * Bytes of any response body read: every target needs a few hundred (an ack, an id, an error),
+ * and a receiver answering 1 GiB must not take the deliver Lambda's 256 MB with it.
+ */
+const MAX_RESPONSE_BYTES = 64 * 1024;
 
 /**
  * Without `fetch`, requests go through node:http(s) with keep-alive agents: about a third of
@@ -61,9 +76,9 @@ const MAX_ERROR_BODY = 300;
 const createHttpClient = (options: { fetch?: FetchLike; now?: () => number } = {}): HttpClient => {
   const transport = options.fetch ? fetchTransport(options.fetch) : nodeTransport();
   const now = options.now ?? Date.now;
-  return {
-    send: async (request) => {
-      const secrets = [request.url, ...urlParts(request.url), ...(request.secrets ?? [])];
+  const send = async (request: HttpRequest): Promise<HttpResponse> => {
+      // The URL is secret in its credentials, path and query; redactText masks those pieces.
+      const secrets = [request.url, ...(request.secrets ?? [])];
       const url = options.fetch ? (await checkDestination(request), new URL(request.url)) : checkUrl(request);
       const timeoutMs = request.deadline - now();
       if (timeoutMs < MIN_TIMEOUT_MS) {
@@ -77,31 +92,61 @@ const createHttpClient = (options: { fetch?: FetchLike; now?: () => number } = {
         throw refusal(cause, request, url) ??
           new DeliveryError(request.target, `request failed: ${describeNetworkError(signal.aborted ? signal.reason : cause, secrets)}`, { retryable: true });
       }
-      let body: string;
+      let body: BoundedBody;
       try {
-        body = await response.text();
+        body = await response.text(MAX_RESPONSE_BYTES);
       } catch (cause) {
         throw new DeliveryError(request.target, `response body failed: ${describeNetworkError(signal.aborted ? signal.reason : cause, secrets)}`, {
           retryable: true,
           status: response.status,
         });
       }
-      if (response.status >= 200 && response.status < 300) return { status: response.status, headers: response.headers, body };
+      if (response.status >= 200 && response.status < 300) {
+        return { status: response.status, headers: response.headers, body: body.text, truncated: body.truncated };
+      }
       const retryable = isRetryableStatus(response.status, request.retryStatuses);
       const retryAfterMs = parseRetryAfter(response.headers.get('retry-after'), now());
-      const snippet = redactText(body.slice(0, MAX_ERROR_BODY), secrets).replace(/\s+/g, ' ').trim();
+      const snippet = redactText(body.text, secrets, { oneLine: true, maxLength: MAX_ERROR_BODY });
       const what = response.status >= 300 && response.status < 400 ? 'redirect refused' : 'rejected';
       throw new DeliveryError(
         request.target,
         `HTTP ${response.status} ${what}${snippet ? `: ${snippet}` : ''}`,
         { retryable, status: response.status, ...(retryAfterMs === undefined ? {} : { retryAfterMs }) },
       );
-    },
+  };
+  return {
+    // Whatever a transport or a parser throws (a bug, an exotic socket error) leaves as a
+    // classified DeliveryError: callers decide retry versus dead letter on that type alone.
+    send: (request) =>
+      send(request).catch((cause: unknown) => {
+        if (cause instanceof DeliveryError) throw cause;
+        throw new DeliveryError(request.target, `request failed: ${describeNetworkError(cause, [request.url, ...(request.secrets ?? [])])}`, { retryable: true }, { cause });
+      }),
   };
 };
 
-const fetchTransport = (doFetch: FetchLike): Transport => async (url, request, signal) =>
-  doFetch(url.href, { method: request.method ?? 'POST', headers: request.headers, body: request.body, redirect: 'manual', signal });
+const fetchTransport = (doFetch: FetchLike): Transport => async (url, request, signal) => {
+  const response = await doFetch(url.href, { method: request.method ?? 'POST', headers: request.headers, body: request.body, redirect: 'manual', signal });
+  return { status: response.status, headers: response.headers, text: (limit) => readFetchBody(response, limit) };
+};
+
+/** Reads a fetch body up to `limit` bytes, then cancels the stream (the connection is not reused). */
+const readFetchBody = async (response: Response, limit: number): Promise<BoundedBody> => {
+  if (response.body === null) return { text: '', truncated: false };
+  const reader = response.body.getReader();
+  const chunks: Uint8Array[] = [];
+  let size = 0;
+  for (;;) {
+    const { done, value } = await reader.read();
+    if (done) return { text: Buffer.concat(chunks).toString('utf8'), truncated: false };
+    chunks.push(value.subarray(0, limit - size));
+    size += value.byteLength;
+    if (size > limit) {
+      await reader.cancel().catch(() => undefined);
+      return { text: Buffer.concat(chunks).toString('utf8'), truncated: true };
+    }
+  }
+};
 
 /** A name that resolved to a private address, or did not resolve, on a checked connection. */
 class LookupRefused extends Error {
@@ -123,7 +168,7 @@ class LookupRefused extends Error {
 const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
   dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(new LookupRefused('dns', error.code), '', 4);
-    if (addresses.some((entry) => isPrivateAddress(entry.address))) return callback(new LookupRefused('private'), '', 4);
+    if (addresses.some((entry) => isNonPublicAddress(entry.address))) return callback(new LookupRefused('private'), '', 4);
     if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
     return callback(null, addresses[0]!.address, addresses[0]!.family);
   });
@@ -160,18 +205,42 @@ const nodeTransport = (): Transport => {
           reject(new Error(status === 407 ? 'proxy authentication required' : `unexpected final status ${status}`));
           return;
         }
-        resolve({ status, headers: toHeaders(incoming.rawHeaders), text: () => readBody(incoming) });
+        // Reading starts now so that an error on the body stream always has a listener.
+        const body = readBody(incoming, MAX_RESPONSE_BYTES);
+        body.catch(() => undefined);
+        resolve({ status, headers: toHeaders(incoming.rawHeaders), text: () => body });
       });
       outgoing.on('error', reject);
       outgoing.end(request.body);
     });
 };
 
-const readBody = (incoming: IncomingMessage): Promise<string> =>
+/**
+ * Reads at most `limit` bytes of the body; past that, the response (and its socket, so the
+ * agent never reuses a connection with unread bytes) is destroyed. Listeners never throw:
+ * whatever goes wrong rejects the promise.
+ */
+const readBody = (incoming: IncomingMessage, limit: number): Promise<BoundedBody> =>
   new Promise((resolve, reject) => {
     const chunks: Buffer[] = [];
-    incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
-    incoming.on('end', () => resolve(Buffer.concat(chunks).toString('utf8')));
+    let size = 0;
+    const guarded = <A extends unknown[]>(listener: (...args: A) => void) => (...args: A): void => {
+      try {
+        listener(...args);
+      } catch (error) {
+        reject(error);
+      }
+    };
+    incoming.on('data', guarded((chunk: Buffer) => {
+      if (size > limit) return; // already answered; the stream is being destroyed
+      chunks.push(chunk.byteLength > limit - size ? chunk.subarray(0, limit - size) : chunk);
+      size += chunk.byteLength;
+      if (size > limit) {
+        resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated: true });
+        incoming.destroy();
+      }
+    }));
+    incoming.on('end', guarded(() => resolve({ text: Buffer.concat(chunks).toString('utf8'), truncated: false })));
     incoming.on('error', reject);
     incoming.on('close', () => {
       if (!incoming.complete) reject(Object.assign(new Error('connection closed before the body ended'), { code: 'ECONNRESET' }));
@@ -199,16 +268,6 @@ const refusal = (cause: unknown, request: HttpRequest, url: URL): DeliveryError 
   return privateRefusal(request, url);
 };
 
-/** Path and query on their own (webhook tokens live there): error pages echo them ("Cannot POST /path"). */
-const urlParts = (url: string): string[] => {
-  try {
-    const { pathname, search } = new URL(url);
-    return [`${pathname}${search}`, pathname, search];
-  } catch {
-    return [];
-  }
-};
-
 /** 408, 429 and every 5xx are worth another attempt; the rest are the payload's fault. */
 const isRetryableStatus = (status: number, extra: readonly number[] = []): boolean =>
   status === 408 || status === 429 || (status >= 500 && status <= 599) || extra.includes(status);
@@ -234,7 +293,7 @@ const describeNetworkError = (cause: unknown, secrets: readonly string[]): strin
   // fetch wraps the socket's error in `cause`; node:http raises it as is.
   const code = error?.cause?.code ?? error?.code;
   const message = error?.cause?.message ?? error?.message ?? String(cause);
-  return redactText(code ? `${code} ${message}` : message, secrets);
+  return redactText(code ? `${code} ${message}` : message, secrets, { oneLine: true, maxLength: MAX_ERROR_BODY });
 };
 
 /**
@@ -256,7 +315,7 @@ const checkUrl = (request: HttpRequest): URL => {
     throw new DestinationRefusedError(request.target, `plain http refused for ${redactUrl(request.url)} (https only)`);
   }
   const host = url.hostname.replace(/^\[|\]$/g, '');
-  if (isIP(host) && isPrivateAddress(host)) throw privateRefusal(request, url);
+  if (isIP(host) && isNonPublicAddress(host)) throw privateRefusal(request, url);
   return url;
 };
 
@@ -279,29 +338,11 @@ const checkDestination = async (request: HttpRequest): Promise<void> => {
       retryable: true,
     });
   }
-  if (addresses.some(isPrivateAddress)) throw privateRefusal(request, url);
+  if (addresses.some(isNonPublicAddress)) throw privateRefusal(request, url);
 };
 
-const isPrivateAddress = (address: string): boolean => {
-  if (isIP(address) === 4) {
-    const [a = 0, b = 0] = address.split('.').map(Number);
-    return (
-      a === 0 || a === 10 || a === 127 || (a === 169 && b === 254) || (a === 172 && b >= 16 && b <= 31) ||
-      (a === 192 && b === 168) || (a === 100 && b >= 64 && b <= 127) || a >= 224
-    );
-  }
-  const lower = address.toLowerCase();
-  if (lower.startsWith('::ffff:')) return isPrivateAddress(mappedIpv4(lower.slice(7)));
-  return lower === '::' || lower === '::1' || /^f[cd]/.test(lower) || /^fe[89ab]/.test(lower) || lower.startsWith('ff');
-};
+/** Kept for callers that predate address-policy.ts: true for every address that is not public unicast. */
+const isPrivateAddress = isNonPublicAddress;
 
-/** `a00:1` (how URL and some resolvers write ::ffff:10.0.0.1) → `10.0.0.1`; dotted input unchanged. */
-const mappedIpv4 = (tail: string): string => {
-  const hex = /^([0-9a-f]{1,4}):([0-9a-f]{1,4})$/.exec(tail);
-  if (hex === null) return tail;
-  const [high, low] = [Number.parseInt(hex[1]!, 16), Number.parseInt(hex[2]!, 16)];
-  return `${high >> 8}.${high & 255}.${low >> 8}.${low & 255}`;
-};
-
-export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination };
+export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination, MAX_RESPONSE_BYTES };
 export type { HttpClient, HttpRequest, HttpResponse, FetchLike };

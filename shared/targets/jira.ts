@@ -225,7 +225,7 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
     const credentials = async () => {
       const [email, token] = await Promise.all([secrets.resolve(config.email), secrets.resolve(config.apiToken)]);
       const encoded = Buffer.from(`${email}:${token}`, 'utf8').toString('base64');
-      return { authorization: `Basic ${encoded}`, secrets: [token, encoded, `${email}:${token}`] };
+      return { authorization: `Basic ${encoded}`, secrets: [token, encoded] };
     };
 
     return {

@@ -215,7 +215,7 @@ const checkAccepted = (name: string, body: string, secrets: readonly string[]): 
   }
   const status = (parsed as { status?: unknown } | null)?.status;
   if (typeof status === 'string' && status !== 'success') {
-    throw new DeliveryError(name, `PagerDuty answered status '${redactText(status.slice(0, 100), secrets)}'`, { retryable: false });
+    throw new DeliveryError(name, `PagerDuty answered status '${redactText(status, secrets, { oneLine: true, maxLength: 100 })}'`, { retryable: false });
   }
 };
 

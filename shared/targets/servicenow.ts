@@ -230,7 +230,7 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
       if (config.username === undefined || config.password === undefined) throw permanent('no ServiceNow credentials configured');
       const [username, password] = await Promise.all([secrets.resolve(config.username), secrets.resolve(config.password)]);
       const encoded = Buffer.from(`${username}:${password}`, 'utf8').toString('base64');
-      return { authorization: `Basic ${encoded}`, secrets: [password, encoded, `${username}:${password}`] };
+      return { authorization: `Basic ${encoded}`, secrets: [password, encoded] };
     };
 
     return {

@@ -124,7 +124,7 @@ const slackTarget: TargetDefinition<SlackConfig> = {
       try {
         const result = await webhook.send(JSON.parse(payload.body));
         if (result.text !== undefined && result.text !== 'ok' && result.text !== '') {
-          throw new DeliveryError(name, `Slack answered '${redactText(result.text.slice(0, 100), [url])}'`, { retryable: false });
+          throw new DeliveryError(name, `Slack answered '${redactText(result.text, [url], { oneLine: true, maxLength: 100 })}'`, { retryable: false });
         }
       } catch (error) {
         throw unwrapSlackError(name, error, url);
@@ -138,7 +138,7 @@ const unwrapSlackError = (name: string, error: unknown, url: string): DeliveryEr
   if (error instanceof DeliveryError) return error;
   const original = (error as { original?: unknown }).original;
   if (original instanceof DeliveryError) return original;
-  const message = redactText(String((error as Error)?.message ?? error), [url]);
+  const message = redactText(String((error as Error)?.message ?? error), [url], { oneLine: true, maxLength: 300 });
   return new DeliveryError(name, `Slack delivery failed: ${message}`, { retryable: true });
 };
 

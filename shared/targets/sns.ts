@@ -250,7 +250,7 @@ const toDeliveryError = (target: string, error: unknown, timedOut: boolean): Del
   const e = (error ?? {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-  const message = redactText(String(e.message ?? '').replace(/\s+/g, ' ').slice(0, 300));
+  const message = redactText(String(e.message ?? ''), [], { oneLine: true, maxLength: 300 });
   if (timedOut || name === 'AbortError') {
     return new DeliveryError(target, 'SNS Publish failed: timed out', { retryable: true });
   }

@@ -155,14 +155,14 @@ const reclassify = (name: string, error: unknown): unknown => {
 const checkReply = (name: string, response: HttpResponse, secrets: readonly string[]): HecReply => {
   const reply = parseReply(response.body);
   if (reply === undefined || typeof reply.code !== 'number') {
-    const snippet = redactText(response.body.slice(0, 100), secrets).replace(/\s+/g, ' ').trim();
+    const snippet = redactText(response.body, secrets, { oneLine: true, maxLength: 100 });
     throw new DeliveryError(name, `HTTP ${response.status} is not a Splunk HEC answer (check url)${snippet ? `: ${snippet}` : ''}`, {
       retryable: false,
       status: response.status,
     });
   }
   if (reply.code !== 0) {
-    const text = typeof reply.text === 'string' ? redactText(reply.text.slice(0, 100), secrets) : 'unknown';
+    const text = typeof reply.text === 'string' ? redactText(reply.text, secrets, { oneLine: true, maxLength: 100 }) : 'unknown';
     throw new DeliveryError(name, `HTTP ${response.status} with HEC code ${reply.code}: ${text}`, {
       retryable: HEC_CODE_RETRYABLE[reply.code] ?? false,
       status: response.status,
