@@ -35,7 +35,7 @@ interface HttpResponse {
   /** At most MAX_RESPONSE_BYTES of the body (decoded as UTF-8). */
   body: string;
   /** True when the body was longer and reading stopped at MAX_RESPONSE_BYTES. */
-  truncated: boolean;
+  truncated?: boolean;
 }
 
 interface HttpClient {
