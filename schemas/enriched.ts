@@ -1,9 +1,10 @@
 import * as z from 'zod/mini';
 import { GuardDutyFindingSchema } from './finding.ts';
+import { findingView } from './finding-view.ts';
 
 /**
  * What enrichment adds next to the untouched finding. The enriched event on the project
- * bus is `{ finding, enrichment }`: the finding stays exactly as GuardDuty sent it.
+ * bus is `{ finding, enrichment }`: the finding's JSON stays exactly as GuardDuty sent it.
  */
 const AccountInfoSchema = z.object({
   id: z.string(),
@@ -52,7 +53,8 @@ const EnrichmentSchema = z.object({
 });
 
 const EnrichedFindingSchema = z.object({
-  finding: GuardDutyFindingSchema,
+  /** Parsed as GuardDuty sent it, then read through the view (`null` optional fields absent; its JSON keeps them). */
+  finding: z.pipe(GuardDutyFindingSchema, z.transform((wire) => findingView(wire)!)),
   enrichment: EnrichmentSchema,
 });
 

@@ -11,29 +11,38 @@ import * as z from 'zod/mini';
  * @see ../shared/guardduty/format.md §2
  */
 
+/**
+ * The one rule for optional fields: GuardDuty writes JSON `null` for an optional member it
+ * has no value for (`service.evidence`, `kubernetesWorkloadDetails`, `platform`, ...), so
+ * every optional field accepts `null` as well as a missing key, and the router reads the
+ * `null` as absent (schemas/guard.ts: an optional, nullable field; schemas/finding-view.ts:
+ * the view routing and rendering use). Required fields stay non-null.
+ */
+const absent = <T extends z.ZodMiniType>(inner: T) => z.optional(z.nullable(inner));
+
 const str = z.string();
-const optStr = z.optional(z.string());
-const optBool = z.optional(z.boolean());
-const optNum = z.optional(z.number());
+const optStr = absent(z.string());
+const optBool = absent(z.boolean());
+const optNum = absent(z.number());
 /** Modelled as `timestamp` without a format: epoch seconds (or ms) on the wire, sometimes ISO strings. */
 const Timestamp = z.union([z.string(), z.number()]);
-const optTimestamp = z.optional(Timestamp);
+const optTimestamp = absent(Timestamp);
 
-const Tag = z.looseObject({ key: optStr, value: z.optional(z.nullable(z.string())) });
-const Tags = z.optional(z.array(Tag));
+const Tag = z.looseObject({ key: optStr, value: absent(z.string()) });
+const Tags = absent(z.array(Tag));
 
 const RemoteIpDetails = z.looseObject({
   ipAddressV4: optStr,
   ipAddressV6: optStr,
-  city: z.optional(z.looseObject({ cityName: optStr })),
-  country: z.optional(z.looseObject({ countryCode: optStr, countryName: optStr })),
-  geoLocation: z.optional(z.looseObject({ lat: optNum, lon: optNum })),
-  organization: z.optional(
-    z.looseObject({ asn: z.optional(z.union([z.string(), z.number()])), asnOrg: optStr, isp: optStr, org: optStr }),
+  city: absent(z.looseObject({ cityName: optStr })),
+  country: absent(z.looseObject({ countryCode: optStr, countryName: optStr })),
+  geoLocation: absent(z.looseObject({ lat: optNum, lon: optNum })),
+  organization: absent(
+    z.looseObject({ asn: absent(z.union([z.string(), z.number()])), asnOrg: optStr, isp: optStr, org: optStr }),
   ),
 });
 
-const PortDetails = z.optional(z.looseObject({ port: optNum, portName: optStr }));
+const PortDetails = absent(z.looseObject({ port: optNum, portName: optStr }));
 
 const InstanceDetails = z.looseObject({
   instanceId: optStr,
@@ -42,9 +51,9 @@ const InstanceDetails = z.looseObject({
   availabilityZone: optStr,
   imageId: optStr,
   launchTime: optTimestamp,
-  platform: z.optional(z.nullable(z.string())),
-  iamInstanceProfile: z.optional(z.looseObject({ arn: optStr, id: optStr })),
-  networkInterfaces: z.optional(
+  platform: absent(z.string()),
+  iamInstanceProfile: absent(z.looseObject({ arn: optStr, id: optStr })),
+  networkInterfaces: absent(
     z.array(
       z.looseObject({ privateIpAddress: optStr, publicIp: optStr, vpcId: optStr, subnetId: optStr }),
     ),
@@ -60,20 +69,20 @@ const S3BucketDetail = z.looseObject({
   type: optStr,
   createdAt: optTimestamp,
   tags: Tags,
-  s3ObjectDetails: z.optional(z.array(z.looseObject({ objectArn: optStr, key: optStr }))),
+  s3ObjectDetails: absent(z.array(z.looseObject({ objectArn: optStr, key: optStr }))),
 });
 
 const EksClusterDetails = z.looseObject({ name: optStr, arn: optStr, vpcId: optStr, status: optStr, tags: Tags, createdAt: optTimestamp });
 const KubernetesDetails = z.looseObject({
-  kubernetesUserDetails: z.optional(z.looseObject({ username: optStr, uid: optStr })),
-  kubernetesWorkloadDetails: z.optional(z.looseObject({ name: optStr, type: optStr, namespace: optStr })),
+  kubernetesUserDetails: absent(z.looseObject({ username: optStr, uid: optStr })),
+  kubernetesWorkloadDetails: absent(z.looseObject({ name: optStr, type: optStr, namespace: optStr })),
 });
 const EcsClusterDetails = z.looseObject({
   name: optStr,
   arn: optStr,
   status: optStr,
   tags: Tags,
-  taskDetails: z.optional(z.looseObject({ arn: optStr, definitionArn: optStr, createdAt: optTimestamp, startedAt: optTimestamp })),
+  taskDetails: absent(z.looseObject({ arn: optStr, definitionArn: optStr, createdAt: optTimestamp, startedAt: optTimestamp })),
 });
 const ContainerDetails = z.looseObject({ id: optStr, name: optStr, image: optStr, containerRuntime: optStr });
 const LambdaDetails = z.looseObject({ functionArn: optStr, functionName: optStr, lastModifiedAt: optTimestamp, role: optStr, tags: Tags });
@@ -81,77 +90,77 @@ const RdsDbInstanceDetails = z.looseObject({ dbInstanceIdentifier: optStr, dbIns
 const RdsLimitlessDbDetails = z.looseObject({ dbShardGroupIdentifier: optStr, dbShardGroupArn: optStr, engine: optStr, dbClusterIdentifier: optStr, tags: Tags });
 const RdsDbUserDetails = z.looseObject({ user: optStr, application: optStr, database: optStr });
 const EbsVolumeDetails = z.looseObject({
-  scannedVolumeDetails: z.optional(z.array(z.looseObject({ volumeArn: optStr }))),
-  skippedVolumeDetails: z.optional(z.array(z.looseObject({ volumeArn: optStr }))),
+  scannedVolumeDetails: absent(z.array(z.looseObject({ volumeArn: optStr }))),
+  skippedVolumeDetails: absent(z.array(z.looseObject({ volumeArn: optStr }))),
 });
 
 const ResourceSchema = z.looseObject({
   resourceType: optStr,
-  instanceDetails: z.optional(InstanceDetails),
-  accessKeyDetails: z.optional(AccessKeyDetails),
-  s3BucketDetails: z.optional(z.array(S3BucketDetail)),
-  eksClusterDetails: z.optional(EksClusterDetails),
-  kubernetesDetails: z.optional(KubernetesDetails),
-  ecsClusterDetails: z.optional(EcsClusterDetails),
-  containerDetails: z.optional(ContainerDetails),
-  lambdaDetails: z.optional(LambdaDetails),
-  rdsDbInstanceDetails: z.optional(RdsDbInstanceDetails),
-  rdsLimitlessDbDetails: z.optional(RdsLimitlessDbDetails),
-  rdsDbUserDetails: z.optional(RdsDbUserDetails),
-  ebsVolumeDetails: z.optional(EbsVolumeDetails),
-  ebsSnapshotDetails: z.optional(z.looseObject({ snapshotArn: optStr })),
-  ec2ImageDetails: z.optional(z.looseObject({ imageArn: optStr })),
-  recoveryPointDetails: z.optional(z.looseObject({ recoveryPointArn: optStr, backupVaultName: optStr })),
-  bedrockGuardrailDetails: z.optional(z.looseObject({ guardrailAction: optStr })),
-  modelDetails: z.optional(z.array(z.looseObject({ modelId: optStr }))),
+  instanceDetails: absent(InstanceDetails),
+  accessKeyDetails: absent(AccessKeyDetails),
+  s3BucketDetails: absent(z.array(S3BucketDetail)),
+  eksClusterDetails: absent(EksClusterDetails),
+  kubernetesDetails: absent(KubernetesDetails),
+  ecsClusterDetails: absent(EcsClusterDetails),
+  containerDetails: absent(ContainerDetails),
+  lambdaDetails: absent(LambdaDetails),
+  rdsDbInstanceDetails: absent(RdsDbInstanceDetails),
+  rdsLimitlessDbDetails: absent(RdsLimitlessDbDetails),
+  rdsDbUserDetails: absent(RdsDbUserDetails),
+  ebsVolumeDetails: absent(EbsVolumeDetails),
+  ebsSnapshotDetails: absent(z.looseObject({ snapshotArn: optStr })),
+  ec2ImageDetails: absent(z.looseObject({ imageArn: optStr })),
+  recoveryPointDetails: absent(z.looseObject({ recoveryPointArn: optStr, backupVaultName: optStr })),
+  bedrockGuardrailDetails: absent(z.looseObject({ guardrailAction: optStr })),
+  modelDetails: absent(z.array(z.looseObject({ modelId: optStr }))),
 });
 
 const ActionSchema = z.looseObject({
   actionType: optStr,
-  networkConnectionAction: z.optional(
+  networkConnectionAction: absent(
     z.looseObject({
       blocked: optBool,
       connectionDirection: optStr,
       protocol: optStr,
       localPortDetails: PortDetails,
       remotePortDetails: PortDetails,
-      remoteIpDetails: z.optional(RemoteIpDetails),
+      remoteIpDetails: absent(RemoteIpDetails),
     }),
   ),
-  portProbeAction: z.optional(
+  portProbeAction: absent(
     z.looseObject({
       blocked: optBool,
-      portProbeDetails: z.optional(
-        z.array(z.looseObject({ localPortDetails: PortDetails, remoteIpDetails: z.optional(RemoteIpDetails) })),
+      portProbeDetails: absent(
+        z.array(z.looseObject({ localPortDetails: PortDetails, remoteIpDetails: absent(RemoteIpDetails) })),
       ),
     }),
   ),
-  dnsRequestAction: z.optional(z.looseObject({ domain: optStr, protocol: optStr, blocked: optBool })),
-  awsApiCallAction: z.optional(
+  dnsRequestAction: absent(z.looseObject({ domain: optStr, protocol: optStr, blocked: optBool })),
+  awsApiCallAction: absent(
     z.looseObject({
       api: optStr,
       serviceName: optStr,
       callerType: optStr,
       errorCode: optStr,
       userAgent: optStr,
-      remoteIpDetails: z.optional(RemoteIpDetails),
-      remoteAccountDetails: z.optional(z.looseObject({ accountId: optStr, affiliated: optBool })),
+      remoteIpDetails: absent(RemoteIpDetails),
+      remoteAccountDetails: absent(z.looseObject({ accountId: optStr, affiliated: optBool })),
     }),
   ),
-  kubernetesApiCallAction: z.optional(
+  kubernetesApiCallAction: absent(
     z.looseObject({
       requestUri: optStr,
       verb: optStr,
-      sourceIPs: z.optional(z.array(z.string())),
+      sourceIPs: absent(z.array(z.string())),
       userAgent: optStr,
-      remoteIpDetails: z.optional(RemoteIpDetails),
+      remoteIpDetails: absent(RemoteIpDetails),
       statusCode: optNum,
     }),
   ),
-  rdsLoginAttemptAction: z.optional(
+  rdsLoginAttemptAction: absent(
     z.looseObject({
-      remoteIpDetails: z.optional(RemoteIpDetails),
-      LoginAttributes: z.optional(
+      remoteIpDetails: absent(RemoteIpDetails),
+      LoginAttributes: absent(
         z.array(z.looseObject({ user: optStr, application: optStr, failedLoginAttempts: optNum, successfulLoginAttempts: optNum })),
       ),
     }),
@@ -161,7 +170,7 @@ const ActionSchema = z.looseObject({
 const ServiceSchema = z.looseObject({
   serviceName: optStr,
   detectorId: optStr,
-  action: z.optional(ActionSchema),
+  action: absent(ActionSchema),
   archived: optBool,
   count: optNum,
   eventFirstSeen: optTimestamp,
@@ -169,12 +178,12 @@ const ServiceSchema = z.looseObject({
   resourceRole: optStr,
   featureName: optStr,
   /** Free-form in EventBridge (`{ sample: true, ... }`); `{ value, type }` in the GetFindings API shape. */
-  additionalInfo: z.optional(z.record(z.string(), z.unknown())),
-  evidence: z.optional(z.looseObject({})),
-  detection: z.optional(z.looseObject({})),
-  runtimeDetails: z.optional(z.looseObject({})),
-  ebsVolumeScanDetails: z.optional(z.looseObject({})),
-  malwareScanDetails: z.optional(z.looseObject({})),
+  additionalInfo: absent(z.record(z.string(), z.unknown())),
+  evidence: absent(z.looseObject({})),
+  detection: absent(z.looseObject({})),
+  runtimeDetails: absent(z.looseObject({})),
+  ebsVolumeScanDetails: absent(z.looseObject({})),
+  malwareScanDetails: absent(z.looseObject({})),
 });
 
 /** The finding (`detail`), with the fields the AWS model marks required. */
@@ -187,7 +196,7 @@ const GuardDutyFindingSchema = z.looseObject({
   arn: str.check(z.minLength(1)),
   type: str.check(z.minLength(1), z.maxLength(100)),
   resource: ResourceSchema,
-  service: z.optional(ServiceSchema),
+  service: absent(ServiceSchema),
   severity: z.number().check(z.minimum(0), z.maximum(10)),
   confidence: optNum,
   createdAt: Timestamp,
@@ -197,9 +206,19 @@ const GuardDutyFindingSchema = z.looseObject({
   associatedAttackSequenceArn: optStr,
 });
 
-type GuardDutyFinding = z.infer<typeof GuardDutyFindingSchema>;
-type Resource = z.infer<typeof ResourceSchema>;
-type RemoteIp = z.infer<typeof RemoteIpDetails>;
+/** A type as the router reads it: `null` in an optional field is absent (see `absent`). */
+type NullIsAbsent<T> = T extends readonly (infer E)[]
+  ? NullIsAbsent<E>[]
+  : T extends object
+    ? { [K in keyof T]: NullIsAbsent<Exclude<T[K], null>> }
+    : T;
 
-export { GuardDutyFindingSchema, ResourceSchema, ServiceSchema, ActionSchema, RemoteIpDetails };
-export type { GuardDutyFinding, Resource, RemoteIp };
+/** The finding as GuardDuty sent it, `null`s included (what zod returns). */
+type GuardDutyFindingWire = z.infer<typeof GuardDutyFindingSchema>;
+/** The finding as routing and rendering read it (schemas/finding-view.ts). */
+type GuardDutyFinding = NullIsAbsent<GuardDutyFindingWire>;
+type Resource = NullIsAbsent<z.infer<typeof ResourceSchema>>;
+type RemoteIp = NullIsAbsent<z.infer<typeof RemoteIpDetails>>;
+
+export { GuardDutyFindingSchema, ResourceSchema, ServiceSchema, ActionSchema, RemoteIpDetails, absent };
+export type { GuardDutyFinding, GuardDutyFindingWire, NullIsAbsent, Resource, RemoteIp };

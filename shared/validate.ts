@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE, EventBridgeEnvelopeSchema, GUARDDUTY_FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE } from '../schemas/envelope.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../schemas/finding.ts';
+import { findingView } from '../schemas/finding-view.ts';
 import { compileGuard } from '../schemas/guard.ts';
 import './config/problems.ts';
 
@@ -104,18 +105,27 @@ const validateLetter = (letter: Record<string, unknown>): Validated => {
   return validateAt(payload, '$.payload');
 };
 
-/** Valid input passes these guards untouched (no copy); anything else goes through zod for its error. */
+/** Valid input passes the envelope guard untouched (no copy); anything else goes through zod for its error. */
 const isEnvelope = compileGuard(EventBridgeEnvelopeSchema) as (value: unknown) => value is z.infer<typeof EventBridgeEnvelopeSchema>;
-const isFinding = compileGuard(GuardDutyFindingSchema) as (value: unknown) => value is GuardDutyFinding;
 
+/**
+ * A valid finding becomes its view (no copy unless an optional field is `null`: then it
+ * reads as absent, and the view's JSON is still the finding as sent); anything the view
+ * refuses goes through zod, which names the path (or, for the odd input only zod accepts,
+ * such as an own `__proto__` key, returns the copy the view is then read from).
+ */
 const validateFinding = (detail: unknown, prefix: string): Validated => {
-  const parsed = isFinding(detail) ? { success: true as const, data: detail } : z.safeParse(GuardDutyFindingSchema, detail);
-  if (!parsed.success) return rejected(parsed.error, prefix, detail);
+  let finding = findingView(detail);
+  if (finding === undefined) {
+    const parsed = z.safeParse(GuardDutyFindingSchema, detail);
+    if (!parsed.success) return rejected(parsed.error, prefix, detail);
+    finding = findingView(parsed.data)!;
+  }
   // The id goes into URLs, keys and file names: encodeURIComponent throws on a lone surrogate.
-  if (LONE_SURROGATE.test(parsed.data.id)) {
+  if (LONE_SURROGATE.test(finding.id)) {
     return { kind: 'rejected', path: `${prefix}.id`, reason: `${prefix}.id: not well-formed Unicode (a lone surrogate)`, ...identityOf(detail) };
   }
-  return { kind: 'finding', finding: parsed.data };
+  return { kind: 'finding', finding };
 };
 
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/;

@@ -3,6 +3,7 @@ import { fileURLToPath } from 'node:url';
 import * as z from 'zod/mini';
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../../schemas/finding.ts';
+import { findingView } from '../../schemas/finding-view.ts';
 import { staticAccountDirectory } from '../../shared/accounts.ts';
 import { enrichFinding } from '../../shared/enrich.ts';
 import { validateEvent } from '../../shared/validate.ts';
@@ -31,11 +32,21 @@ type AccountEntry = Omit<AccountInfo, 'id' | 'known' | 'tags'> & { tags?: Record
  * (no `account`: the account is unknown).
  */
 const enrichedFrom = async (finding: unknown, account?: AccountEntry): Promise<EnrichedFinding> => {
-  const parsed = z.parse(GuardDutyFindingSchema, finding);
+  const parsed = findingView(z.parse(GuardDutyFindingSchema, finding))!;
   const accounts = new Map<string, AccountInfo>();
   if (account !== undefined) accounts.set(parsed.accountId, { id: parsed.accountId, known: true, ...account, tags: account.tags ?? {} });
   return enrichFinding(parsed, staticAccountDirectory(accounts));
 };
+
+/**
+ * A deep copy of an enriched finding, as the deliver stage gets it (through JSON): its
+ * finding keeps the `null`s GuardDuty sent for SIEM copies (schemas/finding-view.ts),
+ * which structuredClone, copying only what readers see, would drop.
+ */
+const copyEnriched = (enriched: EnrichedFinding): EnrichedFinding => ({
+  finding: findingView(JSON.parse(JSON.stringify(enriched.finding)))!,
+  enrichment: structuredClone(enriched.enrichment),
+});
 
 // ── Hostile input ────────────────────────────────────────────────────────────
 
@@ -110,7 +121,7 @@ const hostileFinding = (options: { shift?: number } = {}): GuardDutyFinding => {
     description: padTo(`${shift}${HOSTILE_LINE} `, 5_000),
     futureField: { x: 1 },
   };
-  return z.parse(GuardDutyFindingSchema, finding);
+  return findingView(z.parse(GuardDutyFindingSchema, finding))!;
 };
 
 /** An account-directory entry as hostile as the finding: name and owner overflow a Slack field together. */
@@ -121,5 +132,5 @@ const hostileAccount = (): AccountEntry => ({
   tags: { owner: padTo(`owner ${HOSTILE_LINE}`, 1_500), env: HOSTILE.channel },
 });
 
-export { loadEvent, loadFinding, enrichedFrom, hostileFinding, hostileAccount, HOSTILE, HOSTILE_LINE, FILLER_SHIFTS };
+export { loadEvent, loadFinding, enrichedFrom, copyEnriched, hostileFinding, hostileAccount, HOSTILE, HOSTILE_LINE, FILLER_SHIFTS };
 export type { AccountEntry };

@@ -9,6 +9,7 @@ import { localSecretResolver } from '../../shared/secrets.ts';
 import { createHttpClient, type HttpClient } from '../../shared/targets/http.ts';
 import { memoryLedger, type Ledger } from '../../shared/targets/ledger.ts';
 import type { DeliveryContext, Target, TargetContext } from '../../shared/targets/types.ts';
+import { copyEnriched } from './findings.ts';
 import { listenLoopback } from './receiver-kit.ts';
 
 /**
@@ -44,12 +45,12 @@ const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_0
 const pick = (findings: readonly [string, EnrichedFinding][], name: string): EnrichedFinding => {
   const found = findings.find(([candidate]) => candidate === name);
   if (found === undefined) throw new Error(`no representative finding ${name}`);
-  return structuredClone(found[1]);
+  return copyEnriched(found[1]);
 };
 
 /** The same finding as GuardDuty publishes it again `step` hours later (count and updatedAt move). */
 const updated = (enriched: EnrichedFinding, step: number, changes: { archived?: boolean } = {}): EnrichedFinding => {
-  const copy = structuredClone(enriched);
+  const copy = copyEnriched(enriched);
   copy.finding.updatedAt = new Date(Date.parse('2026-11-02T00:00:00Z') + step * 3_600_000).toISOString();
   copy.enrichment.count = enriched.enrichment.count + step;
   if (changes.archived !== undefined) copy.enrichment.archived = changes.archived;
