@@ -24,6 +24,7 @@ const COMMANDS: Record<string, Command> = {
   'members import': async (argv, io) => (await import('../members/cli.ts')).runMembersImport(argv, io),
   'members status': async (argv, io) => (await import('../members/cli.ts')).runMembersStatus(argv, io),
   'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
+  pull: async (argv, io) => (await import('./pull-cmd.ts')).runPull(argv, io),
 };
 const HELP = `Usage: findings-router <command> [options]
 
@@ -39,6 +40,7 @@ Commands:
   dlq redrive             send letters back after the fix (--target T | --all, --to-queue-url, --to-bus, --dry-run)
   dlq export              every letter as one JSON line (replay accepts the file)
   members import|status|diff  GuardDuty members: import a CSV (invite), status table, expected vs monitored
+  pull -o FILE            real findings from GuardDuty (--since 7d, --region, --criteria) as .jsonl for replay/diff
 `;
 
 const main = async (argv: string[]): Promise<number> => {

@@ -1,0 +1,285 @@
+import { parseArgs } from 'node:util';
+import { GuardDutyClient, type Finding, type FindingCriteria } from '@aws-sdk/client-guardduty';
+import { fromApiFinding } from '../input/api-finding.ts';
+import { redactText } from '../redact.ts';
+import { stripControl, truncate } from '../text.ts';
+import { CriteriaError, parseCriteria, type Criterion } from './pull/criteria.ts';
+import { OutputError, openFindingsFile, type FindingsFile } from './pull/output.ts';
+import { PullProgress } from './pull/progress.ts';
+import { NoDetectorError, pullRegion, RegionDeniedError, type RegionPullResult } from './pull/region.ts';
+import { RegionTally, renderPullSummary, totals, type PullSummary, type RegionSummary } from './pull/summary.ts';
+import { parseWindow, windowCondition, WindowError } from './pull/window.ts';
+
+type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
+
+const USAGE = `Usage: findings-router pull -o FILE [--since 7d] [--until DATE] [--region r1,r2] [--detector ID]
+                           [--criteria EXPR]... [--include-archived] [--concurrency N] [--json]
+
+Pulls findings from GuardDuty's administrator account (its member accounts' findings included)
+into FILE, one finding per line in GuardDuty's wire form (as EventBridge's detail carries it):
+replay, routes test and routes diff read the file as they read EventBridge events.
+  -o, --output        the .jsonl file to write (replaced at the end; a failed run leaves it as it was)
+  --since             findings updated since: a duration back from now (7d, 12h, 90d, 2w) or a
+                      date (2026-11-01, 2026-11-01T08:00:00Z); default 7d
+  --until             findings updated before this duration or date; default now
+  --region            comma-separated regions (default: AWS_REGION or the profile's region)
+  --detector          the detector id (default: ListDetectors); takes exactly one region
+  --criteria          FIELD OP VALUE[,FIELD OP VALUE...], OP one of >= > <= < = !=, alternatives
+                      with | (severity>=7, type=Recon:EC2/Portscan|Recon:EC2/PortProbeUnprotectedPort,
+                      accountId!=111111111111, resource.resourceType=Instance); may repeat
+  --include-archived  archived findings too (default: left out)
+  --concurrency       regions pulled at once (default 4, at most 16)
+  --json              the summary as one JSON document on stdout
+Needs guardduty:ListDetectors, guardduty:ListFindings and guardduty:GetFindings.
+Exit status: 0 pulled (regions where access is denied or GuardDuty is not enabled are reported
+and skipped), 1 no credentials or region, output not writable, a region failed, or no region
+could be read, 2 usage error.
+`;
+
+const DEFAULT_SINCE = '7d';
+const DEFAULT_CONCURRENCY = 4;
+const MAX_CONCURRENCY = 16;
+/** Attempts per call, first included, unless AWS_MAX_ATTEMPTS says otherwise: a long pull meets throttling. */
+const MAX_ATTEMPTS = 8;
+const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d{1,2}$/;
+
+interface PullDeps {
+  /** The GuardDuty client of a region (tests: a loopback endpoint). */
+  clientFor?: (region: string) => GuardDutyClient;
+  /** The region when --region is absent; default the SDK's (AWS_REGION, the profile). */
+  defaultRegion?: () => Promise<string>;
+  now?: () => number;
+}
+
+class UsageError extends Error {}
+
+const defaultClient = (region: string | undefined): GuardDutyClient =>
+  new GuardDutyClient({
+    ...(region ? { region } : {}),
+    // Adaptive: the SDK's standard retries (backoff with jitter, 429 and 5xx) plus a client-side
+    // rate that slows down after throttling, so a 90-day pull does not keep hitting the limit.
+    ...(process.env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
+    ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
+  });
+
+const configuredRegion = async (): Promise<string> => {
+  const probe = defaultClient(undefined);
+  try {
+    return await probe.config.region();
+  } finally {
+    probe.destroy();
+  }
+};
+
+/** An AWS or file error as one printable line: no control characters, no secrets, bounded. */
+const oneLine = (error: unknown): string => {
+  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
+  const status = e.$metadata?.httpStatusCode;
+  const text = error instanceof Error ? `${e.name && !(error instanceof RegionDeniedError || error instanceof NoDetectorError) ? `${e.name}${status ? ` (HTTP ${status})` : ''}: ` : ''}${e.message}` : String(error);
+  return truncate(redactText(stripControl(text).replace(/\s+/g, ' ').trim()), 400);
+};
+
+const parseRegions = (text: string | undefined): string[] | undefined => {
+  if (text === undefined) return undefined;
+  const regions = [...new Set(text.split(',').map((r) => r.trim()).filter((r) => r !== ''))];
+  if (regions.length === 0) throw new UsageError(`--region '${text}': no region given`);
+  const bad = regions.find((r) => !REGION.test(r));
+  if (bad !== undefined) throw new UsageError(`--region: '${bad}' is not a region name (e.g. us-east-1)`);
+  return regions;
+};
+
+const parseConcurrency = (text: string | undefined): number => {
+  if (text === undefined) return DEFAULT_CONCURRENCY;
+  const n = Number(text);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--concurrency '${text}': a whole number from 1 to ${MAX_CONCURRENCY}`);
+  return n;
+};
+
+const parse = (argv: string[]) => {
+  const { values, positionals } = parseArgs({
+    args: argv,
+    allowPositionals: true,
+    options: {
+      output: { type: 'string', short: 'o' },
+      since: { type: 'string' },
+      until: { type: 'string' },
+      region: { type: 'string' },
+      detector: { type: 'string' },
+      criteria: { type: 'string', multiple: true },
+      'include-archived': { type: 'boolean', default: false },
+      concurrency: { type: 'string' },
+      json: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
+    },
+  });
+  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (the output file goes after -o)`);
+  return values;
+};
+
+const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<number> => {
+  const now = deps.now?.() ?? Date.now();
+  let values: ReturnType<typeof parse>;
+  let criterion: Criterion;
+  let window: ReturnType<typeof parseWindow>;
+  let regionsGiven: string[] | undefined;
+  let concurrency: number;
+  try {
+    values = parse(argv);
+    if (values.help) {
+      io.stdout.write(USAGE);
+      return 0;
+    }
+    if (values.output === undefined || values.output === '') throw new UsageError('-o FILE is required (where the findings go)');
+    window = parseWindow(values.since ?? DEFAULT_SINCE, values.until, now);
+    criterion = parseCriteria(values.criteria ?? []);
+    regionsGiven = parseRegions(values.region);
+    concurrency = parseConcurrency(values.concurrency);
+    if (values.detector !== undefined && regionsGiven !== undefined && regionsGiven.length > 1) {
+      throw new UsageError('--detector names one region\'s detector: give a single --region with it');
+    }
+  } catch (error) {
+    const usage = error instanceof UsageError || error instanceof CriteriaError || error instanceof WindowError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    if (!usage) throw error;
+    io.stderr.write(`findings-router pull: ${(error as Error).message} (see pull --help)\n`);
+    return 2;
+  }
+  const fail = (message: string): number => {
+    io.stderr.write(`findings-router pull: ${message}\n`);
+    return 1;
+  };
+
+  const clientFor = deps.clientFor ?? defaultClient;
+  let regions = regionsGiven;
+  if (regions === undefined) {
+    try {
+      regions = [await (deps.defaultRegion ?? configuredRegion)()];
+    } catch {
+      return fail('no region: pass --region (e.g. --region us-east-1,eu-west-1) or set AWS_REGION');
+    }
+  }
+  // Credentials are resolved once, before the output file is touched: a missing profile is one
+  // line here, not one failure per region.
+  const first = clientFor(regions[0]!);
+  try {
+    await (first.config.credentials as () => Promise<unknown>)();
+  } catch (error) {
+    return fail(`no AWS credentials (${oneLine(error)}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
+  } finally {
+    first.destroy();
+  }
+
+  let file: FindingsFile;
+  try {
+    file = await openFindingsFile(values.output);
+  } catch (error) {
+    if (error instanceof OutputError) return fail(error.message);
+    throw error;
+  }
+  // An interrupted pull leaves no partial file behind (the handlers replace node's default exit).
+  const onSignal = (signal: NodeJS.Signals) => {
+    file.abortSync();
+    process.exit(signal === 'SIGINT' ? 130 : 143);
+  };
+  process.once('SIGINT', onSignal).once('SIGTERM', onSignal);
+
+  const criteria: FindingCriteria = {
+    Criterion: {
+      ...criterion,
+      updatedAt: windowCondition(window),
+      ...(values['include-archived'] ? {} : { 'service.archived': { Equals: ['false'] } }),
+    },
+  };
+  const progress = new PullProgress(io.stderr, regions.length);
+  const summaries: RegionSummary[] = [];
+  let fatal: unknown;
+
+  const pullOne = async (region: string): Promise<void> => {
+    const tally = new RegionTally();
+    const result: RegionPullResult = { detectors: [], missing: 0, retries: 0 };
+    const summary = (status: RegionSummary['status'], reason?: string): RegionSummary => ({
+      region,
+      status,
+      ...(reason !== undefined ? { reason } : {}),
+      detectors: result.detectors,
+      findings: tally.findings,
+      bySeverity: tally.bySeverity,
+      accounts: tally.accounts.size,
+      missing: result.missing,
+      retries: result.retries,
+    });
+    const client = clientFor(region);
+    progress.start(region);
+    try {
+      await pullRegion(
+        client,
+        {
+          region,
+          ...(values.detector !== undefined ? { detectorId: values.detector } : {}),
+          criteria,
+          onFindings: async (findings: Finding[]) => {
+            if (fatal !== undefined) throw fatal;
+            const lines = findings.map((f) => JSON.stringify(fromApiFinding(f)));
+            await file.write(lines);
+            for (const f of findings) tally.add(f);
+            progress.add(region, findings.length);
+          },
+        },
+        result,
+      );
+      summaries.push(summary('pulled'));
+    } catch (error) {
+      if (error instanceof OutputError) {
+        fatal ??= error;
+        return;
+      }
+      const skipped = error instanceof RegionDeniedError || error instanceof NoDetectorError;
+      summaries.push(summary(skipped ? 'skipped' : 'failed', oneLine(error)));
+    } finally {
+      client.destroy();
+      progress.finish(region);
+    }
+  };
+
+  const queue = [...regions];
+  const worker = async () => {
+    for (let region = queue.shift(); region !== undefined && fatal === undefined; region = queue.shift()) await pullOne(region);
+  };
+  try {
+    await Promise.all(Array.from({ length: Math.min(concurrency, regions.length) }, worker));
+    progress.clear();
+    if (fatal !== undefined) {
+      await file.abort();
+      return fail((fatal as Error).message);
+    }
+    // Nothing read anywhere: an older file of the same name stays as it was.
+    if (summaries.some((s) => s.status === 'pulled')) await file.commit();
+    else await file.abort();
+  } catch (error) {
+    progress.clear();
+    await file.abort();
+    if (error instanceof OutputError) return fail(error.message);
+    throw error;
+  } finally {
+    process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
+  }
+
+  summaries.sort((a, b) => regions.indexOf(a.region) - regions.indexOf(b.region));
+  const all = totals(summaries);
+  const report: PullSummary = {
+    output: values.output,
+    since: new Date(window.sinceMs).toISOString(),
+    until: window.untilMs === undefined ? null : new Date(window.untilMs).toISOString(),
+    includeArchived: values['include-archived'],
+    criteria: values.criteria ?? [],
+    findings: all.findings,
+    bySeverity: all.bySeverity,
+    regions: summaries,
+  };
+  io.stdout.write(values.json ? `${JSON.stringify(report)}\n` : renderPullSummary(report));
+  const pulled = summaries.some((s) => s.status === 'pulled');
+  const failed = summaries.some((s) => s.status === 'failed');
+  return pulled && !failed ? 0 : 1;
+};
+
+export { runPull, USAGE as PULL_USAGE };
+export type { PullDeps };
