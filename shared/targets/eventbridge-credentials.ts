@@ -27,6 +27,8 @@ interface AssumeRoleSettings {
 interface AssumedRoleProvider {
   /** The cached credentials, or new ones from STS within `timeoutMs`. */
   get(timeoutMs?: number): Promise<AssumedCredentials>;
+  /** The credentials held, fresh or not: what the SDK signs with once `get` has run for the delivery. */
+  current(): AssumedCredentials | undefined;
   /** The secret parts of the credentials held (to mask in error messages; never sent anywhere). */
   secrets(): string[];
 }
@@ -89,6 +91,7 @@ const assumedRoleProvider = (settings: AssumeRoleSettings): AssumedRoleProvider 
       });
       return pending;
     },
+    current: () => cached,
     secrets: () => (cached === undefined ? [] : [cached.secretAccessKey, cached.sessionToken]),
   };
 };

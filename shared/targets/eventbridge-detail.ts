@@ -100,21 +100,24 @@ const ocsfProjection = (document: Json, withLists: boolean): Json => {
   };
 };
 
-/** The fields that stay when the document does not fit (see the forms above). */
-const routingProjection = (enriched: EnrichedFinding, format: JsonFormat, withLists: boolean): Json => {
+/** The fields of `document` (the JSON of `format`) that stay when it does not fit (see the forms above). */
+const routingProjection = (document: Json, format: JsonFormat, withLists: boolean): Json => {
   switch (format) {
     case 'raw':
-      return findingProjection(enriched.finding, withLists);
+      return findingProjection(document, withLists);
     case 'enriched':
-      return { finding: findingProjection(enriched.finding, withLists), enrichment: enrichmentProjection(enriched.enrichment, withLists) };
+      return {
+        finding: findingProjection(isObject(document.finding) ? document.finding : {}, withLists),
+        enrichment: enrichmentProjection(isObject(document.enrichment) ? document.enrichment : {}, withLists),
+      };
     case 'ocsf':
-      return ocsfProjection(jsonDocument(enriched, 'ocsf') as Json, withLists);
+      return ocsfProjection(document, withLists);
     default:
       throw new Error(`unknown JSON format ${String(format satisfies never)}`);
   }
 };
 
-const marked = (value: unknown): Json => ({ ...(isObject(value) ? value : { value }), truncated: true });
+const marked = (value: Json): Json => ({ ...value, truncated: true });
 
 /**
  * The detail JSON for `enriched` in `format`, reduced (and marked) when the entry around it
@@ -125,10 +128,12 @@ const buildDetail = (enriched: EnrichedFinding, format: JsonFormat, frame: Entry
   const full = JSON.stringify(document);
   const budget = MAX_ENTRY_BYTES - entrySize(frame, '');
   if (byteLength(full) <= budget) return { detail: full, truncated: false };
+  // Reduced from the JSON text, not the objects: a finding's `null`s live only in its toJSON.
+  const plain = JSON.parse(full) as Json;
   const attempts = [
-    () => fitJson(marked(document), budget, KEEP_STRINGS_UP_TO),
-    () => fitJson(marked(routingProjection(enriched, format, true)), budget),
-    () => fitJson(marked(routingProjection(enriched, format, false)), budget),
+    () => fitJson(marked(plain), budget, KEEP_STRINGS_UP_TO),
+    () => fitJson(marked(routingProjection(plain, format, true)), budget),
+    () => fitJson(marked(routingProjection(plain, format, false)), budget),
   ];
   for (const attempt of attempts) {
     const fitted = attempt();

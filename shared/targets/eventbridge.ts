@@ -167,7 +167,9 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
         region,
         maxAttempts: 1,
         ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-        ...(role === undefined ? {} : { credentials: () => role.get() }),
+        // `send` renews the role's credentials before each call; the SDK, whose own refresh
+        // window would assume the role a second time, signs with what is held.
+        ...(role === undefined ? {} : { credentials: async () => role.current() ?? role.get() }),
       });
       return client;
     };

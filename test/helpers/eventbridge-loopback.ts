@@ -25,7 +25,7 @@ import type { AddressInfo } from 'node:net';
 import { verifySigV4 } from './firehose-loopback.ts';
 import { faulted, readBody } from './receiver-kit.ts';
 
-const EVENTS_CREDENTIALS = { accessKeyId: 'AKIDEVENTSLOOPBACK', secretAccessKey: 'events-loopback-SECRET-do-not-leak' } as const;
+const EVENTS_CREDENTIALS = { accessKeyId: 'AKIDEVENTSLOOPBACK', secretAccessKey: 'wJalrXUtnFEMI7K7MDENGbPxRfiCYEVENTSKEY' } as const;
 /** The account the loopback credentials belong to (the router's account in tests). */
 const EVENTS_ACCOUNT = '111111111111';
 const MAX_ENTRIES = 10;
