@@ -33,4 +33,13 @@ const isHighSurrogate = (code: number): boolean => code >= 0xd800 && code <= 0xd
 /** Removes C0/C1 control characters (terminal escape injection), keeping tab and newline. */
 const stripControl = (text: string): string => text.replace(/[\u0000-\u0008\u000b-\u001f\u007f-\u009f]/g, '');
 
-export { TRUNCATION_MARKER, truncate, stripControl };
+/** Bidirectional marks, embeddings, overrides and isolates: they can make a value read as something else. */
+const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
+
+/** Removes the bidirectional controls (U+202A–U+202E, U+2066–U+2069 and the marks). */
+const stripBidi = (text: string): string => text.replace(BIDI_CONTROLS, '');
+
+/** Removes C0/C1 control characters (tab and newline kept) and bidirectional controls. */
+const stripInvisible = (text: string): string => stripBidi(stripControl(text));
+
+export { TRUNCATION_MARKER, truncate, stripControl, stripBidi, stripInvisible };

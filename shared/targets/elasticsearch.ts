@@ -5,7 +5,7 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { SecretRefSchema, type SecretResolver } from '../secrets.ts';
 import type { HttpResponse } from './http.ts';
-import { byteLength, fitJson, isoTimestamp, timestampMs } from './siem-json.ts';
+import { byteLength, fitJson, isoTimestamp, jsonLine, timestampMs } from './siem-json.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -151,11 +151,11 @@ const buildDocument = (enriched: EnrichedFinding, config: ElasticsearchConfig): 
 /** The `_bulk` NDJSON: a `create` action line and the document line, each ending in `\n`. */
 const buildBulkBody = (enriched: EnrichedFinding, config: ElasticsearchConfig, id: string): string => {
   const index = resolveIndex(config.index ?? DEFAULT_INDEX, enriched.finding.updatedAt);
-  const action = JSON.stringify({ create: { _index: index, _id: id } });
+  const action = jsonLine({ create: { _index: index, _id: id } });
   const limit = (config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES) - byteLength(action) - 2;
   const fitted = fitJson(buildDocument(enriched, config), limit);
   if (fitted === undefined) throw new Error(`finding ${enriched.finding.id} cannot be made to fit ${limit} bytes`);
-  return `${action}\n${JSON.stringify(fitted.value)}\n`;
+  return `${action}\n${jsonLine(fitted.value)}\n`;
 };
 
 /** Sets the action line's `_id` to `id` (the delivery's idempotency key); the document line is kept byte for byte. */
@@ -163,7 +163,7 @@ const withDocumentId = (body: string, id: string): string => {
   const newline = body.indexOf('\n');
   const action = JSON.parse(body.slice(0, newline)) as { create: { _index: string; _id: string } };
   if (action.create._id === id) return body;
-  return `${JSON.stringify({ create: { ...action.create, _id: id } })}${body.slice(newline)}`;
+  return `${jsonLine({ create: { ...action.create, _id: id } })}${body.slice(newline)}`;
 };
 
 interface BulkItem {

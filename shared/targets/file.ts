@@ -3,6 +3,7 @@ import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 import { DeliveryError } from '../errors.ts';
 import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
+import { escapeLineSeparators } from './siem-json.ts';
 import type { TargetDefinition } from './types.ts';
 
 /** Appends one NDJSON line per finding: the enriched finding, the original untouched inside. */
@@ -23,7 +24,7 @@ const fileTarget: TargetDefinition<FileConfig> = {
     name,
     type: 'file',
     kind: 'siem',
-    render: (enriched) => ({ body: `${renderJsonFormat(enriched, config.format)}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
+    render: (enriched) => ({ body: `${escapeLineSeparators(renderJsonFormat(enriched, config.format))}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
     send: async (payload) => {
       try {
         await mkdir(dirname(config.path), { recursive: true });

@@ -4,7 +4,7 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { checkDestination } from './http.ts';
-import { fitJson } from './siem-json.ts';
+import { fitJson, jsonLine } from './siem-json.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -42,7 +42,7 @@ const buildRecord = (enriched: EnrichedFinding, config: FirehoseConfig): string 
   const document = (config.format ?? 'raw') === 'enriched' ? enriched : enriched.finding;
   const fitted = fitJson(document, MAX_RECORD_BYTES - 1);
   if (fitted === undefined) throw new Error(`finding ${enriched.finding.id} cannot be made to fit ${MAX_RECORD_BYTES} bytes`);
-  return `${JSON.stringify(fitted.value)}\n`;
+  return `${jsonLine(fitted.value)}\n`;
 };
 
 /** Splits records into PutRecordBatch calls: at most 500 records and 4 MiB each; refuses a record over 1,000 KiB. */

@@ -24,6 +24,19 @@ const isoTimestamp = (value: string | number | undefined): string | undefined =>
 
 const byteLength = (text: string): number => Buffer.byteLength(text, 'utf8');
 
+/**
+ * JSON for a line-oriented output (NDJSON file, Firehose records, Splunk HEC, syslog JSON,
+ * `_bulk`): U+2028 and U+2029 written as `\u2028` / `\u2029`. JSON.stringify leaves them raw
+ * (they are valid in JSON strings), but JavaScript line splitters and some log pipelines treat
+ * them as line breaks and would cut one record in two. They only occur inside strings, where
+ * the escape means the same character.
+ */
+const escapeLineSeparators = (json: string): string =>
+  json.replace(/[\u2028\u2029]/g, (separator) => `\\u${separator.charCodeAt(0).toString(16)}`);
+
+/** JSON.stringify for one record of a line-oriented output (see escapeLineSeparators). */
+const jsonLine = (value: unknown): string => escapeLineSeparators(JSON.stringify(value));
+
 /** Every string value in `value` cut to at most `cap` UTF-16 units (keys are left alone). */
 const capStrings = (value: unknown, cap: number): unknown => {
   if (typeof value === 'string') return value.length > cap ? truncate(value, cap) : value;
@@ -49,23 +62,23 @@ const longestString = (value: unknown): number => {
 const MIN_CAP = 64;
 
 /**
- * `value` whose JSON serialisation is at most `maxBytes` UTF-8 bytes: unchanged when it
+ * `value` whose JSON line (jsonLine) is at most `maxBytes` UTF-8 bytes: unchanged when it
  * already fits, otherwise with every string longer than the largest cap that fits cut to
  * that cap (binary search, so the result is deterministic and keeps as much as possible).
  * Undefined when even the shortest cap (`minCap`, MIN_CAP unless told) does not fit (too
  * many fields, not too much text).
  */
 const fitJson = <T>(value: T, maxBytes: number, minCap = MIN_CAP): { value: T; truncated: boolean } | undefined => {
-  if (byteLength(JSON.stringify(value)) <= maxBytes) return { value, truncated: false };
+  if (byteLength(jsonLine(value)) <= maxBytes) return { value, truncated: false };
   let low = minCap;
   let high = longestString(value) - 1;
-  if (high < low || byteLength(JSON.stringify(capStrings(value, low))) > maxBytes) return undefined;
+  if (high < low || byteLength(jsonLine(capStrings(value, low))) > maxBytes) return undefined;
   while (low < high) {
     const mid = Math.ceil((low + high) / 2);
-    if (byteLength(JSON.stringify(capStrings(value, mid))) <= maxBytes) low = mid;
+    if (byteLength(jsonLine(capStrings(value, mid))) <= maxBytes) low = mid;
     else high = mid - 1;
   }
   return { value: capStrings(value, low) as T, truncated: true };
 };
 
-export { timestampMs, isoTimestamp, fitJson, byteLength };
+export { timestampMs, isoTimestamp, fitJson, byteLength, escapeLineSeparators, jsonLine };

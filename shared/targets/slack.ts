@@ -5,7 +5,7 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
-import { truncate } from '../text.ts';
+import { stripInvisible, truncate } from '../text.ts';
 import type { FetchLike, HttpResponse } from './http.ts';
 import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
 import type { TargetDefinition } from './types.ts';
@@ -48,7 +48,7 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
     `*Count*\n${e.count}`,
   ];
   // One line, no edge spaces: Slack shows `*title *` (a published sample's trailing space) with literal asterisks.
-  const title = `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`.replace(/\s+/g, ' ').trim();
+  const title = stripInvisible(`${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`).replace(/\s+/g, ' ').trim();
   return {
     text: truncate(escapeMrkdwn(`[${severityTitle(e.severityLabel)}] ${title} in ${accountName}`), FALLBACK_LIMIT, MRKDWN_ENTITY),
     blocks: [

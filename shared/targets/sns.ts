@@ -5,7 +5,7 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { severityTitle } from '../severity.ts';
-import { stripControl, truncate } from '../text.ts';
+import { stripBidi, stripControl, truncate } from '../text.ts';
 import { checkDestination } from './http.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -55,15 +55,13 @@ const FIELD_LIMIT = 2000;
 const DESCRIPTION_LIMIT = 20_000;
 const ATTRIBUTE_LIMIT = 256;
 
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
 
 /** One line of plain text: no control, bidi or line-break characters, valid UTF-16 (so valid UTF-8). */
 const oneLine = (text: string | undefined): string =>
-  stripControl((text ?? '').replace(LINE_BREAKS, ' '))
+  stripBidi(stripControl((text ?? '').replace(LINE_BREAKS, ' ')))
     .replace(/\t/g, ' ')
-    .replace(BIDI_CONTROLS, '')
     .replace(LONE_SURROGATE, '\uFFFD')
     .replace(/ {2,}/g, ' ')
     .trim();

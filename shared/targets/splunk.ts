@@ -6,7 +6,7 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
-import { byteLength, fitJson, timestampMs } from './siem-json.ts';
+import { byteLength, fitJson, jsonLine, timestampMs } from './siem-json.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -74,7 +74,7 @@ const buildHecEvent = (enriched: EnrichedFinding, config: SplunkConfig, eventId:
     fields,
   };
   const limit = config.maxRequestBytes ?? DEFAULT_MAX_REQUEST_BYTES;
-  if (byteLength(JSON.stringify(event)) <= limit) return event;
+  if (byteLength(jsonLine(event)) <= limit) return event;
   // Over the cap: cut the longest strings of the whole event (marker visible) until it fits.
   const fitted = fitJson(event, limit);
   if (fitted === undefined) throw new Error(`finding ${finding.id} cannot be made to fit ${limit} bytes`);
@@ -235,7 +235,7 @@ const splunkTarget: TargetDefinition<SplunkConfig> = {
       type: 'splunk',
       kind: 'siem',
       render: (enriched) => ({
-        body: JSON.stringify(buildHecEvent(enriched, config, idempotencyKey(name, enriched))),
+        body: jsonLine(buildHecEvent(enriched, config, idempotencyKey(name, enriched))),
         contentType: 'application/json',
         extension: 'json',
       }),

@@ -10,6 +10,7 @@ import type { SeverityLabel } from '../severity.ts';
 import { TRUNCATION_MARKER, truncate } from '../text.ts';
 import { CEF_ESCAPE, cefEvent, formatCef } from './cef.ts';
 import { checkDestination, isPrivateAddress } from './http.ts';
+import { jsonLine } from './siem-json.ts';
 import { FACILITY_NAMES, frameOctetCounted, frameWithin, messagePrefix, type Facility, type Severity } from './rfc5424.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -76,7 +77,7 @@ interface RenderOptions {
 const jsonSummary = (enriched: EnrichedFinding, cap: number): string => {
   const { finding, enrichment: e } = enriched;
   const text = (value: string | undefined) => (value === undefined ? undefined : truncate(value, cap));
-  return JSON.stringify({
+  return jsonLine({
     findingId: text(finding.id),
     arn: text(finding.arn),
     type: text(finding.type),

@@ -3,7 +3,7 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
-import { stripControl, truncate } from '../text.ts';
+import { stripBidi, stripControl, truncate } from '../text.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -39,8 +39,6 @@ const SEVERITY_COLOR: Record<SeverityLabel, 'Attention' | 'Warning' | 'Accent' |
   low: 'Good',
 };
 
-/** Bidirectional overrides and isolates: they can make a value read as something else. */
-const BIDI_CONTROLS = /[\u061c\u200e\u200f\u202a-\u202e\u2066-\u2069]/g;
 /** Every line break Markdown or a reader may honour. */
 const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
 /** A surrogate without its pair is not valid UTF-8 (JSON parsers and Teams may refuse it). */
@@ -57,9 +55,8 @@ const LOOK_ALIKES: Record<string, string> = { '[': '［', ']': '］', '<': '‹'
  * (they render as themselves), and a leading list or heading marker escaped.
  */
 const escapeTeamsMarkdown = (text: string): string => {
-  const oneLine = stripControl(text.replace(LINE_BREAKS, ' '))
+  const oneLine = stripBidi(stripControl(text.replace(LINE_BREAKS, ' ')))
     .replace(/\t/g, ' ')
-    .replace(BIDI_CONTROLS, '')
     .replace(/ {2,}/g, ' ')
     .trim()
     .replace(LONE_SURROGATE, '\uFFFD');
