@@ -1,104 +1,79 @@
-import { createReadStream } from 'node:fs';
-import { readdir, readFile, stat } from 'node:fs/promises';
-import { extname, join, relative } from 'node:path';
+import { inputFiles, type InputFile } from '../input/files.ts';
+import type { InputItem } from '../input/item.ts';
+import { describeChars, jsonDocument } from '../input/json-document.ts';
+import { boundedLines, isOverlong } from '../input/lines.ts';
+import { openText, streamProblem } from '../input/open.ts';
+import { eventsOf } from '../input/shapes.ts';
 
 /**
  * Reads replay inputs as a stream of events, each with the place it came from:
- * `.json` files (one event, one bare finding, or an array of either) and
- * `.jsonl`/`.ndjson` files (one per line, streamed so large files stay small in memory).
- * A file that does not parse yields one `error` item and never stops the others.
+ * `.json` files (one document: an event, a finding, a GetFindings response, or an array of
+ * them, streamed element by element), `.jsonl`/`.ndjson` files (one per line, streamed so
+ * large files stay small in memory), the same gzipped (`.gz`, GuardDuty's S3 export), and
+ * folders of them. What is wrong with one file, line or element yields one `error` item
+ * naming it and never stops the others.
  */
-interface InputItem {
-  source: string;
-  value?: unknown;
-  error?: string;
-}
 
-const EXTENSIONS = new Set(['.json', '.jsonl', '.ndjson']);
-
-const expandPaths = async (paths: readonly string[]): Promise<string[]> => {
-  const files: string[] = [];
-  for (const path of paths) {
-    const info = await stat(path);
-    if (info.isDirectory()) {
-      const entries = await readdir(path, { recursive: true, withFileTypes: true });
-      const found = entries
-        .filter((entry) => entry.isFile() && EXTENSIONS.has(extname(entry.name)))
-        .map((entry) => join(entry.parentPath, entry.name))
-        .sort();
-      files.push(...found);
-    } else {
-      files.push(path);
-    }
-  }
-  return files;
-};
+/** The longest line (or array element) read; a longer one is skipped and reported. */
+const MAX_LINE_CHARS = 16 * 1024 * 1024;
+/** The largest non-array `.json` document, parsed whole (a GetFindings page is a few MB). */
+const MAX_DOCUMENT_CHARS = 64 * 1024 * 1024;
 
 async function* readInputs(paths: readonly string[], cwd = process.cwd()): AsyncGenerator<InputItem> {
-  for (const file of await expandPaths(paths)) {
-    const name = relative(cwd, file) || file;
-    if (extname(file) === '.jsonl' || extname(file) === '.ndjson') {
-      yield* readLines(file, name);
-    } else {
-      yield* readJsonFile(file, name);
-    }
+  for await (const entry of inputFiles(paths, cwd)) {
+    if ('error' in entry) yield entry;
+    else yield* readFile(entry);
   }
 }
 
-async function* readJsonFile(file: string, name: string): AsyncGenerator<InputItem> {
-  let parsed: unknown;
-  try {
-    parsed = JSON.parse((await readFile(file, 'utf8')).replace(/^\uFEFF/, ''));
-  } catch (error) {
-    yield { source: name, error: `invalid JSON: ${(error as Error).message}` };
+async function* readFile(file: InputFile): AsyncGenerator<InputItem> {
+  const text = await openText(file);
+  if ('error' in text) {
+    yield text;
     return;
   }
-  if (Array.isArray(parsed)) {
-    for (const [index, value] of parsed.entries()) yield { source: `${name}[${index}]`, value };
-  } else {
-    yield { source: name, value: parsed };
+  const position = { line: 0 };
+  try {
+    yield* file.format.lines ? readLines(text, file.name, position) : readDocument(text, file.name);
+  } catch (error) {
+    const after = file.format.lines && position.line > 0 ? ` after line ${position.line}` : '';
+    yield { source: file.name, error: `${file.name}: ${streamProblem(error)}${after}; the events before it were read` };
   }
 }
 
-const READ_CHUNK_BYTES = 16 * 1024;
+async function* readDocument(text: AsyncIterable<string>, name: string): AsyncGenerator<InputItem> {
+  for await (const part of jsonDocument(text, { maxElementChars: MAX_LINE_CHARS, maxDocumentChars: MAX_DOCUMENT_CHARS })) {
+    const source = part.index === undefined ? name : `${name}[${part.index}]`;
+    if ('error' in part) yield { source, error: part.error };
+    else yield* eventsOf(part.value, source, part.index === undefined ? 'document' : 'element');
+  }
+}
 
-async function* readLines(file: string, name: string): AsyncGenerator<InputItem> {
-  let lineNumber = 0;
-  for await (const line of splitLines(createReadStream(file, { encoding: 'utf8', highWaterMark: READ_CHUNK_BYTES }))) {
-    lineNumber++;
-    if (line.trim() === '') continue;
+async function* readLines(text: AsyncIterable<string>, name: string, position: { line: number }): AsyncGenerator<InputItem> {
+  for await (const line of boundedLines(text, MAX_LINE_CHARS)) {
+    position.line++;
+    const source = `${name}:${position.line}`;
+    if (isOverlong(line)) {
+      yield { source, error: `${source}: line longer than ${describeChars(MAX_LINE_CHARS)} (${describeChars(line.length)}): skipped` };
+      continue;
+    }
+    const content = position.line === 1 ? line.replace(/^\uFEFF/, '') : line;
+    if (content.trim() === '') continue;
+    let value: unknown;
     try {
-      yield { source: `${name}:${lineNumber}`, value: JSON.parse(line) };
+      value = JSON.parse(content);
     } catch (error) {
-      yield { source: `${name}:${lineNumber}`, error: `invalid JSON: ${(error as Error).message}` };
+      yield { source, error: `invalid JSON: ${(error as Error).message}` };
+      continue;
     }
+    yield* eventsOf(value, source);
   }
 }
 
-/**
- * Lines of a text stream, split the way readline does (\n, \r\n or a lone \r). Not readline
- * itself: its async iterator reads up to 1,024 lines ahead of the consumer, and those buffered
- * lines (2.5 KB each for a finding) outlive young-generation GCs and pile up in the old
- * generation. Here only the current chunk (16 KB) is read ahead.
- */
+/** Lines of a text stream as readline splits them, without a length bound (see boundedLines). */
 async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {
-  let line = ''; // the current line's text so far, across chunks
-  let afterCr = false; // the last chunk ended in \r: a \n starting the next one completes that break
-  for await (const chunk of chunks) {
-    if (chunk === '') continue;
-    const breaks = /\r\n|\r|\n/g;
-    let start = afterCr && chunk.startsWith('\n') ? 1 : 0;
-    breaks.lastIndex = start;
-    for (let match = breaks.exec(chunk); match !== null; match = breaks.exec(chunk)) {
-      yield line + chunk.slice(start, match.index);
-      line = '';
-      start = breaks.lastIndex;
-    }
-    line += chunk.slice(start);
-    afterCr = chunk.endsWith('\r');
-  }
-  if (line !== '') yield line;
+  for await (const line of boundedLines(chunks, Infinity)) if (!isOverlong(line)) yield line;
 }
 
-export { readInputs, expandPaths, splitLines };
+export { readInputs, splitLines, MAX_LINE_CHARS };
 export type { InputItem };

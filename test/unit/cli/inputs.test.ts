@@ -31,15 +31,15 @@ describe('Replay inputs: NDJSON lines', () => {
   it('numbers lines from 1 counting blank ones, and reports a bad line without stopping', async () => {
     // Prepare: a long line spans several 64 KB read chunks
     const dir = mkdtempSync(join(tmpdir(), 'inputs-'));
-    const long = { padding: 'x'.repeat(200_000) };
-    writeFileSync(join(dir, 'a.ndjson'), `{"n":1}\r\n\n{oops\n${JSON.stringify(long)}\r\n{"n":5}`);
+    const long = { id: 'long', padding: 'x'.repeat(200_000) };
+    writeFileSync(join(dir, 'a.ndjson'), `{"id":"1"}\r\n\n{oops\n${JSON.stringify(long)}\r\n{"id":"5"}`);
     // Act
     const items = await collect(readInputs([join(dir, 'a.ndjson')], dir));
     // Assess
     expect(items.map((item) => item.source)).toEqual(['a.ndjson:1', 'a.ndjson:3', 'a.ndjson:4', 'a.ndjson:5']);
-    expect(items[0]!.value).toEqual({ n: 1 });
+    expect(items[0]!.value).toEqual({ id: '1' });
     expect(items[1]!.error).toMatch(/^invalid JSON/);
     expect(items[2]!.value).toEqual(long);
-    expect(items[3]!.value).toEqual({ n: 5 });
+    expect(items[3]!.value).toEqual({ id: '5' });
   });
 });
