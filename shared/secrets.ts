@@ -43,5 +43,18 @@ const localSecretResolver = (env: NodeJS.ProcessEnv = process.env): SecretResolv
   },
 });
 
-export { SecretRefSchema, describeSecretRef, localSecretResolver };
+/**
+ * Where `settings` holds an inline `{ value }` secret, at any depth (elasticsearch `basic`
+ * nests them), as key paths. Target schemas are strict, so an object whose only key is a
+ * string `value` can only be the inline form of SecretRefSchema.
+ */
+const inlineSecretPaths = (settings: unknown, path: (string | number)[] = []): (string | number)[][] => {
+  if (Array.isArray(settings)) return settings.flatMap((item, index) => inlineSecretPaths(item, [...path, index]));
+  if (settings === null || typeof settings !== 'object') return [];
+  const keys = Object.keys(settings);
+  if (keys.length === 1 && keys[0] === 'value' && typeof (settings as { value: unknown }).value === 'string') return [path];
+  return keys.flatMap((key) => inlineSecretPaths((settings as Record<string, unknown>)[key], [...path, key]));
+};
+
+export { SecretRefSchema, describeSecretRef, localSecretResolver, inlineSecretPaths };
 export type { SecretRef, SecretResolver };

@@ -3,6 +3,7 @@ import { ConfigError, type ConfigProblem } from '../errors.ts';
 import type { Glob } from '../routing/glob.ts';
 import { compileGlob, MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
 import type { CompiledRoute, Condition, GroupPolicy, NotifyPolicy } from '../routing/evaluate.ts';
+import { inlineSecretPaths } from '../secrets.ts';
 import { targetDefinition, TARGET_DEFINITIONS } from '../targets/registry.ts';
 import type { ConfigSource } from './source.ts';
 import { zodProblems } from './problems.ts';
@@ -159,10 +160,9 @@ const parseTarget = (
   if (!common.success) problems.push(...zodProblems(common.error, source, KNOWN_KEYS, ['targets', name]));
   if (!settings.success) problems.push(...zodProblems(settings.error, source, [...settingKeys, ...COMMON_TARGET_KEYS], ['targets', name]));
   if (!common.success || !settings.success) return undefined;
-  for (const [key, value] of Object.entries(raw)) {
-    if (typeof value === 'object' && value !== null && !Array.isArray(value) && 'value' in value) {
-      warnings.push(source.problem(['targets', name, key], `target '${name}': ${key} is an inline secret value; use { env }, { ssm } or { secretsManager } outside local tests`));
-    }
+  for (const path of inlineSecretPaths(raw)) {
+    const key = path.join('.');
+    warnings.push(source.problem(['targets', name, ...path], `target '${name}': ${key} is an inline secret value; use { env }, { ssm } or { secretsManager } outside local tests`));
   }
   return { name, type: raw.type, kind: definition.kind, settings: settings.data, common: common.data };
 };
