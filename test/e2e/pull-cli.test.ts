@@ -14,6 +14,7 @@ import { apiWireFinding, startGuardDutyFindingsLoopback, type FindingsLoopback, 
  */
 const BIN = join(import.meta.dirname, '../../bin/findings-router.mjs');
 const SAMPLES = join(import.meta.dirname, '../events/samples');
+const DIFF_CONFIGS = join(import.meta.dirname, '../events/configs/diff');
 
 interface SampleEvent {
   detail: Record<string, unknown> & { id: string; region: string; updatedAt: string; severity: number; service: { archived?: boolean } };
@@ -185,6 +186,26 @@ describe('pull, then replay', () => {
     expect(pulled.size).toBe(unarchived.length);
     expect([...pulled.values()].filter((d) => d.outcome === 'routed').length).toBeGreaterThan(0);
     expect(Object.fromEntries(pulled)).toEqual(Object.fromEntries(delivered));
+  });
+});
+
+describe('pull, then routes diff (the production-replay workflow)', () => {
+  it('lists the pulled findings whose targets change between two routes files', async () => {
+    // Prepare
+    const aws = await start({ regions: allRegions() });
+    const cwd = tempDir();
+    const pulled = await run(['pull', '--since', '2026-01-01', '--region', REGIONS.join(','), '-o', 'last90.jsonl'], cwd, aws.env());
+    expect(pulled.code, pulled.stderr).toBe(0);
+    const critical = unarchived.filter((e) => e.detail.severity >= 9).map((e) => e.detail.id);
+    // Act
+    const same = await run(['routes', 'diff', '--old', join(DIFF_CONFIGS, 'base.yml'), '--new', join(DIFF_CONFIGS, 'base.yml'), 'last90.jsonl'], cwd, {});
+    const changed = await run(['routes', 'diff', '--old', join(DIFF_CONFIGS, 'base.yml'), '--new', join(DIFF_CONFIGS, 'target-removed.yml'), 'last90.jsonl', '--json'], cwd, {});
+    // Assess
+    expect(same.code, same.stderr).toBe(0);
+    expect(same.stdout).toContain(`No changes: all ${unarchived.length} findings route the same`);
+    expect(changed.code, changed.stderr).toBe(2);
+    expect(critical.length).toBeGreaterThan(0);
+    expect(changed.stdout).toContain(critical[0]);
   });
 });
 

@@ -34,6 +34,8 @@ interface RegionData {
   findings?: WireFinding[];
   /** Every call from this region is refused with 403 AccessDeniedException. */
   denied?: boolean;
+  /** Ids of `findings` that ListFindings still lists but GetFindings no longer returns (deleted in between). */
+  gone?: string[];
 }
 
 interface FindingsCall {
@@ -195,11 +197,11 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
   const administratorId = options.administratorId ?? '999999999999';
   const listPageSize = options.listPageSize ?? MAX_IDS;
   const detectors: Record<string, string[]> = {};
-  const byDetector = new Map<string, { region: string; findings: Map<string, WireFinding> }>();
+  const byDetector = new Map<string, { region: string; findings: Map<string, WireFinding>; gone: Set<string> }>();
   for (const [region, data] of Object.entries(options.regions)) {
     detectors[region] = data.detectorIds ?? [detectorIdFor(region)];
     for (const id of detectors[region]) {
-      byDetector.set(`${region}/${id}`, { region, findings: new Map((data.findings ?? []).map((f) => [f.id, f])) });
+      byDetector.set(`${region}/${id}`, { region, findings: new Map((data.findings ?? []).map((f) => [f.id, f])), gone: new Set(data.gone) });
     }
   }
   const calls: FindingsCall[] = [];
@@ -286,7 +288,10 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
           if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_IDS) {
             throw new WireError('BadRequestException', "1 validation error detected: Value at 'findingIds' failed to satisfy constraint: Member must have length less than or equal to 50");
           }
-          const found = ids.map((id) => detector.findings.get(String(id))).filter((f): f is WireFinding => f !== undefined);
+          const found = ids
+            .filter((id) => !detector.gone.has(String(id)))
+            .map((id) => detector.findings.get(String(id)))
+            .filter((f): f is WireFinding => f !== undefined);
           return { findings: sorted(found, body?.sortCriteria) };
         },
       };
