@@ -30,8 +30,10 @@ import type { IamStatement, TargetDefinition } from './types.ts';
 const PARTITION = '(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
 const REGION_PATTERN = '[a-z]{2}(?:-[a-z]+)+-\\d+';
 /** Event bus names: 1 to 256 of `/ . - _ A-Z a-z 0-9` (partner buses contain `/`). */
-const BUS_NAME = /^[/.\-_A-Za-z0-9]{1,256}$/;
-const BUS_ARN = new RegExp(`^arn:(${PARTITION}):events:(${REGION_PATTERN}):(\\d{12}):event-bus/([/.\\-_A-Za-z0-9]{1,256})$`);
+const BUS_NAME_PATTERN = '[/.\\-_A-Za-z0-9]{1,256}';
+const BUS_ARN_PATTERN = `arn:(${PARTITION}):events:(${REGION_PATTERN}):(\\d{12}):event-bus/(${BUS_NAME_PATTERN})`;
+const BUS_ARN = new RegExp(`^${BUS_ARN_PATTERN}$`);
+const BUS = new RegExp(`^(?:${BUS_NAME_PATTERN}|${BUS_ARN_PATTERN})$`);
 /** Role paths and names without `$` (the ARN goes into a template's Fn::Sub unchanged). */
 const ROLE_ARN = new RegExp(`^arn:${PARTITION}:iam::\\d{12}:role/(?:[\\w+=,.@-]+/)*[\\w+=,.@-]{1,64}$`);
 const REGION = new RegExp(`^${REGION_PATTERN}$`);
@@ -44,11 +46,9 @@ const EventBridgeConfigSchema = z
   .strictObject({
     type: z.literal('eventbridge'),
     /** Name (in the function's account and region) or ARN (any account and region) of the bus. */
-    eventBus: z.string().check(
-      z.refine((bus) => BUS_NAME.test(bus) || BUS_ARN.test(bus), {
-        message: 'expected an event bus name (1-256 of / . - _ A-Z a-z 0-9) or arn:aws:events:<region>:<12-digit account>:event-bus/<name>',
-      }),
-    ),
+    eventBus: z
+      .string()
+      .check(z.regex(BUS, 'expected an event bus name (1-256 of / . - _ A-Z a-z 0-9) or arn:aws:events:<region>:<12-digit account>:event-bus/<name>')),
     /** For a bus given by name; defaults to the function's region (AWS_REGION). A bus ARN names its own region. */
     region: z.optional(z.string().check(z.regex(REGION, 'expected an AWS region such as eu-west-1'))),
     /** The event's `source`. */

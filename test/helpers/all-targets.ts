@@ -32,6 +32,7 @@ const DUMMY_CONFIGS: Record<string, readonly Record<string, unknown>[]> = {
   firehose: [{ type: 'firehose', deliveryStreamName: 'guardduty-findings', region: 'us-east-1' }],
   sns: [{ type: 'sns', topicArn: 'arn:aws:sns:us-east-1:111111111111:guardduty-findings' }],
   syslog: [{ type: 'syslog', host: 'siem.example.com' }],
+  eventbridge: [{ type: 'eventbridge', eventBus: 'security-automation', region: 'us-east-1' }],
 };
 
 const nullStream = (): NodeJS.WritableStream => new Writable({ write: (_chunk, _encoding, done) => done() });

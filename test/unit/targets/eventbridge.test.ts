@@ -112,12 +112,13 @@ describe('Target: eventbridge', () => {
       const enriched = sample('instance');
 
       // Act
-      const entry = buildEntry(enriched, { ...CONFIG, format, source: 'com.example.security', detailType: 'GuardDuty Finding (OCSF)' });
+      const detailType = format === 'ocsf' ? 'GuardDuty Finding (OCSF)' : 'GuardDuty Finding';
+      const entry = buildEntry(enriched, { ...CONFIG, format, source: 'com.example.security', detailType });
 
       // Assess
       await expect(`${JSON.stringify(readable(entry), null, 2)}\n`).toMatchFileSnapshot(`../../golden/eventbridge/instance.${format}.json`);
       expect(entry.Detail).toBe(JSON.stringify(jsonDocument(enriched, format)));
-      expect(entry).toMatchObject({ Source: 'com.example.security', DetailType: 'GuardDuty Finding (OCSF)' });
+      expect(entry).toMatchObject({ Source: 'com.example.security', DetailType: detailType });
     });
 
     it('render is pure and the payload is the entry', () => {
