@@ -237,18 +237,28 @@ interface SdkErrorShape {
   $response?: { statusCode?: number };
 }
 
+/** The secret parts of the client's credentials, masked in error messages like every other target's secrets. */
+const credentialSecrets = async (client: SNSClient): Promise<string[]> => {
+  try {
+    const identity = await client.config.credentials();
+    return [identity.secretAccessKey, identity.sessionToken ?? ''].filter((value) => value.length > 0);
+  } catch {
+    return [];
+  }
+};
+
 /**
  * An SDK failure as a DeliveryError. Throttling, 5xx, timeouts and connection errors are
  * retryable; NotFound, InvalidParameter, AuthorizationError, KMS and other 4xx are permanent;
  * missing credentials are permanent (configuration). Only name, code, status and the
  * service's message are kept, redacted: never the SDK error itself (it holds the raw response).
  */
-const toDeliveryError = (target: string, error: unknown, timedOut: boolean): DeliveryError => {
+const toDeliveryError = (target: string, error: unknown, timedOut: boolean, secrets: readonly string[] = []): DeliveryError => {
   if (error instanceof DeliveryError) return error;
   const e = (error ?? {}) as SdkErrorShape;
   const name = e.name ?? 'Error';
   const status = e.$metadata?.httpStatusCode ?? e.$response?.statusCode;
-  const message = redactText(String(e.message ?? ''), [], { oneLine: true, maxLength: 300 });
+  const message = redactText(String(e.message ?? ''), secrets, { oneLine: true, maxLength: 300 });
   if (timedOut || name === 'AbortError') {
     return new DeliveryError(target, 'SNS Publish failed: timed out', { retryable: true });
   }
@@ -306,7 +316,7 @@ const snsTarget: TargetDefinition<SnsConfig> = {
         try {
           ({ MessageId: messageId } = await client.send(command, { abortSignal: signal as never }));
         } catch (error) {
-          throw toDeliveryError(name, error, signal.aborted);
+          throw toDeliveryError(name, error, signal.aborted, await credentialSecrets(client));
         }
         if (messageId === undefined || messageId === '') {
           throw new DeliveryError(name, 'SNS answered without a MessageId: the publish is unconfirmed', { retryable: true });
