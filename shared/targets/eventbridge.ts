@@ -1,15 +1,10 @@
-import type { EventBridgeClient, PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
 import * as z from 'zod/mini';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE } from '../../schemas/envelope.ts';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { DeliveryError } from '../errors.ts';
 import { JsonFormatSchema, type JsonFormat } from '../formats/json-formats.ts';
-import { assumedRoleProvider, sessionNameFor, type AssumedRoleProvider } from './eventbridge-credentials.ts';
 import { buildDetail } from './eventbridge-detail.ts';
-import { awsCallError, checkPutEventsOutput } from './eventbridge-errors.ts';
-import { checkDestination } from './http.ts';
 import { isoTimestamp } from './siem-json.ts';
-import type { IamStatement, TargetDefinition } from './types.ts';
+import type { DeliveryContext, IamStatement, RenderedPayload, TargetDefinition } from './types.ts';
 
 /**
  * Amazon EventBridge `PutEvents`: one event per finding update onto another bus (a SOAR's,
@@ -139,8 +134,6 @@ const eventBridgeIamStatements = (config: EventBridgeConfig): IamStatement[] => 
   return [{ Action: ['events:PutEvents'], Resource: [arn] }];
 };
 
-const MIN_TIMEOUT_MS = 50;
-
 const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   type: 'eventbridge',
   kind: 'siem',
@@ -148,82 +141,17 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   configSchema: EventBridgeConfigSchema,
   iamStatements: eventBridgeIamStatements,
   create: (name, config) => {
-    const role: AssumedRoleProvider | undefined =
-      config.roleArn === undefined
-        ? undefined
-        : assumedRoleProvider({
-            roleArn: config.roleArn,
-            ...(config.externalId === undefined ? {} : { externalId: config.externalId }),
-            sessionName: sessionNameFor(name),
-            region: process.env.AWS_REGION || busRegion(config) || 'us-east-1',
-          });
-    // The SDK loads on first send (a lazily loaded chunk in the Lambda bundles).
-    let sdk: Promise<typeof import('./eventbridge-sdk.ts')> | undefined;
-    let client: EventBridgeClient | undefined;
-    const clientFor = async (region: string): Promise<EventBridgeClient> => {
-      const { EventBridgeClient } = await (sdk ??= import('./eventbridge-sdk.ts'));
-      // One attempt per delivery: the router's retry policy owns backoff, as for every target.
-      client ??= new EventBridgeClient({
-        region,
-        maxAttempts: 1,
-        ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
-        // `send` renews the role's credentials before each call; the SDK, whose own refresh
-        // window would assume the role a second time, signs with what is held.
-        ...(role === undefined ? {} : { credentials: async () => role.current() ?? role.get() }),
-      });
-      return client;
-    };
-    /** The secret parts of the credentials in use, to mask in error messages (never sent anywhere). */
-    const secretsOf = async (eventBridge: EventBridgeClient): Promise<string[]> => {
-      if (role !== undefined) return role.secrets();
-      try {
-        const identity = await eventBridge.config.credentials();
-        return [identity.secretAccessKey, identity.sessionToken ?? ''].filter((secret) => secret.length > 0);
-      } catch {
-        return [];
-      }
-    };
+    // The send path (SDK, STS, error classification) loads on first send: a lazily loaded
+    // chunk in the Lambda bundles, so a cold start that only renders pays nothing for it.
+    let sender: Promise<(payload: RenderedPayload, delivery: DeliveryContext) => Promise<void>> | undefined;
     return {
       name,
       type: 'eventbridge',
       kind: 'siem',
       render: (enriched) => ({ body: JSON.stringify(buildEntry(enriched, config)), contentType: 'application/json', extension: 'json' }),
       send: async (payload, delivery) => {
-        const region = busRegion(config);
-        if (region === undefined) throw new DeliveryError(name, 'no region: give the bus as an ARN, set region, or set AWS_REGION', { retryable: false });
-        if (config.endpoint !== undefined) {
-          await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
-        }
-        const entry = JSON.parse(payload.body) as EventBridgeEntry;
-        if (role !== undefined) {
-          const timeoutMs = delivery.deadline - Date.now();
-          if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
-          try {
-            await role.get(timeoutMs);
-          } catch (cause) {
-            throw awsCallError(name, `AssumeRole ${config.roleArn}`, cause, role.secrets());
-          }
-        }
-        const eventBridge = await clientFor(region);
-        const { PutEventsCommand } = await sdk!;
-        const timeoutMs = delivery.deadline - Date.now();
-        if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
-        const { Time: time, ...rest } = entry;
-        const wireEntry: PutEventsRequestEntry = {
-          ...rest,
-          // The configured bus, whatever the payload says (a --payloads file edited by hand).
-          EventBusName: config.eventBus,
-          ...(time === undefined ? {} : { Time: new Date(time) }),
-        };
-        const signal = AbortSignal.timeout(timeoutMs);
-        let output: PutEventsResponse;
-        try {
-          output = await eventBridge.send(new PutEventsCommand({ Entries: [wireEntry] }), { abortSignal: signal });
-        } catch (cause) {
-          throw awsCallError(name, 'PutEvents', cause, await secretsOf(eventBridge), signal.aborted);
-        }
-        const confirmed = (output.FailedEntryCount ?? 0) === 0 && output.Entries?.length === 1 && Boolean(output.Entries[0]?.EventId);
-        if (!confirmed) checkPutEventsOutput(name, config.eventBus, output, await secretsOf(eventBridge));
+        const send = await (sender ??= import('./eventbridge-send.ts').then(({ eventBridgeSender }) => eventBridgeSender(name, config)));
+        return send(payload, delivery);
       },
     };
   },
