@@ -1,6 +1,6 @@
 import type { Dirent, Stats } from 'node:fs';
 import { readdir, stat } from 'node:fs/promises';
-import { join, relative } from 'node:path';
+import { isAbsolute, join, relative, sep } from 'node:path';
 
 /**
  * The files a list of input paths names: files as given, folders walked (sorted, symlinks
@@ -26,7 +26,7 @@ const picked = (name: string): boolean => FOLDER_EXTENSIONS.some((extension) => 
 async function* inputFiles(paths: readonly string[], cwd = process.cwd()): AsyncGenerator<InputFile | InputProblem> {
   const seen = new Set<string>(); // files read by a folder walk (dev:ino): a file and a link to it are read once
   for (const path of paths) {
-    const name = relative(cwd, path) || path;
+    const name = displayName(cwd, path);
     const info = await statOrProblem(path, name);
     if ('error' in info) yield info;
     else if (info.isDirectory()) yield* await walkFolder(path, info, cwd, seen);
@@ -39,7 +39,7 @@ async function* inputFiles(paths: readonly string[], cwd = process.cwd()): Async
 const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<string>): Promise<(InputFile | InputProblem)[]> => {
   const found: { path: string; item: InputFile | InputProblem }[] = [];
   const add = (path: string, item: InputFile | InputProblem) => found.push({ path, item });
-  const nameOf = (path: string) => relative(cwd, path) || path;
+  const nameOf = (path: string) => displayName(cwd, path);
   const visited = new Set<string>([identity(rootInfo)]);
 
   const walk = async (dir: string, ancestors: readonly string[]): Promise<void> => {
@@ -86,6 +86,12 @@ const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<
   };
   await walk(root, [identity(rootInfo)]);
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => f.item);
+};
+
+/** A path as the user will recognise it: relative to the working folder when inside it, else as given. */
+const displayName = (cwd: string, path: string): string => {
+  const inside = relative(cwd, path);
+  return inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? path : inside;
 };
 
 const identity = (info: Stats): string => `${info.dev}:${info.ino}`;
