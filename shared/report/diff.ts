@@ -86,7 +86,7 @@ interface DiffData {
 const viaLabel = (decision: DiffDecision, target: string): string => {
   if (decision.suppression) return `suppression ${decision.suppression.name} (audit)`;
   if (decision.usedDefault) return 'default';
-  const routes = decision.via[target] ?? [];
+  const routes = Object.hasOwn(decision.via, target) ? decision.via[target]! : [];
   return routes.length === 0 ? 'no route' : `${routes.length === 1 ? 'route' : 'routes'} ${routes.join(', ')}`;
 };
 

@@ -159,7 +159,7 @@ const buildReport = (input: ReportInput): ReportData => {
     if (record.outcome === 'failed') failed.push({ source: record.source, reason: record.reason ?? '' });
     if (record.severity !== null && (record.outcome === 'routed' || record.outcome === 'failed')) {
       const label = severityLabel(record.severity);
-      const row = bySeverity.get(label) ?? { findings: 0, counts: {} };
+      const row = bySeverity.get(label) ?? { findings: 0, counts: noCounts() };
       row.findings++;
       for (const target of record.targets) row.counts[target] = (row.counts[target] ?? 0) + 1;
       bySeverity.set(label, row);
@@ -180,7 +180,7 @@ const buildReport = (input: ReportInput): ReportData => {
     rejected: sortedCounts(rejected),
     suppressed: sortedCounts(suppressed),
     failed,
-    severityTargets: [...SEVERITY_LABELS].reverse().map((severity) => ({ severity, findings: 0, counts: {}, ...bySeverity.get(severity) })),
+    severityTargets: [...SEVERITY_LABELS].reverse().map((severity) => ({ severity, findings: 0, counts: noCounts(), ...bySeverity.get(severity) })),
     coverage: { byType: coverageRows(byType), byResource: coverageRows(byResource) },
     findings: input.entries.map((entry, index) => ({
       anchor: `f${index + 1}`,
@@ -194,6 +194,9 @@ const buildReport = (input: ReportInput): ReportData => {
   };
 };
 
+/** Counts keyed by target name: a target named `constructor` must not read Object's. */
+const noCounts = (): Record<string, number> => Object.create(null);
+
 interface CoverageAccumulator {
   findings: number;
   counts: Record<string, number>;
@@ -202,7 +205,7 @@ interface CoverageAccumulator {
 }
 
 const addCoverage = (map: Map<string, CoverageAccumulator>, key: string, record: ReplayRecord): void => {
-  const row = map.get(key) ?? { findings: 0, counts: {}, viaDefault: 0, suppressed: 0 };
+  const row = map.get(key) ?? { findings: 0, counts: noCounts(), viaDefault: 0, suppressed: 0 };
   row.findings++;
   for (const target of record.targets) row.counts[target] = (row.counts[target] ?? 0) + 1;
   if (record.outcome !== 'suppressed' && record.routes.length === 1 && record.routes[0] === 'default') row.viaDefault++;
