@@ -89,7 +89,7 @@ const parentMade = (root: Json, steps: readonly Step[]): Json => {
       return;
     }
     if (!isContainer(node[step])) node[step] = nextIsEach ? [{}] : {};
-    else if (nextIsEach && (node[step] as unknown[]).length === 0) (node[step] as unknown[]).push({});
+    else if (nextIsEach && (node[step] as unknown as unknown[]).length === 0) (node[step] as unknown as unknown[]).push({});
     node = node[step] as Json;
   });
   return node;
@@ -152,7 +152,7 @@ describe('Null is absent: the schema paths', () => {
 
   it('declares every optional field through the one rule (optional of nullable)', () => {
     // Assess
-    const notNullable = OPTIONAL.filter((p) => (p.schema._zod.def as { innerType: z.ZodMiniType }).innerType._zod.def.type !== 'nullable');
+    const notNullable = OPTIONAL.filter((p) => (p.schema._zod.def as unknown as { innerType: z.ZodMiniType }).innerType._zod.def.type !== 'nullable');
     expect(notNullable.map((p) => label(p.steps))).toEqual([]);
   });
 });
