@@ -4,6 +4,7 @@ import type { AccountDirectory } from './accounts.ts';
 import { severityLabel } from './severity.ts';
 import { parseFindingType } from './finding-type.ts';
 import { consoleLink } from './console-link.ts';
+import { isSampleFinding } from './input/sample-flag.ts';
 
 /** Adds who owns the account, the severity label, the type parts and a console link. */
 const enrichFinding = async (finding: GuardDutyFinding, accounts: AccountDirectory): Promise<EnrichedFinding> => {
@@ -17,7 +18,7 @@ const enrichFinding = async (finding: GuardDutyFinding, accounts: AccountDirecto
       resourceType: finding.resource.resourceType ?? 'Unknown',
       resourceSummary: summarizeResource(finding.resource),
       resourceTags: resourceTags(finding.resource),
-      sample: finding.service?.additionalInfo?.sample === true,
+      sample: isSampleFinding(finding.service?.additionalInfo),
       archived: finding.service?.archived === true,
       count: finding.service?.count ?? 1,
       consoleUrl: consoleLink(finding),
