@@ -4,9 +4,11 @@ import type { Context } from 'aws-lambda';
 import type { AccountDirectory } from '../accounts.ts';
 import type { RouterConfig } from '../config/load.ts';
 import type { DeliveryJob } from '../delivery/job.ts';
-import { idempotentDelivery, memoryIdempotencyStore } from '../delivery/idempotency.ts';
+import { digestGroupKey } from '../delivery/digest.ts';
+import { idempotentRunner, memoryIdempotencyStore } from '../delivery/idempotency.ts';
+import { memoryJobSink } from '../delivery/memory-sink.ts';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { deliver, deliverDigest, ingest, route, type DeliverResult, type RouteResult } from '../pipeline.ts';
+import { deliver, deliverDigest, dispatch, ingest, route, type DeliverResult, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState, toEpochMs, type FindingStateStore } from '../state/finding-state.ts';
 import type { RenderedPayload, Target } from '../targets/types.ts';
 import { redactText } from '../redact.ts';
@@ -14,8 +16,9 @@ import type { InputItem } from './inputs.ts';
 
 /**
  * Runs the pipeline in-process over replay inputs, one record per input event. The bus
- * and the queue are in-memory stand-ins: enriched events go straight to `route`, and
- * jobs straight to `deliver`.
+ * and the queue are in-memory stand-ins: enriched events go straight to `route`, and the
+ * pipeline's `dispatch` hands jobs to an in-memory job sink that delivers them at once or
+ * holds them in the run's digest buffer.
  */
 type Outcome = 'routed' | 'suppressed' | 'rejected' | 'ignored' | 'failed';
 
@@ -97,27 +100,24 @@ const replayUnordered = async (item: InputItem, options: ReplayOptions, detail?:
   const onRendered = renderedHandler(options, detail);
   const failures: string[] = routed.refused.map((r) => `${r.target}: refused (jurisdiction): ${r.reason}`);
   const duplicates: string[] = [];
-  const held: string[] = [];
-  // Digest jobs are held in job order; the finding's other jobs (one per target, each with its own
-  // idempotency key) are delivered concurrently, as the deliver Lambda would receive them from the
-  // queue. Their results are read back in job order, so the record does not depend on timing.
-  const sends: (Promise<{ duplicate: boolean } | { error: unknown }> | undefined)[] = [];
-  for (const job of routed.jobs) {
-    if (job.digest && options.digests) {
-      await options.digests.hold(job, (jobs) => runDigest(jobs, options, onRendered));
-      held.push(job.target);
-      sends.push(undefined);
-      continue;
-    }
-    const run = () =>
-      deliver(job, options.targets, {
-        deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
-        dryRun: !shouldSend(job, options),
-        ...(onRendered === undefined ? {} : { onRendered }),
-      });
-    sends.push(options.deliverOnce(job, run).catch((error: unknown) => ({ error })));
-  }
-  const results = await Promise.all(sends);
+  const digests = options.digests;
+  // Jobs sent now (one per target, each with its own idempotency key) run concurrently, as the
+  // deliver Lambda would receive them from the queue; held jobs wait in the digest buffer.
+  const sink = memoryJobSink({
+    run: (job) =>
+      options.deliverOnce(job, () =>
+        deliver(job, options.targets, {
+          deadline: Date.now() + (options.jobTimeoutMs ?? 10_000),
+          dryRun: !shouldSend(job, options),
+          ...(onRendered === undefined ? {} : { onRendered }),
+        }),
+      ),
+    hold: digests && ((job) => digests.hold(job, (jobs) => runDigest(jobs, options, onRendered))),
+  });
+  await dispatch(ingested.enriched, routed, sink);
+  // Results are read back in job order, so the record does not depend on timing.
+  const results = await Promise.all(routed.jobs.map((job) => sink.settled(job)));
+  const held = routed.jobs.filter((_, index) => results[index] === undefined).map((job) => job.target);
   routed.jobs.forEach((job, index) => {
     const result = results[index];
     if (result === undefined) return;
@@ -185,7 +185,7 @@ const digestBuffer = (): DigestBuffer => {
   };
   return {
     hold: async (job, send) => {
-      const id = `${job.target}\n${job.digest!.key}`;
+      const id = digestGroupKey({ target: job.target, digest: job.digest! });
       const at = toEpochMs(job.enriched.finding.updatedAt);
       const group = groups.get(id);
       if (group && at - group.startMs > job.digest!.windowMs) await flush(id);
@@ -211,29 +211,13 @@ const REPLAY_MEMORY_KEYS = 20_000;
 /** The in-process stand-ins that live for one replay run: finding state and idempotency records. */
 const replaySession = (): Pick<ReplayOptions, 'state' | 'deliverOnce' | 'digests'> & { digests: DigestBuffer } => {
   const store = memoryIdempotencyStore({ maxEntries: REPLAY_MEMORY_KEYS });
-  const runs = new Map<string, () => Promise<DeliverResult>>();
   // Replay has no Lambda deadline; give in-progress records the same bound a job has.
   const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
-  const once = idempotentDelivery(
-    async (job) => {
-      const run = runs.get(job.idempotencyKey);
-      if (run === undefined) throw new Error('no delivery registered for this job');
-      return run();
-    },
-    store,
-    context,
-  );
+  const once = idempotentRunner(store, context);
   return {
     state: memoryFindingState({ maxFindings: REPLAY_MEMORY_KEYS }),
     digests: digestBuffer(),
-    deliverOnce: async (job, run) => {
-      runs.set(job.idempotencyKey, run);
-      try {
-        return await once(job);
-      } finally {
-        runs.delete(job.idempotencyKey);
-      }
-    },
+    deliverOnce: (job, run) => once(job.idempotencyKey, run),
   };
 };
 
