@@ -18,7 +18,7 @@ import ipaddr from 'ipaddr.js';
 const nonPublicRange = (address: string): string | undefined => {
   let parsed: ipaddr.IPv4 | ipaddr.IPv6;
   try {
-    parsed = ipaddr.parse(address);
+    parsed = ipaddr.parse(address.includes(':') ? hexTail(address) : address);
   } catch {
     return 'not an IP address';
   }
@@ -51,6 +51,16 @@ const ipv6Range = (address: ipaddr.IPv6): string | undefined => {
       return range;
   }
 };
+
+/**
+ * `::127.0.0.1` with its dotted tail in hex (`::7f00:1`): ipaddr.js reads `::a.b.c.d` as the
+ * IPv4-mapped `::ffff:a.b.c.d`, which would hide the IPv4-compatible form.
+ */
+const hexTail = (address: string): string =>
+  address.replace(/:(\d{1,3})\.(\d{1,3})\.(\d{1,3})\.(\d{1,3})$/, (_tail, a: string, b: string, c: string, d: string) => {
+    const [high, low] = [(Number(a) << 8) | Number(b), (Number(c) << 8) | Number(d)];
+    return [a, b, c, d].some((octet) => Number(octet) > 255) ? _tail : `:${high.toString(16)}:${low.toString(16)}`;
+  });
 
 const ipv4From = (high: number, low: number): ipaddr.IPv4 => new ipaddr.IPv4([high >> 8, high & 255, low >> 8, low & 255]);
 

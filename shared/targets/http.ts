@@ -159,20 +159,25 @@ class LookupRefused extends Error {
   }
 }
 
+type Resolve = (hostname: string, options: { all: true }, callback: (error: NodeJS.ErrnoException | null, addresses: LookupAddress[]) => void) => void;
+
 /**
- * `lookup` for agents that must not reach private networks: the connection is refused when any
- * address of the name is private, loopback or link-local, so a keep-alive connection (reused
- * without a new lookup) was checked when it opened. IP literals never reach a lookup:
- * checkUrl refuses them first.
+ * `lookup` for agents that must not reach non-public networks: the connection is refused when
+ * any address of the name is not public unicast (address-policy.ts), so a keep-alive
+ * connection (reused without a new lookup) was checked when it opened. IP literals never
+ * reach a lookup: checkUrl refuses them first. `resolve` is the DNS resolver (tests give
+ * their own, so the table is checked without a packet).
  */
-const publicOnlyLookup: LookupFunction = (hostname, options, callback) => {
-  dnsLookup(hostname, { ...options, all: true }, (error, addresses) => {
+const publicOnlyLookupWith = (resolve: Resolve): LookupFunction => (hostname, options, callback) => {
+  resolve(hostname, { ...options, all: true }, (error, addresses) => {
     if (error) return callback(new LookupRefused('dns', error.code), '', 4);
-    if (addresses.some((entry) => isNonPublicAddress(entry.address))) return callback(new LookupRefused('private'), '', 4);
+    if (addresses.length === 0 || addresses.some((entry) => isNonPublicAddress(entry.address))) return callback(new LookupRefused('private'), '', 4);
     if (options.all) return (callback as unknown as (e: null, a: LookupAddress[]) => void)(null, addresses);
     return callback(null, addresses[0]!.address, addresses[0]!.family);
   });
 };
+
+const publicOnlyLookup = publicOnlyLookupWith(dnsLookup as Resolve);
 
 const nodeTransport = (): Transport => {
   // Separate pools: a connection opened without the check is never reused for a checked request.
@@ -344,5 +349,5 @@ const checkDestination = async (request: HttpRequest): Promise<void> => {
 /** Kept for callers that predate address-policy.ts: true for every address that is not public unicast. */
 const isPrivateAddress = isNonPublicAddress;
 
-export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination, MAX_RESPONSE_BYTES };
+export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination, publicOnlyLookupWith, LookupRefused, MAX_RESPONSE_BYTES };
 export type { HttpClient, HttpRequest, HttpResponse, FetchLike };
