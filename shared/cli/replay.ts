@@ -17,7 +17,8 @@ import { ReplaySummary } from './summary.ts';
 const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json] [--report FILE]
 
 Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
-  PATH          .json (event, bare finding, or array), .jsonl/.ndjson, or folders of them
+  PATH          .json (event, finding, GetFindings output, or array), .jsonl/.ndjson, the same
+                gzipped (.gz), or folders of them (GuardDuty's S3 export)
                 (default: the bundled sample corpus and example configuration)
   --routes      routes file (default: routes.example.yml)
   --accounts    account registry (default: accounts.example.yml)
