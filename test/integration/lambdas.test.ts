@@ -312,3 +312,69 @@ describe('Lambda: deliver', () => {
     expect(JSON.parse(aws.queue('delivery-dlq').messages[0]!.Body).reason).toContain('delivery job invalid');
   });
 });
+
+describe('Lambda: deliver, poison and collisions', () => {
+  const routeAll = async (events: ReturnType<typeof sshEvent>[]) => {
+    for (const event of events) await handlers.enrich(event, lambdaContext('enrich'));
+    for (const published of aws.events) {
+      await handlers.route({ id: 'e', 'detail-type': published.DetailType, source: published.Source, detail: published.detail }, lambdaContext('route'));
+    }
+    const queued = { delivery: aws.queue('delivery').messages.map((m) => m.Body), digest: aws.queue('digest').messages.map((m) => m.Body) };
+    aws.reset();
+    for (const queue of aws.queues.values()) queue.messages.length = 0;
+    return queued;
+  };
+
+  it('dead-letters every record that is not a valid job, single or digest, with its reason, and delivers the rest', async () => {
+    // Prepare
+    const grouped = Array.from({ length: 3 }, () => sshEvent());
+    for (const event of grouped) event.detail.severity = 3;
+    const { delivery, digest } = await routeAll([sshEvent(), ...grouped]);
+    const heldJob = JSON.parse(digest[0]!);
+    const singleJob = JSON.parse(delivery[0]!);
+    const poison = {
+      notJson: '{oops',
+      singleWithoutFinding: JSON.stringify({ ...singleJob, enriched: undefined }),
+      digestWithBadWindow: JSON.stringify({ ...heldJob, digest: { ...heldJob.digest, windowMs: 'soon' } }),
+      digestWithBadTarget: JSON.stringify({ ...heldJob, target: 42 }),
+    };
+    const bodies = [delivery[0]!, poison.notJson, digest[0]!, poison.digestWithBadWindow, delivery[1]!, poison.singleWithoutFinding, digest[1]!, poison.digestWithBadTarget, digest[2]!];
+    // Act
+    const response = await handlers.deliver(sqsEvent(bodies), lambdaContext('deliver'));
+    // Assess
+    expect(response).toEqual({ batchItemFailures: [] });
+    const letters = aws.queue('delivery-dlq').messages.map((m) => JSON.parse(m.Body));
+    const reasonFor = (body: string) => letters.find((letter) => letter.payload === body)?.reason;
+    expect(letters).toHaveLength(4);
+    expect(reasonFor(poison.notJson)).toBe('delivery job invalid: $: not valid JSON');
+    expect(reasonFor(poison.singleWithoutFinding)).toMatch(/^delivery job invalid: \$\.enriched: /);
+    expect(reasonFor(poison.digestWithBadWindow)).toMatch(/^delivery job invalid: \$\.digest\.windowMs: /);
+    expect(reasonFor(poison.digestWithBadTarget)).toMatch(/^delivery job invalid: \$\.target: /);
+    expect(letters.every((letter) => letter.stage === 'deliver')).toBe(true);
+    expect(receiver.requests.filter((r) => r.path === '/hook')).toHaveLength(1);
+    expect(receiver.requests.filter((r) => r.path === '/pager')).toHaveLength(1);
+    const slack = receiver.requests.filter((r) => r.path === '/slack');
+    expect(slack).toHaveLength(1);
+    expect(JSON.parse(slack[0]!.body).text).toContain('3 similar findings');
+  });
+
+  it('gives findings whose id and updatedAt differ only across the old "\\n" separator two keys, and delivers both', async () => {
+    // Prepare
+    const first = sshEvent();
+    Object.assign(first.detail, { id: 'victim\n2018-11-08T20:25:00Z', updatedAt: 'X' });
+    const second = sshEvent();
+    Object.assign(second.detail, { id: 'victim', updatedAt: '2018-11-08T20:25:00Z\nX' });
+    const { delivery: firstJobs } = await routeAll([first]);
+    const { delivery: secondJobs } = await routeAll([second]);
+    const hookJob = (bodies: string[]) => bodies.find((body) => JSON.parse(body).target === 'hook')!;
+    // Act
+    const firstResponse = await handlers.deliver(sqsEvent([hookJob(firstJobs)]), lambdaContext('deliver'));
+    const secondResponse = await handlers.deliver(sqsEvent([hookJob(secondJobs)]), lambdaContext('deliver'));
+    // Assess
+    expect(JSON.parse(hookJob(firstJobs)).idempotencyKey).not.toBe(JSON.parse(hookJob(secondJobs)).idempotencyKey);
+    expect([firstResponse, secondResponse]).toEqual([{ batchItemFailures: [] }, { batchItemFailures: [] }]);
+    const hooks = receiver.requests.filter((r) => r.path === '/hook');
+    expect(hooks.map((r) => r.headers['idempotency-key'])).toEqual([JSON.parse(hookJob(firstJobs)).idempotencyKey, JSON.parse(hookJob(secondJobs)).idempotencyKey]);
+    expect(aws.queue('delivery-dlq').messages).toHaveLength(0);
+  });
+});
