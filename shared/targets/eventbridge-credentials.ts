@@ -96,5 +96,5 @@ const assumedRoleProvider = (settings: AssumeRoleSettings): AssumedRoleProvider 
   };
 };
 
-export { assumedRoleProvider, sessionNameFor, AssumeRoleAnswerError, REFRESH_BEFORE_EXPIRY_MS, SESSION_SECONDS };
-export type { AssumedCredentials, AssumedRoleProvider, AssumeRoleSettings };
+export { assumedRoleProvider, sessionNameFor, REFRESH_BEFORE_EXPIRY_MS };
+export type { AssumedRoleProvider };

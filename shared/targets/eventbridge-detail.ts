@@ -143,5 +143,4 @@ const buildDetail = (enriched: EnrichedFinding, format: JsonFormat, frame: Entry
   throw new RangeError(`finding ${enriched.finding.id}: even the minimal detail exceeds ${budget} bytes`);
 };
 
-export { buildDetail, entrySize, routingProjection, MAX_ENTRY_BYTES, TIME_BYTES, KEEP_STRINGS_UP_TO };
-export type { EntryFrame };
+export { buildDetail, entrySize, MAX_ENTRY_BYTES, KEEP_STRINGS_UP_TO };

@@ -84,4 +84,4 @@ const awsCallError = (target: string, operation: string, cause: unknown, secrets
   return new DeliveryError(target, `${operation} failed: HTTP ${status} ${name}${message ? `: ${message}` : ''}`, { retryable, status });
 };
 
-export { checkPutEventsOutput, awsCallError, RETRYABLE_ENTRY_CODES };
+export { checkPutEventsOutput, awsCallError };

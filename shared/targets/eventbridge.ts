@@ -157,5 +157,5 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   },
 };
 
-export { eventBridgeTarget, EventBridgeConfigSchema, buildEntry, busRegion, eventBridgeIamStatements, findingResources };
+export { eventBridgeTarget, EventBridgeConfigSchema, buildEntry, busRegion, eventBridgeIamStatements };
 export type { EventBridgeConfig, EventBridgeEntry };

@@ -254,4 +254,4 @@ const startEventBridgeLoopback = async (options: { buses?: readonly string[] } =
 };
 
 export { startEventBridgeLoopback, putEventsEntrySize, EVENTS_CREDENTIALS, EVENTS_ACCOUNT, ENTRY_LIMIT_BYTES };
-export type { EventBridgeLoopback, EventsCall, StoredEvent };
+export type { EventBridgeLoopback };

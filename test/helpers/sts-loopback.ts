@@ -162,5 +162,5 @@ const startStsLoopback = async (options: { roles?: Record<string, StsRole>; onIs
   return loopback;
 };
 
-export { startStsLoopback, STS_CALLER, STS_CALLER_ACCOUNT };
-export type { StsLoopback, StsRole, IssuedCredentials };
+export { startStsLoopback, STS_CALLER };
+export type { StsLoopback };
