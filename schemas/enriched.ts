@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { ownRecord } from '../shared/config/own-record.ts';
 import { GuardDutyFindingSchema } from './finding.ts';
 import { findingView } from './finding-view.ts';
 
@@ -12,7 +13,8 @@ const AccountInfoSchema = z.object({
   name: z.optional(z.string()),
   email: z.optional(z.string()),
   ou: z.optional(z.string()),
-  tags: z.record(z.string(), z.string()),
+  /** Tag keys are data (`constructor`, `__proto__` included): ownRecord keeps every one. */
+  tags: ownRecord(z.string(), z.string()),
   /** Set by the provider chain: `partial` when a metadata source failed (the finding still flows). */
   enrichment: z.optional(z.enum(['complete', 'partial'])),
   /** The account's GuardDuty membership status as the administrator sees it (GetMembers). */
@@ -32,7 +34,7 @@ const EnrichmentSchema = z.object({
   }),
   resourceType: z.string(),
   resourceSummary: z.string(),
-  resourceTags: z.record(z.string(), z.string()),
+  resourceTags: ownRecord(z.string(), z.string()),
   sample: z.boolean(),
   archived: z.boolean(),
   count: z.number(),

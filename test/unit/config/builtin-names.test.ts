@@ -3,6 +3,8 @@ import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import * as z from 'zod/mini';
+import { EnrichedFindingSchema } from '../../../schemas/enriched.ts';
 import { loadAccounts } from '../../../shared/accounts.ts';
 import { createAccountChain, type AccountSource } from '../../../shared/accounts/chain.ts';
 import { parseRoutesConfig } from '../../../shared/config/load.ts';
@@ -79,9 +81,11 @@ describe('Built-in names: targets', () => {
     const routes = join(dir, 'routes.yml');
     writeFileSync(routes, `targets:\n  constructor: { type: file, path: ${join(dir, 'constructor.ndjson')} }\n  __proto__: { type: file, path: ${join(dir, 'proto.ndjson')} }\ndefault:\n  targets: [constructor, __proto__]\n`);
     // Act
-    const run = await runCli(['replay', join(ROOT, 'test/events/samples/backdoor-ec2-spambot.json'), '--routes', routes, '--json']);
+    const run = await runCli(['replay', join(ROOT, 'test/events/samples/backdoor-ec2-spambot.json'), '--routes', routes, '--json', '--report', join(dir, 'report.html')]);
     // Assess
     expect(run.code, run.stderr).toBe(0);
+    // Per-target counts on the report page: never Object's own `constructor` function
+    expect(readFileSync(join(dir, 'report.html'), 'utf8')).not.toContain('[native code]');
     for (const file of ['constructor.ndjson', 'proto.ndjson']) {
       expect(existsSync(join(dir, file)), file).toBe(true);
       expect(JSON.parse(readFileSync(join(dir, file), 'utf8').trim().split('\n')[0]!)).toMatchObject({ finding: { type: 'Backdoor:EC2/Spambot' } });
@@ -123,6 +127,17 @@ describe('Built-in names: tag keys', () => {
     const tags = resourceTags(makeFinding(tagged([['constructor', 'a'], ['__proto__', 'b'], ['toString', 'c'], ['constructor', 'later']])).resource);
     // Assess
     expect(Object.entries(tags)).toEqual([['constructor', 'a'], ['__proto__', 'b'], ['toString', 'c']]);
+  });
+
+  it('keeps tags named constructor and __proto__ in the enriched event between the Lambdas', async () => {
+    // Prepare
+    const accounts = loadAccounts('accounts:\n  "111111111111": { tags: { __proto__: a, constructor: b } }\n', 'accounts.yml');
+    const enriched = await enrich(makeFinding(tagged([['__proto__', 'c'], ['constructor', 'd']])), accounts);
+    // Act: the bus carries JSON; the route Lambda parses it with the schema
+    const parsed = z.parse(EnrichedFindingSchema, JSON.parse(JSON.stringify(enriched)));
+    // Assess
+    expect(Object.entries(parsed.enrichment.account.tags)).toEqual([['__proto__', 'a'], ['constructor', 'b']]);
+    expect(Object.entries(parsed.enrichment.resourceTags)).toEqual([['__proto__', 'c'], ['constructor', 'd']]);
   });
 
   it('keeps account tags named constructor and __proto__ from accounts.yml', () => {
