@@ -18,8 +18,8 @@ import type { DeliveryContext, IamStatement, RenderedPayload, TargetDefinition }
  * it again. Every event carries `resources[0]` (finding ARN) and `time` (updatedAt) in the
  * envelope, whatever the format, so consumers can de-duplicate on that pair.
  *
- * PutEvents to a bus that does not exist answers success (aws/aws-sdk#186): the bus name is
- * checked by the schema, not by AWS, so a typo loses events silently.
+ * PutEvents to a bus that does not exist answers success (aws/aws-sdk#186): only the form
+ * of the bus name is checked (here), so a typo in it loses events silently.
  */
 
 const PARTITION = '(?:aws|aws-cn|aws-us-gov|aws-iso|aws-iso-b|aws-iso-e|aws-iso-f|aws-eusc)';
@@ -40,7 +40,7 @@ const MAX_RESOURCE_CHARS = 2048;
 const EventBridgeConfigSchema = z
   .strictObject({
     type: z.literal('eventbridge'),
-    /** Name (in the function's account and region) or ARN (any account and region) of the bus. */
+    /** Name (in the caller's account, the role's with roleArn, and region) or ARN (any account and region) of the bus. */
     eventBus: z
       .string()
       .check(z.regex(BUS, 'expected an event bus name (1-256 of / . - _ A-Z a-z 0-9) or arn:aws:events:<region>:<12-digit account>:event-bus/<name>')),
@@ -68,7 +68,7 @@ const EventBridgeConfigSchema = z
     allowPrivateNetwork: z.optional(z.boolean()),
   })
   .check(
-    z.refine((config) => config.region === undefined || busArn(config.eventBus) === undefined || config.region === busArn(config.eventBus)?.region, {
+    z.refine((config) => config.region === undefined || (arnRegion(config.eventBus) ?? config.region) === config.region, {
       message: 'region must be the bus ARN region (PutEvents reaches a bus only in its own region)',
       path: ['region'],
     }),
@@ -79,14 +79,12 @@ const EventBridgeConfigSchema = z
   );
 type EventBridgeConfig = z.infer<typeof EventBridgeConfigSchema>;
 
-const busArn = (bus: string): { partition: string; region: string; account: string; name: string } | undefined => {
-  const match = BUS_ARN.exec(bus);
-  return match ? { partition: match[1]!, region: match[2]!, account: match[3]!, name: match[4]! } : undefined;
-};
+/** The region of a bus given by ARN; undefined for a bus name. */
+const arnRegion = (bus: string): string | undefined => BUS_ARN.exec(bus)?.[2];
 
 /** The region PutEvents must be called in: the ARN's, else the setting, else the function's. */
 const busRegion = (config: Pick<EventBridgeConfig, 'eventBus' | 'region'>): string | undefined =>
-  busArn(config.eventBus)?.region ?? config.region ?? (process.env.AWS_REGION || undefined);
+  arnRegion(config.eventBus) ?? config.region ?? (process.env.AWS_REGION || undefined);
 
 /** The entry exactly as PutEvents receives it (Time as ISO text here, a timestamp on the wire). */
 interface EventBridgeEntry {
@@ -128,7 +126,7 @@ const buildEntry = (enriched: EnrichedFinding, config: Pick<EventBridgeConfig, '
  */
 const eventBridgeIamStatements = (config: EventBridgeConfig): IamStatement[] => {
   if (config.roleArn !== undefined) return [{ Action: ['sts:AssumeRole'], Resource: [config.roleArn] }];
-  const arn = busArn(config.eventBus)
+  const arn = arnRegion(config.eventBus)
     ? config.eventBus
     : `arn:\${AWS::Partition}:events:${config.region ?? '${AWS::Region}'}:\${AWS::AccountId}:event-bus/${config.eventBus}`;
   return [{ Action: ['events:PutEvents'], Resource: [arn] }];
