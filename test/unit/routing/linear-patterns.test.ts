@@ -52,7 +52,28 @@ describe('User patterns: globs', () => {
     });
   }
 
-  it('compiles to the single-backtrack matcher, never to a RegExp', () => {
+  it('agrees with a regular-expression oracle on random short globs and texts', () => {
+    // Prepare: a seeded generator; the oracle is the backtracking engine, safe on inputs this short
+    let seed = 14;
+    const next = (n: number) => {
+      seed = (seed * 1_103_515_245 + 12_345) % 2 ** 31;
+      return seed % n;
+    };
+    const pick = (parts: readonly string[], length: number) => Array.from({ length }, () => parts[next(parts.length)]).join('');
+    const oracle = (glob: string) =>
+      new RegExp(`^${glob.replace(/[.+^${}()|\\/]/g, '\\$&').replace(/\*+/g, '.*').replace(/\?/g, '.').replace(/\[!/g, '[^')}$`, 's');
+    const disagreements: string[] = [];
+    // Act
+    for (let i = 0; i < 3_000; i++) {
+      const glob = pick(['a', 'b', '*', '?', '[ab]', '[!a]', '.', '**'], 1 + next(6));
+      const text = pick(['a', 'b', 'c', '.'], next(9));
+      if (compileGlob(glob).test(text) !== oracle(glob).test(text)) disagreements.push(`${glob} on ${text}`);
+    }
+    // Assess
+    expect(disagreements).toEqual([]);
+  });
+
+  it('compiles to the segment matcher, never to a RegExp', () => {
     // Act
     const glob = compileGlob(STAR_CHAIN);
     // Assess
