@@ -6,8 +6,8 @@
  *
  *   npm run wire-names            # or: npx node scripts/generate-wire-names.ts [model.json]
  *
- * The model is botocore's guardduty/2017-11-28/service-2.json, kept next to this checkout in
- * ../shared/guardduty/reference/. test/unit/input/wire-names.test.ts regenerates and compares.
+ * The model is botocore's guardduty/2017-11-28/service-2.json (scripts/models/, a verbatim copy of
+ * ../shared/guardduty/reference/). test/unit/input/wire-names.test.ts regenerates and compares.
  */
 import { createHash } from 'node:crypto';
 import { readFileSync, writeFileSync } from 'node:fs';
@@ -15,7 +15,8 @@ import { resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { SCALAR, TIMESTAMP } from '../shared/input/wire-shapes.ts';
 
-const DEFAULT_MODEL = fileURLToPath(new URL('../../shared/guardduty/reference/botocore-guardduty-service-2.json', import.meta.url));
+/** botocore's guardduty/2017-11-28/service-2.json at 0e6e2404b85dc336dd2889814e089bde7d1a4c55, verbatim, so a clone is self-contained. */
+const DEFAULT_MODEL = fileURLToPath(new URL('models/guardduty-2017-11-28.service-2.json', import.meta.url));
 const OUTPUT = fileURLToPath(new URL('../shared/input/wire-names.generated.ts', import.meta.url));
 /** The shape GetFindings answers with: every finding shape is reachable from it. */
 const ROOT_SHAPE = 'GetFindingsResponse';

@@ -2,7 +2,7 @@
 """Builds the GetFindings fixtures in test/events/api/ (see README.md there).
 
 1. get-findings.wire.json: a GetFindings response body as the API sends it, made from
-   published examples and samples by walking botocore's GuardDuty model (wire names only,
+   published examples and samples by walking botocore's GuardDuty model (scripts/models/; wire names only,
    members the model does not know dropped, `timestamp` members as epoch seconds,
    `additionalInfo` in the API's {value, type} shape).
 2. That body is served on a loopback port, and the real clients are pointed at it:
@@ -26,7 +26,7 @@ import boto3
 
 HERE = os.path.dirname(os.path.abspath(__file__))
 ROOT = os.path.abspath(os.path.join(HERE, '..', '..', '..'))
-MODEL = os.path.join(ROOT, '..', 'shared', 'guardduty', 'reference', 'botocore-guardduty-service-2.json')
+MODEL = os.path.join(ROOT, 'scripts', 'models', 'guardduty-2017-11-28.service-2.json')
 
 SOURCES = [
     'published/s3-pentest-parrotlinux.sample.detail.json',

@@ -1,3 +1,4 @@
+import { createHash } from 'node:crypto';
 import { existsSync, readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { DEFAULT_MODEL, generateWireNames, MODEL_LABEL, OUTPUT } from '../../../scripts/generate-wire-names.ts';
@@ -11,6 +12,12 @@ describe('Wire names: generated from the GuardDuty service model', () => {
     const fresh = generateWireNames(readFileSync(DEFAULT_MODEL, 'utf8'), MODEL_LABEL);
     // Assess
     expect(readFileSync(OUTPUT, 'utf8')).toBe(fresh);
+  });
+
+  it('the model is the reference copy next to this checkout, byte for byte, where that copy exists', () => {
+    const reference = new URL('../../../../shared/guardduty/reference/botocore-guardduty-service-2.json', import.meta.url);
+    if (existsSync(reference)) expect(readFileSync(DEFAULT_MODEL, 'utf8')).toBe(readFileSync(reference, 'utf8'));
+    expect(readFileSync(OUTPUT, 'utf8')).toContain(`sha256 ${createHash('sha256').update(readFileSync(DEFAULT_MODEL)).digest('hex')}`);
   });
 
   it("takes each member's locationName from the model, also where it is not the member name with a lower-case first letter", () => {
