@@ -12,6 +12,9 @@ import { loadRoutesFile } from '../../../shared/config/load.ts';
 import { DestinationRefusedError } from '../../../shared/errors.ts';
 import { jsonDocument } from '../../../shared/formats/json-formats.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
+import { makeJob } from '../../../shared/delivery/job.ts';
+import type { DeadLetter } from '../../../shared/delivery/sink.ts';
+import { deliverQueued } from '../../../shared/pipeline.ts';
 import { buildEntry, EventBridgeConfigSchema, eventBridgeIamStatements, eventBridgeTarget, type EventBridgeConfig, type EventBridgeEntry } from '../../../shared/targets/eventbridge.ts';
 import { entrySize, KEEP_STRINGS_UP_TO, MAX_ENTRY_BYTES } from '../../../shared/targets/eventbridge-detail.ts';
 import { REFRESH_BEFORE_EXPIRY_MS } from '../../../shared/targets/eventbridge-credentials.ts';
@@ -440,6 +443,48 @@ describe('Target: eventbridge', () => {
       expect(error).toMatchObject({ retryable: false });
       expect(error.message).toContain('no region');
       expect(loopback.calls).toHaveLength(0);
+    });
+  });
+
+  describe('through the deliver stage', () => {
+    const deliverOne = async (target: Target, enriched: EnrichedFinding, letters: DeadLetter[]) =>
+      deliverQueued([{ id: 'm-1', body: JSON.stringify(makeJob(target.name, enriched, ['every-finding'])), receiveCount: 1 }], {
+        targets: new Map([[target.name, target]]),
+        sink: { deadLetter: async (letter) => void letters.push(letter) },
+        maxReceives: 5,
+        deadline: () => Date.now() + 5_000,
+      });
+
+    it('a permanent entry error is dead-lettered with its code in the reason', async () => {
+      // Prepare
+      const loopback = await loopbackWith();
+      loopback.failEntries.push({ ErrorCode: 'NotAuthorizedForSourceException', ErrorMessage: 'Not authorized for the source.' });
+      const letters: DeadLetter[] = [];
+
+      // Act
+      const [outcome] = await deliverOne(makeTarget(loopback.endpoint), sample(), letters);
+
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'dead-lettered' });
+      expect(letters).toHaveLength(1);
+      expect(letters[0]).toMatchObject({ stage: 'deliver', target: TARGET, findingId: sample().finding.id });
+      expect(letters[0]?.reason).toContain(`PutEvents to ${BUS_NAME} rejected the entry: NotAuthorizedForSourceException Not authorized for the source.`);
+    });
+
+    it('a throttled entry is sent again and delivered once', async () => {
+      // Prepare
+      const loopback = await loopbackWith();
+      loopback.failEntries.push({ ErrorCode: 'ThrottlingException', ErrorMessage: 'Rate exceeded' });
+      const letters: DeadLetter[] = [];
+
+      // Act
+      const [outcome] = await deliverOne(makeTarget(loopback.endpoint), sample(), letters);
+
+      // Assess
+      expect(outcome).toMatchObject({ kind: 'delivered', attempts: 2 });
+      expect(loopback.calls).toHaveLength(2);
+      expect(loopback.buses.get(HOME_BUS)).toHaveLength(1);
+      expect(letters).toEqual([]);
     });
   });
 
