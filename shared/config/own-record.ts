@@ -32,9 +32,9 @@ const ownRecord = <V>(keySchema: z.ZodMiniType<string, string>, valueSchema: z.Z
       return out;
     }),
   );
-  const jsonSchema = z.toJSONSchema(record, { target: 'draft-2020-12', io: 'input', unrepresentable: 'any' }) as Record<string, unknown>;
-  delete jsonSchema.$schema;
-  z.globalRegistry.add(schema, jsonSchema as never);
+  // Described lazily through the generator's own record processor: no JSON Schema code runs (or
+  // is bundled into the Lambdas) unless `config schema` asks for one.
+  schema._zod.processJSONSchema = (ctx, json, params) => ctx.processors['record']!(record as never, ctx, json, params);
   return schema as unknown as z.ZodMiniType<Record<string, V>>;
 };
 
