@@ -78,9 +78,13 @@ const compileType = (schema: z.ZodMiniType, def: core.$ZodTypeDef & Record<strin
     case 'optional': {
       const innerType = def.innerType as z.ZodMiniType;
       if (innerType._zod.optin === 'defaulted') break;
-      const inner = compileReader(innerType, path);
       // The rule: optional and nullable, so `null` reads as absent (undefined: the object drops the key).
-      if (innerType._zod.def.type === 'nullable') return (value) => (value === undefined || value === null ? undefined : inner(value));
+      const nullable = innerType._zod.def as core.$ZodTypeDef & Record<string, unknown>;
+      if (nullable.type === 'nullable' && (nullable.checks?.length ?? 0) === 0) {
+        const present = compileReader(nullable.innerType as z.ZodMiniType, path);
+        return (value) => (value === undefined || value === null ? undefined : present(value));
+      }
+      const inner = compileReader(innerType, path);
       return (value) => (value === undefined ? undefined : inner(value));
     }
     case 'nullable': {
