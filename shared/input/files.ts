@@ -88,10 +88,14 @@ const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<
   return found.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0)).map((f) => f.item);
 };
 
-/** A path as the user will recognise it: relative to the working folder when inside it, else as given. */
+/**
+ * A path as the user will recognise it: relative to the working folder when inside it, else as
+ * given. Control characters in a file name are escaped: the name goes into terminal output.
+ */
 const displayName = (cwd: string, path: string): string => {
   const inside = relative(cwd, path);
-  return inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? path : inside;
+  const shown = inside === '' || inside === '..' || inside.startsWith(`..${sep}`) || isAbsolute(inside) ? path : inside;
+  return shown.replace(/[\u0000-\u001f\u007f-\u009f]/g, (char) => `\\u${char.charCodeAt(0).toString(16).padStart(4, '0')}`);
 };
 
 const identity = (info: Stats): string => `${info.dev}:${info.ino}`;

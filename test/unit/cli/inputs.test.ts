@@ -189,3 +189,11 @@ describe('Replay inputs: gzip and the S3 export layout', () => {
     expect((items[1]!.value as { id: string }).id).toBe('after');
   });
 });
+
+describe('Replay inputs: names', () => {
+  it('escapes control characters in a file name, which goes into terminal output', async () => {
+    const dir = mkdtempSync(join(tmpdir(), 'inputs-names-'));
+    writeFileSync(join(dir, 'evil\u001b[2J\nname.json'), JSON.stringify({ ...wireFindings[0], id: 'n' }));
+    expect(sources(await collect(readInputs([dir], dir)))).toEqual([['evil\\u001b[2J\\u000aname.json', 'n']]);
+  });
+});
