@@ -9,8 +9,8 @@ import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../schemas/enriched.ts';
 import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
 import { dynamoFindingState } from '../shared/aws/dynamo-finding-state.ts';
-import { sendDeadLetter } from '../shared/aws/queues.ts';
-import { sqsJobSink, sqsPort } from '../shared/aws/sqs-job-sink.ts';
+import { sendDeadLetter, sqsPort } from '../shared/aws/queues.ts';
+import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { dispatch, route } from '../shared/pipeline.ts';
 

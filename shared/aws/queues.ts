@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { SendMessageBatchCommand, SendMessageCommand, type SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryJob } from '../delivery/job.ts';
 import type { DeadLetter } from '../delivery/sink.ts';
+import type { SqsPort } from './sqs-job-sink.ts';
 import { FindingsRouterError } from '../errors.ts';
 
 /**
@@ -93,5 +94,11 @@ const sendDeadLetter = async (client: SQSClient, queueUrl: string, letter: DeadL
   );
 };
 
-export { sendJobs, sendDeadLetter, letterBody, chunk, QueueError };
+/** The job sink's SQS port over a client created at init (the route stage sends every job through SQS). */
+const sqsPort = (client: SQSClient): SqsPort => ({
+  sendJobs: (queueUrl, jobs) => sendJobs(client, queueUrl, jobs),
+  sendDeadLetter: (queueUrl, letter) => sendDeadLetter(client, queueUrl, letter),
+});
+
+export { sendJobs, sendDeadLetter, sqsPort, letterBody, chunk, QueueError };
 export type { DeadLetter };

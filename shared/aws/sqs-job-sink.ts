@@ -1,12 +1,12 @@
-import type { SQSClient } from '@aws-sdk/client-sqs';
 import type { DeliveryJob } from '../delivery/job.ts';
 import type { DeadLetter, JobSink } from '../delivery/sink.ts';
-import { sendDeadLetter, sendJobs } from './queues.ts';
 
 /**
  * The job sink in Lambda: jobs to deliver now go to the delivery queue, held jobs to the
  * digest queue (whose batching window gathers each group), dead letters to the dead-letter
  * queue. Without a digest queue nothing can hold a job, so the pipeline sends it now.
+ * Type imports only: the SQS SDK comes with the port (`sqsPort` in queues.ts, created at
+ * init by the route stage; `lazySqs` in dead-letters.ts, loaded on first use by deliver).
  */
 interface SqsPort {
   sendJobs(queueUrl: string, jobs: readonly DeliveryJob[]): Promise<void>;
@@ -28,11 +28,5 @@ const sqsJobSink = (sqs: SqsPort, queues: SinkQueues): JobSink => {
   };
 };
 
-/** An SQS port over a client created at init (the route stage sends every job through SQS). */
-const sqsPort = (client: SQSClient): SqsPort => ({
-  sendJobs: (queueUrl, jobs) => sendJobs(client, queueUrl, jobs),
-  sendDeadLetter: (queueUrl, letter) => sendDeadLetter(client, queueUrl, letter),
-});
-
-export { sqsJobSink, sqsPort };
+export { sqsJobSink };
 export type { SqsPort, SinkQueues };

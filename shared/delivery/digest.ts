@@ -7,14 +7,14 @@ import { toEpochMs } from '../state/finding-state.ts';
 /**
  * Flood control: a burst of similar findings becomes one digest per group and window for
  * chat targets. Critical findings are never held back. A group is the route plus the values
- * of the route's `group.by` fields: `key` says it for people, `values` keeps the parts the
- * group's key is composed from.
+ * of the route's `group.by` fields (in their order): `key` says it for people, `values` keeps
+ * the parts the group's key is composed from.
  */
 interface DigestRef {
   route: string;
   key: string;
   windowMs: number;
-  values?: [string, string][];
+  values?: string[];
 }
 
 const GROUP_FIELDS: Record<string, (f: EnrichedFinding) => string> = {
@@ -27,10 +27,10 @@ const GROUP_FIELDS: Record<string, (f: EnrichedFinding) => string> = {
 };
 
 const digestRef = (routeName: string, group: GroupPolicy, enriched: EnrichedFinding): DigestRef => {
-  const values = group.by.map((field): [string, string] => [field, GROUP_FIELDS[field]?.(enriched) ?? '']);
+  const values = group.by.map((field) => GROUP_FIELDS[field]?.(enriched) ?? '');
   return {
     route: routeName,
-    key: [routeName, ...values.map(([field, value]) => `${field}=${value}`)].join(' '),
+    key: [routeName, ...group.by.map((field, index) => `${field}=${values[index]}`)].join(' '),
     windowMs: group.windowMs,
     values,
   };

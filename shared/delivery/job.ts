@@ -18,8 +18,8 @@ const DeliveryJobSchema = z.object({
       /** The group as people read it, shown in the digest message. */
       key: z.string(),
       windowMs: z.number(),
-      /** The group's field values, from which its key is composed (absent in jobs queued by earlier versions). */
-      values: z.optional(z.array(z.tuple([z.string(), z.string()]))),
+      /** The values of the route's `group.by` fields, in order: the parts of the group's key (absent in jobs queued by earlier versions). */
+      values: z.optional(z.array(z.string())),
     }),
   ),
 });

@@ -1,6 +1,7 @@
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { sqsJobSink, sqsPort } from '../../shared/aws/sqs-job-sink.ts';
+import { sqsPort } from '../../shared/aws/queues.ts';
+import { sqsJobSink } from '../../shared/aws/sqs-job-sink.ts';
 import { parseRoutesConfig } from '../../shared/config/load.ts';
 import type { DeliveryJob } from '../../shared/delivery/job.ts';
 import { memoryJobSink } from '../../shared/delivery/memory-sink.ts';

@@ -38,7 +38,7 @@ describe('Flood control: grouping', () => {
       route: 'recon',
       key: 'recon type=Recon:EC2/PortProbeUnprotectedPort accountId=111111111111',
       windowMs: 300_000,
-      values: [['type', 'Recon:EC2/PortProbeUnprotectedPort'], ['accountId', '111111111111']],
+      values: ['Recon:EC2/PortProbeUnprotectedPort', '111111111111'],
     });
     expect(lowJobs.find((j) => j.target === 'siem')?.digest).toBeUndefined();
     expect(criticalJobs.find((j) => j.target === 'slack')?.digest).toBeUndefined();

@@ -53,8 +53,8 @@ describe('Keys: one unambiguous composition', () => {
   it('keeps two digest groups apart even when their readable keys read the same', () => {
     // Prepare: the readable key joins "field=value" with spaces, so these two read alike.
     const label = 'recon type=A accountId=B accountId=C';
-    const one = { target: 'slack', digest: { route: 'recon', key: label, windowMs: 1, values: [['type', 'A accountId=B'], ['accountId', 'C']] as [string, string][] } };
-    const other = { target: 'slack', digest: { route: 'recon', key: label, windowMs: 1, values: [['type', 'A'], ['accountId', 'B accountId=C']] as [string, string][] } };
+    const one = { target: 'slack', digest: { route: 'recon', key: label, windowMs: 1, values: ['A accountId=B', 'C'] } };
+    const other = { target: 'slack', digest: { route: 'recon', key: label, windowMs: 1, values: ['A', 'B accountId=C'] } };
     // Act / Assess
     expect(digestGroupKey(one)).not.toBe(digestGroupKey(other));
     expect(digestGroupKey(one)).toBe(digestGroupKey({ ...one, digest: { ...one.digest, windowMs: 2 } }));
