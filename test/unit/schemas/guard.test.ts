@@ -5,7 +5,7 @@ import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { EventBridgeEnvelopeSchema } from '../../../schemas/envelope.ts';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
-import { compileGuard, GuardCompileError } from '../../../schemas/guard.ts';
+import { compileGuard, compileReader, GuardCompileError, REFUSED } from '../../../schemas/guard.ts';
 import { validateEvent } from '../../../shared/validate.ts';
 
 const EVENTS = join(import.meta.dirname, '../../events');
@@ -144,5 +144,85 @@ describe('Schema guard: the same verdict as zod', () => {
   ])('refuses to compile %s, whose output differs from its input', (_name, schema) => {
     // Act + Assess
     expect(() => compileGuard(schema as z.ZodMiniType)).toThrow(GuardCompileError);
+  });
+});
+
+describe('Schema reader: null in an optional field reads as absent', () => {
+  const read = compileReader(GuardDutyFindingSchema);
+
+  /** Whether any optional field of `value` (as `schema` declares it) holds null. */
+  const holdsOptionalNull = (value: unknown, schema: z.ZodMiniType): boolean => {
+    const def = schema._zod.def as z.core.$ZodTypeDef & Record<string, unknown>;
+    if (def.type === 'optional' || def.type === 'nullable') return holdsOptionalNull(value, def.innerType as z.ZodMiniType);
+    if (def.type === 'array') return Array.isArray(value) && value.some((item) => holdsOptionalNull(item, def.element as z.ZodMiniType));
+    if (def.type !== 'object' || typeof value !== 'object' || value === null) return false;
+    return Object.entries(def.shape as Record<string, z.ZodMiniType>).some(([key, field]) => {
+      const item = (value as Record<string, unknown>)[key];
+      return (item === null && field._zod.def.type === 'optional') || holdsOptionalNull(item, field);
+    });
+  };
+
+  it('returns what zod accepts, without its optional nulls, and its JSON is what zod returns', () => {
+    // Prepare: valid findings with any field replaced by null (or another value).
+    const cases = fc.tuple(fc.nat({ max: samples.length - 1 }), fc.nat(), fc.oneof(fc.constant(null), fc.jsonValue({ maxDepth: 1 })));
+    // Act + Assess
+    fc.assert(
+      fc.property(cases, ([which, pick, replacement]) => {
+        const paths = pathsOf(samples[which]);
+        const value = withValueAt(samples[which], paths[pick % paths.length]!, (parent, key) => void (parent[key] = replacement));
+        const parsed = z.safeParse(GuardDutyFindingSchema, value);
+        const view = read(value);
+        expect(view === REFUSED).toBe(!parsed.success);
+        if (view === REFUSED) return;
+        expect(holdsOptionalNull(view, GuardDutyFindingSchema)).toBe(false);
+        expect(JSON.parse(JSON.stringify(view))).toStrictEqual(parsed.data);
+        expect(view === value).toBe(!holdsOptionalNull(value, GuardDutyFindingSchema));
+      }),
+      { numRuns: 2000 },
+    );
+  });
+
+  it('copies only the objects on the way to a null; the rest stays the very objects received', () => {
+    // Prepare
+    const finding = structuredClone(samples.find((s) => (s as any).resource?.instanceDetails && (s as any).service)) as any;
+    finding.resource.instanceDetails.platform = null;
+    // Act
+    const view = read(finding) as any;
+    // Assess
+    expect(view).not.toBe(finding);
+    expect(view.resource).not.toBe(finding.resource);
+    expect('platform' in view.resource.instanceDetails).toBe(false);
+    expect(view.service).toBe(finding.service);
+    expect(view.resource.instanceDetails.tags).toBe(finding.resource.instanceDetails.tags);
+    expect(JSON.stringify(view)).toBe(JSON.stringify(finding));
+  });
+
+  it("writes what was changed on the view into its JSON, the nulls still in their places", () => {
+    // Prepare
+    const finding = structuredClone(samples[0]) as any;
+    finding.title = null;
+    finding.description = null;
+    const view = read(finding) as any;
+    // Act
+    view.description = 'set later';
+    view.severity = 9;
+    view.addedLater = true;
+    const json = JSON.parse(JSON.stringify(view));
+    // Assess: key order as sent, the null that was not set kept, the new field last.
+    expect(json.title).toBeNull();
+    expect(json.description).toBe('set later');
+    expect(json.severity).toBe(9);
+    expect(Object.keys(json)).toEqual([...Object.keys(finding), 'addedLater']);
+  });
+
+  it('keeps an input key named toJSON as data (that object then serialises without its nulls)', () => {
+    // Prepare
+    const finding = { ...(structuredClone(samples[0]) as object), toJSON: 'data', title: null } as Record<string, unknown>;
+    // Act
+    const view = read(finding) as Record<string, unknown>;
+    // Assess
+    expect(view.toJSON).toBe('data');
+    expect('title' in view).toBe(false);
+    expect(JSON.parse(JSON.stringify(view)).toJSON).toBe('data');
   });
 });
