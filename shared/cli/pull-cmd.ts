@@ -1,13 +1,11 @@
 import { parseArgs } from 'node:util';
-import { GuardDutyClient, type Finding, type FindingCriteria } from '@aws-sdk/client-guardduty';
-import { fromApiFinding } from '../input/api-finding.ts';
-import { redactText } from '../redact.ts';
-import { stripControl, truncate } from '../text.ts';
+import { GuardDutyClient, type FindingCriteria } from '@aws-sdk/client-guardduty';
+import { FindingsRouterError } from '../errors.ts';
 import { CriteriaError, parseCriteria, type Criterion } from './pull/criteria.ts';
 import { OutputError, openFindingsFile, type FindingsFile } from './pull/output.ts';
 import { PullProgress } from './pull/progress.ts';
-import { NoDetectorError, pullRegion, RegionDeniedError, type RegionPullResult } from './pull/region.ts';
-import { RegionTally, renderPullSummary, totals, type PullSummary, type RegionSummary } from './pull/summary.ts';
+import { describeFailure, pullRegions } from './pull/run.ts';
+import { renderPullSummary, totals, type PullSummary, type RegionSummary } from './pull/summary.ts';
 import { parseWindow, windowCondition, WindowError } from './pull/window.ts';
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
@@ -18,7 +16,8 @@ const USAGE = `Usage: findings-router pull -o FILE [--since 7d] [--until DATE] [
 Pulls findings from GuardDuty's administrator account (its member accounts' findings included)
 into FILE, one finding per line in GuardDuty's wire form (as EventBridge's detail carries it):
 replay, routes test and routes diff read the file as they read EventBridge events.
-  -o, --output        the .jsonl file to write (replaced at the end; a failed run leaves it as it was)
+  -o, --output        the .jsonl file to write (replaced at the end; a failed run leaves it as it was);
+                      a pipe or device (/dev/stdout) is written directly, and the summary goes to stderr
   --since             findings updated since: a duration back from now (7d, 12h, 90d, 2w) or a
                       date (2026-11-01, 2026-11-01T08:00:00Z); default 7d
   --until             findings updated before this duration or date; default now
@@ -51,7 +50,12 @@ interface PullDeps {
   now?: () => number;
 }
 
-class UsageError extends Error {}
+class PullUsageError extends FindingsRouterError {
+  constructor(message: string) {
+    super(message);
+    this.name = 'PullUsageError';
+  }
+}
 
 const defaultClient = (region: string | undefined): GuardDutyClient =>
   new GuardDutyClient({
@@ -71,27 +75,19 @@ const configuredRegion = async (): Promise<string> => {
   }
 };
 
-/** An AWS or file error as one printable line: no control characters, no secrets, bounded. */
-const oneLine = (error: unknown): string => {
-  const e = error as { name?: string; message?: string; $metadata?: { httpStatusCode?: number } };
-  const status = e.$metadata?.httpStatusCode;
-  const text = error instanceof Error ? `${e.name && !(error instanceof RegionDeniedError || error instanceof NoDetectorError) ? `${e.name}${status ? ` (HTTP ${status})` : ''}: ` : ''}${e.message}` : String(error);
-  return truncate(redactText(stripControl(text).replace(/\s+/g, ' ').trim()), 400);
-};
-
 const parseRegions = (text: string | undefined): string[] | undefined => {
   if (text === undefined) return undefined;
   const regions = [...new Set(text.split(',').map((r) => r.trim()).filter((r) => r !== ''))];
-  if (regions.length === 0) throw new UsageError(`--region '${text}': no region given`);
+  if (regions.length === 0) throw new PullUsageError(`--region '${text}': no region given`);
   const bad = regions.find((r) => !REGION.test(r));
-  if (bad !== undefined) throw new UsageError(`--region: '${bad}' is not a region name (e.g. us-east-1)`);
+  if (bad !== undefined) throw new PullUsageError(`--region: '${bad}' is not a region name (e.g. us-east-1)`);
   return regions;
 };
 
 const parseConcurrency = (text: string | undefined): number => {
   if (text === undefined) return DEFAULT_CONCURRENCY;
   const n = Number(text);
-  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new UsageError(`--concurrency '${text}': a whole number from 1 to ${MAX_CONCURRENCY}`);
+  if (!Number.isInteger(n) || n < 1 || n > MAX_CONCURRENCY) throw new PullUsageError(`--concurrency '${text}': a whole number from 1 to ${MAX_CONCURRENCY}`);
   return n;
 };
 
@@ -112,7 +108,7 @@ const parse = (argv: string[]) => {
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
-  if (positionals.length > 0) throw new UsageError(`unexpected argument '${positionals[0]}' (the output file goes after -o)`);
+  if (positionals.length > 0) throw new PullUsageError(`unexpected argument '${positionals[0]}' (the output file goes after -o)`);
   return values;
 };
 
@@ -129,16 +125,16 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
       io.stdout.write(USAGE);
       return 0;
     }
-    if (values.output === undefined || values.output === '') throw new UsageError('-o FILE is required (where the findings go)');
+    if (values.output === undefined || values.output === '') throw new PullUsageError('-o FILE is required (where the findings go)');
     window = parseWindow(values.since ?? DEFAULT_SINCE, values.until, now);
     criterion = parseCriteria(values.criteria ?? []);
     regionsGiven = parseRegions(values.region);
     concurrency = parseConcurrency(values.concurrency);
     if (values.detector !== undefined && regionsGiven !== undefined && regionsGiven.length > 1) {
-      throw new UsageError('--detector names one region\'s detector: give a single --region with it');
+      throw new PullUsageError('--detector names one region\'s detector: give a single --region with it');
     }
   } catch (error) {
-    const usage = error instanceof UsageError || error instanceof CriteriaError || error instanceof WindowError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
+    const usage = error instanceof PullUsageError || error instanceof CriteriaError || error instanceof WindowError || (error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS');
     if (!usage) throw error;
     io.stderr.write(`findings-router pull: ${(error as Error).message} (see pull --help)\n`);
     return 2;
@@ -163,7 +159,7 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
   try {
     await (first.config.credentials as () => Promise<unknown>)();
   } catch (error) {
-    return fail(`no AWS credentials (${oneLine(error)}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
+    return fail(`no AWS credentials (${describeFailure(error)}); set AWS_PROFILE or AWS_ACCESS_KEY_ID/AWS_SECRET_ACCESS_KEY`);
   } finally {
     first.destroy();
   }
@@ -190,67 +186,18 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
     },
   };
   const progress = new PullProgress(io.stderr, regions.length);
-  const summaries: RegionSummary[] = [];
-  let fatal: unknown;
-
-  const pullOne = async (region: string): Promise<void> => {
-    const tally = new RegionTally();
-    const result: RegionPullResult = { detectors: [], missing: 0, retries: 0 };
-    const summary = (status: RegionSummary['status'], reason?: string): RegionSummary => ({
-      region,
-      status,
-      ...(reason !== undefined ? { reason } : {}),
-      detectors: result.detectors,
-      findings: tally.findings,
-      bySeverity: tally.bySeverity,
-      accounts: tally.accounts.size,
-      missing: result.missing,
-      retries: result.retries,
-    });
-    const client = clientFor(region);
-    progress.start(region);
-    try {
-      await pullRegion(
-        client,
-        {
-          region,
-          ...(values.detector !== undefined ? { detectorId: values.detector } : {}),
-          criteria,
-          onFindings: async (findings: Finding[]) => {
-            if (fatal !== undefined) throw fatal;
-            const lines = findings.map((f) => JSON.stringify(fromApiFinding(f)));
-            await file.write(lines);
-            for (const f of findings) tally.add(f);
-            progress.add(region, findings.length);
-          },
-        },
-        result,
-      );
-      summaries.push(summary('pulled'));
-    } catch (error) {
-      if (error instanceof OutputError) {
-        fatal ??= error;
-        return;
-      }
-      const skipped = error instanceof RegionDeniedError || error instanceof NoDetectorError;
-      summaries.push(summary(skipped ? 'skipped' : 'failed', oneLine(error)));
-    } finally {
-      client.destroy();
-      progress.finish(region);
-    }
-  };
-
-  const queue = [...regions];
-  const worker = async () => {
-    for (let region = queue.shift(); region !== undefined && fatal === undefined; region = queue.shift()) await pullOne(region);
-  };
+  let summaries: RegionSummary[];
   try {
-    await Promise.all(Array.from({ length: Math.min(concurrency, regions.length) }, worker));
+    summaries = await pullRegions({
+      regions,
+      concurrency,
+      ...(values.detector !== undefined ? { detectorId: values.detector } : {}),
+      criteria,
+      clientFor,
+      file,
+      progress,
+    });
     progress.clear();
-    if (fatal !== undefined) {
-      await file.abort();
-      return fail((fatal as Error).message);
-    }
     // Nothing read anywhere: an older file of the same name stays as it was.
     if (summaries.some((s) => s.status === 'pulled')) await file.commit();
     else await file.abort();
@@ -263,7 +210,6 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
     process.off('SIGINT', onSignal).off('SIGTERM', onSignal);
   }
 
-  summaries.sort((a, b) => regions.indexOf(a.region) - regions.indexOf(b.region));
   const all = totals(summaries);
   const report: PullSummary = {
     output: values.output,
@@ -275,7 +221,9 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
     bySeverity: all.bySeverity,
     regions: summaries,
   };
-  io.stdout.write(values.json ? `${JSON.stringify(report)}\n` : renderPullSummary(report));
+  // Findings written to a pipe or a device may be this very stdout: the summary then goes aside.
+  const out = file.direct ? io.stderr : io.stdout;
+  out.write(values.json ? `${JSON.stringify(report)}\n` : renderPullSummary(report));
   const pulled = summaries.some((s) => s.status === 'pulled');
   const failed = summaries.some((s) => s.status === 'failed');
   return pulled && !failed ? 0 : 1;

@@ -44,9 +44,13 @@ const allRegions = (extra: FindingsLoopbackOptions['regions'] = {}): FindingsLoo
   ...extra,
 });
 
-const run = (args: string[], cwd: string, env: Record<string, string>) =>
+const run = (args: string[], cwd: string, env: Record<string, string>, through?: 'pipe') =>
   new Promise<{ code: number | null; stdout: string; stderr: string }>((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
+    // through a shell pipe: node's own stdout is a socket, which /dev/stdout cannot open
+    const [command, argv] = through
+      ? ['bash', ['-o', 'pipefail', '-c', `"$0" "$@" | cat`, process.execPath, BIN, ...args]]
+      : [process.execPath, [BIN, ...args]];
+    const child = spawn(command, argv, {
       cwd,
       env: {
         PATH: process.env.PATH ?? '',
@@ -155,6 +159,22 @@ describe('pull: every region, paginated, throttled, one region denied', () => {
   });
 });
 
+describe('pull -o /dev/stdout', () => {
+  it('writes the findings to the pipe directly and the summary to stderr', async () => {
+    // Prepare
+    const aws = await start({ regions: allRegions() });
+    const cwd = tempDir();
+    // Act
+    const { code, stdout, stderr } = await run(['pull', '--since', '2026-01-01', '--region', REGIONS.join(','), '-o', '/dev/stdout'], cwd, aws.env(), 'pipe');
+    // Assess
+    expect(code, stderr).toBe(0);
+    const ids = stdout.split('\n').filter((l) => l !== '').map((l) => (JSON.parse(l) as WireFinding).id);
+    expect(ids.sort()).toEqual(unarchived.map((e) => e.detail.id).sort());
+    expect(stderr).toMatch(new RegExp(`^Pulled ${unarchived.length} findings .* into /dev/stdout$`, 'm'));
+    expect(readdirSync(cwd)).toEqual([]);
+  });
+});
+
 describe('pull, then replay', () => {
   it('routes the pulled findings exactly as the same findings arriving from EventBridge', async () => {
     // Prepare
@@ -185,7 +205,9 @@ describe('pull, then replay', () => {
     const delivered = decisions(fromEventBridge.stdout);
     expect(pulled.size).toBe(unarchived.length);
     expect([...pulled.values()].filter((d) => d.outcome === 'routed').length).toBeGreaterThan(0);
-    expect(Object.fromEntries(pulled)).toEqual(Object.fromEntries(delivered));
+    expect([...delivered.keys()].sort()).toEqual([...pulled.keys()].sort());
+    const differing = [...pulled].filter(([id, decision]) => JSON.stringify(decision) !== JSON.stringify(delivered.get(id)));
+    expect(differing.map(([id, decision]) => ({ id, pulled: decision, eventBridge: delivered.get(id) }))).toEqual([]);
   });
 });
 

@@ -1,6 +1,6 @@
 import { once } from 'node:events';
 import { createWriteStream, unlinkSync, type WriteStream } from 'node:fs';
-import { access, constants, rename, stat, unlink } from 'node:fs/promises';
+import { access, constants, realpath, rename, stat, unlink } from 'node:fs/promises';
 import { basename, dirname, join, resolve } from 'node:path';
 import { FindingsRouterError } from '../../errors.ts';
 
@@ -9,6 +9,7 @@ import { FindingsRouterError } from '../../errors.ts';
  * (so an unwritable path fails first, not after an hour of pulling) and renamed over the target
  * at the end: a run that dies never leaves a truncated file under the name a later
  * `routes diff` would read as complete. Created 0600: findings name hosts, users and addresses.
+ * A pipe or a device is written directly.
  */
 class OutputError extends FindingsRouterError {
   constructor(message: string, options?: ErrorOptions) {
@@ -19,6 +20,8 @@ class OutputError extends FindingsRouterError {
 
 interface FindingsFile {
   readonly path: string;
+  /** A pipe or a device, written as it is (no partial file, no rename). */
+  readonly direct: boolean;
   /** Appends lines, waiting when the disk is slower than the pull. */
   write(lines: readonly string[]): Promise<void>;
   /** Flushes and renames the partial file over the target. */
@@ -32,28 +35,32 @@ interface FindingsFile {
 const reason = (error: unknown): string => (error as NodeJS.ErrnoException).code ?? (error as Error).message;
 
 const openFindingsFile = async (target: string): Promise<FindingsFile> => {
-  const path = resolve(target);
-  const existing = await stat(path).catch(() => undefined);
+  const existing = await stat(target).catch(() => undefined);
   if (existing?.isDirectory()) throw new OutputError(`${target}: is a directory; -o takes a file name`);
   if (existing) {
-    await access(path, constants.W_OK).catch((error: unknown) => {
+    await access(target, constants.W_OK).catch((error: unknown) => {
       throw new OutputError(`${target}: not writable (${reason(error)})`, { cause: error });
     });
   }
-  const partial = join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
-  const stream: WriteStream = createWriteStream(partial, { flags: 'wx', mode: 0o600 });
+  // A pipe or a device (`-o /dev/stdout`, `-o >(gzip > f.gz)`) is written as it is: it cannot be
+  // replaced by a rename. A symlink to a file is followed, so the file it names is replaced.
+  const direct = existing !== undefined && !existing.isFile();
+  const path = existing?.isFile() ? await realpath(target) : resolve(target);
+  const partial = direct ? path : join(dirname(path), `.${basename(path)}.partial-${process.pid}`);
+  const stream: WriteStream = createWriteStream(partial, direct ? { flags: 'w' } : { flags: 'wx', mode: 0o600 });
   let failure: unknown;
   stream.on('error', (error) => (failure ??= error));
   try {
     await once(stream, 'open');
   } catch (error) {
-    throw new OutputError(`${target}: cannot write in ${dirname(target) || '.'} (${reason(error)})`, { cause: error });
+    throw new OutputError(`${target}: cannot write${direct ? '' : ` in ${dirname(target) || '.'}`} (${reason(error)})`, { cause: error });
   }
   const check = () => {
     if (failure) throw new OutputError(`${target}: write failed (${reason(failure)})`, { cause: failure });
   };
   return {
     path,
+    direct,
     write: async (lines) => {
       check();
       if (lines.length === 0) return;
@@ -65,16 +72,18 @@ const openFindingsFile = async (target: string): Promise<FindingsFile> => {
       stream.end();
       await once(stream, 'close');
       check();
+      if (direct) return;
       await rename(partial, path).catch((error: unknown) => {
         throw new OutputError(`${target}: cannot replace (${reason(error)})`, { cause: error });
       });
     },
     abort: async () => {
       stream.destroy();
-      await unlink(partial).catch(() => undefined);
+      if (!direct) await unlink(partial).catch(() => undefined);
     },
     abortSync: () => {
       stream.destroy();
+      if (direct) return;
       try {
         unlinkSync(partial);
       } catch {
