@@ -51,8 +51,10 @@ const main = async (argv: string[]): Promise<number> => {
     return first === undefined ? 2 : 0;
   }
   const twoWord = second === undefined ? undefined : `${first} ${second}`;
-  const name = twoWord !== undefined && COMMANDS[twoWord] ? twoWord : first;
-  const run = COMMANDS[name];
+  // Own keys only: `findings-router constructor` is an unknown command, not Object's constructor.
+  const command = (key: string): Command | undefined => (Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined);
+  const name = twoWord !== undefined && command(twoWord) ? twoWord : first;
+  const run = command(name);
   if (run === undefined) {
     io.stderr.write(`findings-router: unknown command '${[first, second].filter(Boolean).join(' ')}'\n${HELP}`);
     return 2;

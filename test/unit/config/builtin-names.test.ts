@@ -162,6 +162,16 @@ describe('Built-in names: tag keys', () => {
   });
 });
 
+describe('Built-in names: CLI commands', () => {
+  it('treats `findings-router constructor` as an unknown command', async () => {
+    // Act
+    const run = await runCli(['constructor']);
+    // Assess
+    expect(run.code).toBe(2);
+    expect(run.stderr.split('\n')[0]).toBe("findings-router: unknown command 'constructor'");
+  });
+});
+
 describe('Built-in names: YAML', () => {
   it('keeps __proto__ and constructor as own keys', () => {
     // Act
