@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
-import type { AccountInfo, EnrichedFinding } from '../../../schemas/enriched.ts';
+import { EnrichedFindingSchema, type AccountInfo, type EnrichedFinding } from '../../../schemas/enriched.ts';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
 import { compileGuard } from '../../../schemas/guard.ts';
 import { staticAccountDirectory } from '../../../shared/accounts.ts';
@@ -10,6 +10,7 @@ import { parseRoutesConfig } from '../../../shared/config/load.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { renderJsonFormat } from '../../../shared/formats/json-formats.ts';
 import { route } from '../../../shared/pipeline.ts';
+import { DeliveryJobSchema, makeJob } from '../../../shared/delivery/job.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
 import { jsonPath, validateEvent } from '../../../shared/validate.ts';
 import { renderableTargets, routesForAllTargets } from '../../helpers/all-targets.ts';
@@ -241,6 +242,33 @@ describe('Null is absent: rendering', () => {
     expect(renderJsonFormat(await enrichedView(without), 'raw')).toBe(JSON.stringify(without));
     const webhook = targets.find((t) => t.type === 'webhook')!;
     expect((JSON.parse(webhook.render(nulled).body) as { finding: unknown }).finding).toEqual(withNulls);
+  });
+});
+
+describe('Null is absent: across the stages (bus and queue carry JSON)', () => {
+  it('keeps the nulls in the enriched event and the delivery job, and reads them as absent after each parse', async () => {
+    // Prepare: the ssh sample with GuardDuty's nulls in an object, in an array element and at the top.
+    const finding = structuredClone(samples.find((s) => s.type === 'UnauthorizedAccess:EC2/SSHBruteForce')!) as any;
+    finding.service.evidence = null;
+    finding.resource.instanceDetails.networkInterfaces[0].publicIp = null;
+    finding.title = null;
+    const sent = JSON.stringify(finding);
+
+    // Act: enrich stage → bus (JSON) → route stage parse → job on the queue (JSON) → deliver stage parse.
+    const onBus = JSON.stringify(await enrichedView(finding));
+    const routed = z.parse(EnrichedFindingSchema, JSON.parse(onBus));
+    const onQueue = JSON.stringify(makeJob('all-slack', routed, ['high']));
+    const delivered = z.parse(DeliveryJobSchema, JSON.parse(onQueue)).enriched.finding as any;
+
+    // Assess
+    expect(JSON.stringify((JSON.parse(onBus) as { finding: unknown }).finding)).toBe(JSON.stringify(JSON.parse(sent)));
+    for (const view of [routed.finding as any, delivered]) {
+      expect('evidence' in view.service).toBe(false);
+      expect('publicIp' in view.resource.instanceDetails.networkInterfaces[0]).toBe(false);
+      expect('title' in view).toBe(false);
+    }
+    expect(JSON.parse(JSON.stringify(delivered))).toEqual(JSON.parse(sent));
+    expect(renderJsonFormat({ finding: delivered, enrichment: routed.enrichment }, 'raw')).toContain('"evidence":null');
   });
 });
 
