@@ -143,5 +143,5 @@ const refusal = (name: string, info: Stats): string => {
 
 const codeOf = (error: unknown): string => (error as { code?: string }).code ?? String(error);
 
-export { inputFiles, formatOf, refusal, codeOf, FOLDER_EXTENSIONS };
+export { inputFiles, refusal, codeOf };
 export type { InputFile, InputProblem, InputFormat };

@@ -152,4 +152,4 @@ const describeChars = (chars: number): string =>
   chars >= MIB ? `${(chars / MIB).toFixed(chars % MIB === 0 ? 0 : 1)} MiB` : `${chars} characters`;
 
 export { jsonDocument, describeChars };
-export type { DocumentPart, DocumentBounds };
+export type { DocumentPart };

@@ -53,4 +53,4 @@ const streamProblem = (error: unknown): string => {
   return `read failed (${code})`;
 };
 
-export { openText, streamProblem, READ_CHUNK_BYTES };
+export { openText, streamProblem };

@@ -34,7 +34,7 @@ describe('replay, routes test, routes diff over GetFindings output and the S3 ex
     writeFileSync(join(prefix, '0b1c2d3e-export.jsonl.gz'), gzipSync(wire.map((f) => JSON.stringify(f)).join('\n')));
     // Act
     const fromEvents = run(['replay', '--json', '--dry-run', 'events.jsonl'], cwd);
-    const fromCli = run(['replay', '--json', '--dry-run', 'cli.json'], cwd);
+    const fromCli = run(['replay', '--json', '--dry-run', '--report', 'report.html', 'cli.json'], cwd);
     const fromExport = run(['replay', '--json', '--dry-run', 'export'], cwd);
     // Assess
     for (const result of [fromEvents, fromCli, fromExport]) expect(result.code).toBe(0);
@@ -44,6 +44,8 @@ describe('replay, routes test, routes diff over GetFindings output and the S3 ex
     expect(records(fromCli.stdout).map(decision)).toEqual(expected);
     expect(records(fromExport.stdout).map(decision)).toEqual(expected);
     expect(records(fromCli.stdout)[3]!.source).toBe('cli.json.Findings[3]');
+    const report = readFileSync(join(cwd, 'report.html'), 'utf8');
+    for (const finding of wire) expect(report).toContain(String(finding.id));
     expect(records(fromExport.stdout)[3]!.source).toBe('export/AWSLogs/123456789012/GuardDuty/us-east-1/2026/12/01/0b1c2d3e-export.jsonl.gz:4');
   });
 
