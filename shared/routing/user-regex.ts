@@ -61,5 +61,4 @@ const compileUserRegex = (pattern: string): RE2JS => {
   }
 };
 
-export { compileUserRegex, loadRegexEngine, loadRegexEngineFor, useRegexEngine, UserRegexError };
-export type { RegexEngine };
+export { compileUserRegex, loadRegexEngineFor, useRegexEngine };
