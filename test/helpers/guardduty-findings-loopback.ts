@@ -163,34 +163,33 @@ const asComparable = (field: string, value: unknown): number | string | undefine
   return typeof value === 'number' ? value : String(value);
 };
 
-const CONDITION_KEYS = ['equals', 'notEquals', 'greaterThan', 'greaterThanOrEqual', 'lessThan', 'lessThanOrEqual', 'eq', 'neq', 'gt', 'gte', 'lt', 'lte'];
+// Condition members on the wire, current and deprecated: does any of the field's values pass?
+type Test = (texts: string[], numbers: number[], operand: unknown) => boolean;
+const listOf = (operand: unknown): string[] => (Array.isArray(operand) ? operand.map(String) : []);
+const equals: Test = (texts, _, operand) => texts.some((v) => listOf(operand).includes(v));
+const notEquals: Test = (texts, numbers, operand) => !equals(texts, numbers, operand);
+const greaterThan: Test = (_, numbers, operand) => numbers.some((v) => v > Number(operand));
+const greaterThanOrEqual: Test = (_, numbers, operand) => numbers.some((v) => v >= Number(operand));
+const lessThan: Test = (_, numbers, operand) => numbers.some((v) => v < Number(operand));
+const lessThanOrEqual: Test = (_, numbers, operand) => numbers.some((v) => v <= Number(operand));
+const CONDITIONS: Record<string, Test> = {
+  equals, notEquals, greaterThan, greaterThanOrEqual, lessThan, lessThanOrEqual,
+  eq: equals, neq: notEquals, gt: greaterThan, gte: greaterThanOrEqual, lt: lessThan, lte: lessThanOrEqual,
+};
 
 const matchesCondition = (finding: WireFinding, field: string, condition: Record<string, unknown>): boolean => {
-  const values = valuesAt(field === 'service.archived' ? { ...finding, service: { archived: false, ...(finding.service as object) } } : finding, field.split('.'))
+  // An unarchived finding may carry no `archived` at all.
+  const subject = field === 'service.archived' ? { ...finding, service: { archived: false, ...(finding.service as object) } } : finding;
+  const values = valuesAt(subject, field.split('.'))
     .map((v) => asComparable(field, v))
     .filter((v) => v !== undefined);
-  const asText = values.map(String);
+  const texts = values.map(String);
   const numbers = values.map(Number);
-  const some = (test: (n: number) => boolean) => numbers.some(test);
-  for (const [key, operand] of Object.entries(condition)) {
-    if (!CONDITION_KEYS.includes(key)) throw new WireError('BadRequestException', BAD_INPUT);
-    const list = Array.isArray(operand) ? operand.map(String) : [];
-    const n = Number(operand);
-    const ok =
-      key === 'equals' || key === 'eq'
-        ? asText.some((v) => list.includes(v))
-        : key === 'notEquals' || key === 'neq'
-          ? !asText.some((v) => list.includes(v))
-          : key === 'greaterThan' || key === 'gt'
-            ? some((v) => v > n)
-            : key === 'greaterThanOrEqual' || key === 'gte'
-              ? some((v) => v >= n)
-              : key === 'lessThan' || key === 'lt'
-                ? some((v) => v < n)
-                : some((v) => v <= n);
-    if (!ok) return false;
-  }
-  return true;
+  return Object.entries(condition).every(([key, operand]) => {
+    const test = CONDITIONS[key];
+    if (test === undefined) throw new WireError('BadRequestException', BAD_INPUT);
+    return test(texts, numbers, operand);
+  });
 };
 
 const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions): Promise<FindingsLoopback> => {
@@ -247,11 +246,12 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
     return [...findings].sort((a, b) => (key(a) < key(b) ? -direction : key(a) > key(b) ? direction : 0));
   };
 
-  const route = (method: string, path: string, region: string, query: Record<string, string>, body: any): { operation: string; run: () => unknown } => {
+  /** The operation of a method and path, and how it answers for a region (run once the request is authorised). */
+  const route = (method: string, path: string, query: Record<string, string>, body: any): { operation: string; run: (region: string) => unknown } => {
     if (method === 'GET' && path === '/detector') {
       return {
         operation: 'ListDetectors',
-        run: () => {
+        run: (region) => {
           const ids = detectors[region] ?? [];
           const start = offsetOf(query.nextToken);
           const size = maxResults(query.maxResults);
@@ -264,7 +264,7 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
     if (method === 'POST' && m && m[2] === undefined) {
       return {
         operation: 'ListFindings',
-        run: () => {
+        run: (region) => {
           const detector = detectorOf(region, decodeURIComponent(m[1]!));
           const criterion = body?.findingCriteria?.criterion ?? {};
           if (typeof criterion !== 'object' || Array.isArray(criterion)) throw new WireError('BadRequestException', BAD_INPUT);
@@ -282,7 +282,7 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
     if (method === 'POST' && m && m[2] === '/get') {
       return {
         operation: 'GetFindings',
-        run: () => {
+        run: (region) => {
           const detector = detectorOf(region, decodeURIComponent(m[1]!));
           const ids = body?.findingIds;
           if (!Array.isArray(ids) || ids.length < 1 || ids.length > MAX_IDS) {
@@ -332,7 +332,7 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
       res.end(out);
     };
     try {
-      const { operation, run } = route(req.method ?? '', url.pathname, '', query, body);
+      const { operation, run } = route(req.method ?? '', url.pathname, query, body);
       call.operation = operation;
       call.region = signedRegion(String(req.headers.authorization ?? ''));
       if (!req.headers['x-amz-date']) throw new WireError('AccessDeniedException', 'X-Amz-Date header missing');
@@ -345,7 +345,7 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
       }
       const injected = takeFailure(operation, call.region);
       if (injected) throw new WireError(injected.code, injected.message ?? injected.code, injected.status);
-      send(200, route(req.method ?? '', url.pathname, call.region, query, body).run() ?? {});
+      send(200, run(call.region) ?? {});
     } catch (error) {
       const e = error instanceof WireError ? error : new WireError('InternalServerErrorException', String((error as Error).stack ?? error), 500);
       call.errorCode = e.code;
