@@ -229,5 +229,5 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
   return pulled && !failed ? 0 : 1;
 };
 
-export { runPull, USAGE as PULL_USAGE };
+export { runPull };
 export type { PullDeps };

@@ -90,5 +90,5 @@ const renderPullSummary = (summary: PullSummary): string => {
   return `${out.join('\n')}\n`;
 };
 
-export { RegionTally, renderPullSummary, totals, emptyBands };
+export { RegionTally, renderPullSummary, totals };
 export type { PullSummary, RegionSummary, RegionStatus };
