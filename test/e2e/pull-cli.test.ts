@@ -287,4 +287,27 @@ describe('pull: what stops it', () => {
     expect(stdout).toContain('  ca-central-1: no GuardDuty detector in ca-central-1 (GuardDuty is not enabled there for this account)');
     expect(readdirSync(cwd).filter((f) => f.includes('none.jsonl'))).toEqual([]);
   });
+
+  it('an interrupted pull (SIGINT) removes its partial file and keeps the old one', async () => {
+    // Prepare: the first GetFindings never answers
+    const aws = await start({ regions: allRegions(), listPageSize: 10 });
+    aws.stallNext('GetFindings');
+    const cwd = tempDir();
+    writeFileSync(join(cwd, 'last.jsonl'), 'previous pull\n');
+    const child = spawn(process.execPath, [BIN, 'pull', '--since', '2026-01-01', '--region', 'us-east-1', '-o', 'last.jsonl'], {
+      cwd,
+      env: { PATH: process.env.PATH ?? '', HOME: cwd, AWS_EC2_METADATA_DISABLED: 'true', ...aws.env() },
+    });
+    const exited = new Promise<number | null>((resolve) => child.on('close', (code) => resolve(code)));
+    // Act: interrupt once the hung call is in flight and the partial file exists
+    while (!aws.calls.some((c) => c.operation === 'GetFindings') || readdirSync(cwd).length < 2) await new Promise((r) => setTimeout(r, 20));
+    const during = readdirSync(cwd).sort();
+    child.kill('SIGINT');
+    const code = await exited;
+    // Assess
+    expect(during).toEqual([expect.stringMatching(/^\.last\.jsonl\.partial-\d+$/), 'last.jsonl']);
+    expect(code).toBe(130);
+    expect(readdirSync(cwd)).toEqual(['last.jsonl']);
+    expect(readFileSync(join(cwd, 'last.jsonl'), 'utf8')).toBe('previous pull\n');
+  });
 });

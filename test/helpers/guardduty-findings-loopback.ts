@@ -76,6 +76,8 @@ interface FindingsLoopback {
   /** Environment for a spawned CLI: GuardDuty endpoint, dummy credentials, region. */
   env(region?: string): Record<string, string>;
   failNext(operation: string, failure: InjectedFailure): void;
+  /** The next call of this operation gets no answer until the server closes (a hung connection). */
+  stallNext(operation: string): void;
   operations(region?: string): string[];
   close(): Promise<void>;
 }
@@ -205,6 +207,9 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
   }
   const calls: FindingsCall[] = [];
   const failures = new Map<string, InjectedFailure[]>();
+  const stalled = new Set<string>();
+  let release: () => void = () => undefined;
+  const closing = new Promise<void>((resolve) => (release = resolve));
 
   const takeFailure = (operation: string, region: string): InjectedFailure | undefined => {
     const list = failures.get(operation) ?? [];
@@ -343,6 +348,10 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
           `User: arn:aws:iam::${administratorId}:user/auditor is not authorized to perform: guardduty:${operation} in region ${call.region} with an explicit deny in a service control policy`,
         );
       }
+      if (stalled.delete(operation)) {
+        await closing;
+        return;
+      }
       const injected = takeFailure(operation, call.region);
       if (injected) throw new WireError(injected.code, injected.message ?? injected.code, injected.status);
       send(200, run(call.region) ?? {});
@@ -379,7 +388,9 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
       failures.set(operation, list);
     },
     operations: (region) => calls.filter((c) => region === undefined || c.region === region).map((c) => c.operation),
+    stallNext: (operation) => stalled.add(operation),
     close: async () => {
+      release();
       await new Promise<void>((resolve, reject) => {
         server.close((error) => (error ? reject(error) : resolve()));
         server.closeAllConnections();
