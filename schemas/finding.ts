@@ -220,5 +220,5 @@ type GuardDutyFinding = NullIsAbsent<GuardDutyFindingWire>;
 type Resource = NullIsAbsent<z.infer<typeof ResourceSchema>>;
 type RemoteIp = NullIsAbsent<z.infer<typeof RemoteIpDetails>>;
 
-export { GuardDutyFindingSchema, ResourceSchema, ServiceSchema, ActionSchema, RemoteIpDetails, absent };
-export type { GuardDutyFinding, GuardDutyFindingWire, NullIsAbsent, Resource, RemoteIp };
+export { GuardDutyFindingSchema, ResourceSchema, ServiceSchema, ActionSchema, RemoteIpDetails };
+export type { GuardDutyFinding, Resource, RemoteIp };
