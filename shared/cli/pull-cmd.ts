@@ -1,6 +1,7 @@
 import { parseArgs } from 'node:util';
-import { GuardDutyClient, type FindingCriteria } from '@aws-sdk/client-guardduty';
+import type { FindingCriteria, GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { FindingsRouterError } from '../errors.ts';
+import { createPullClient } from './pull/client.ts';
 import { CriteriaError, parseCriteria, type Criterion } from './pull/criteria.ts';
 import { OutputError, openFindingsFile, type FindingsFile } from './pull/output.ts';
 import { PullProgress } from './pull/progress.ts';
@@ -38,8 +39,6 @@ could be read, 2 usage error.
 const DEFAULT_SINCE = '7d';
 const DEFAULT_CONCURRENCY = 4;
 const MAX_CONCURRENCY = 16;
-/** Attempts per call, first included, unless AWS_MAX_ATTEMPTS says otherwise: a long pull meets throttling. */
-const MAX_ATTEMPTS = 8;
 const REGION = /^[a-z]{2}(-[a-z0-9]+)+-\d{1,2}$/;
 
 interface PullDeps {
@@ -57,17 +56,8 @@ class PullUsageError extends FindingsRouterError {
   }
 }
 
-const defaultClient = (region: string | undefined): GuardDutyClient =>
-  new GuardDutyClient({
-    ...(region ? { region } : {}),
-    // Adaptive: the SDK's standard retries (backoff with jitter, 429 and 5xx) plus a client-side
-    // rate that slows down after throttling, so a 90-day pull does not keep hitting the limit.
-    ...(process.env.AWS_RETRY_MODE ? {} : { retryMode: 'adaptive' }),
-    ...(process.env.AWS_MAX_ATTEMPTS ? {} : { maxAttempts: MAX_ATTEMPTS }),
-  });
-
 const configuredRegion = async (): Promise<string> => {
-  const probe = defaultClient(undefined);
+  const probe = createPullClient(undefined);
   try {
     return await probe.config.region();
   } finally {
@@ -144,7 +134,7 @@ const runPull = async (argv: string[], io: Io, deps: PullDeps = {}): Promise<num
     return 1;
   };
 
-  const clientFor = deps.clientFor ?? defaultClient;
+  const clientFor = deps.clientFor ?? ((region: string) => createPullClient(region));
   let regions = regionsGiven;
   if (regions === undefined) {
     try {

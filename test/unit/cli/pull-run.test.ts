@@ -1,14 +1,15 @@
 import { mkdtempSync, readdirSync, readFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPull } from '../../../shared/cli/pull-cmd.ts';
+import { createPullClient } from '../../../shared/cli/pull/client.ts';
 import { apiWireFinding, startGuardDutyFindingsLoopback, type FindingsLoopback, type FindingsLoopbackOptions, type WireFinding } from '../../helpers/guardduty-findings-loopback.ts';
 
 /**
  * `runPull` in-process against the GuardDuty findings loopback, for what a spawned CLI cannot
- * show: the progress line on a terminal, the concurrency bound, a region whose retries run out.
+ * show: the progress line on a terminal, the concurrency bound, a region whose retries run out,
+ * a call that never gets an answer.
  */
 const SAMPLES = join(import.meta.dirname, '../../events/samples');
 const findings: WireFinding[] = readdirSync(SAMPLES)
@@ -36,17 +37,18 @@ const capture = (isTTY: boolean) => {
   return { stream: { isTTY, columns: 120, write: (text: string) => chunks.push(text) > 0 } as unknown as NodeJS.WriteStream, text: () => chunks.join('') };
 };
 
-const pull = async (aws: FindingsLoopback, args: string[], options: { tty?: boolean; maxAttempts?: number } = {}) => {
+const pull = async (aws: FindingsLoopback, args: string[], options: { tty?: boolean; maxAttempts?: number; requestTimeoutMs?: number } = {}) => {
   const stdout = capture(false);
   const stderr = capture(options.tty ?? false);
   const dir = mkdtempSync(join(tmpdir(), 'pull-run-'));
   const code = await runPull(['--since', '2026-01-01', '--include-archived', '-o', join(dir, 'out.jsonl'), ...args], { stdout: stdout.stream, stderr: stderr.stream }, {
+    // the command's own client (adaptive retries, timeouts), pointed at the loopback
     clientFor: (region) =>
-      new GuardDutyClient({
-        region,
+      createPullClient(region, {
         endpoint: aws.endpoint,
         credentials: { accessKeyId: 'AKIDPULLRUN', secretAccessKey: 'pull-run-secret' },
-        maxAttempts: options.maxAttempts ?? 3,
+        ...(options.maxAttempts !== undefined ? { maxAttempts: options.maxAttempts } : {}),
+        ...(options.requestTimeoutMs !== undefined ? { requestTimeoutMs: options.requestTimeoutMs } : {}),
       }),
   });
   return { code, stdout: stdout.text(), stderr: stderr.text(), dir };
@@ -143,5 +145,17 @@ describe('pull: regions', () => {
     expect(code).toBe(0);
     expect(JSON.parse(stdout).regions[0]).toMatchObject({ status: 'pulled', findings: 5, missing: 1 });
     expect(readFileSync(join(dir, 'out.jsonl'), 'utf8')).not.toContain(findings[2]!.id);
+  });
+
+  it('a call that gets no answer times out and is retried', async () => {
+    // Prepare
+    const aws = await start();
+    aws.stallNext('GetFindings');
+    // Act
+    const { code, stdout } = await pull(aws, ['--region', 'us-east-1', '--json'], { requestTimeoutMs: 300 });
+    // Assess
+    expect(code).toBe(0);
+    expect(JSON.parse(stdout).regions[0]).toMatchObject({ status: 'pulled', findings: 10, retries: 1 });
+    expect(aws.calls.filter((c) => c.operation === 'GetFindings').length).toBe(4);
   });
 });
