@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ownRecord } from '../shared/config/own-record.ts';
 import { GuardDutyFindingSchema } from './finding.ts';
-import { findingView } from './finding-view.ts';
+import { acceptedFindingView } from './finding-view.ts';
 
 /**
  * What enrichment adds next to the untouched finding. The enriched event on the project
@@ -56,7 +56,7 @@ const EnrichmentSchema = z.object({
 
 const EnrichedFindingSchema = z.object({
   /** Parsed as GuardDuty sent it, then read through the view (`null` optional fields absent; its JSON keeps them). */
-  finding: z.pipe(GuardDutyFindingSchema, z.transform((wire) => findingView(wire)!)),
+  finding: z.pipe(GuardDutyFindingSchema, z.transform(acceptedFindingView)),
   enrichment: EnrichmentSchema,
 });
 

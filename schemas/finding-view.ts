@@ -1,3 +1,4 @@
+import type * as z from 'zod/mini';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from './finding.ts';
 import { compileReader, REFUSED } from './guard.ts';
 
@@ -20,4 +21,12 @@ const findingView = (wire: unknown): GuardDutyFinding | undefined => {
   return read === REFUSED ? undefined : (read as GuardDutyFinding);
 };
 
-export { findingView };
+/**
+ * The view of a finding zod has already accepted. The reader agrees with zod (held equal by
+ * test/unit/schemas/guard.test.ts); should it ever not, zod's output is kept as it is rather
+ * than the finding lost.
+ */
+const acceptedFindingView = (parsed: z.infer<typeof GuardDutyFindingSchema>): GuardDutyFinding =>
+  findingView(parsed) ?? (parsed as unknown as GuardDutyFinding);
+
+export { findingView, acceptedFindingView };

@@ -1,7 +1,7 @@
 import * as z from 'zod/mini';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE, EventBridgeEnvelopeSchema, GUARDDUTY_FINDING_DETAIL_TYPE, GUARDDUTY_SOURCE } from '../schemas/envelope.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../schemas/finding.ts';
-import { findingView } from '../schemas/finding-view.ts';
+import { acceptedFindingView, findingView } from '../schemas/finding-view.ts';
 import { compileGuard } from '../schemas/guard.ts';
 import './config/problems.ts';
 
@@ -119,7 +119,7 @@ const validateFinding = (detail: unknown, prefix: string): Validated => {
   if (finding === undefined) {
     const parsed = z.safeParse(GuardDutyFindingSchema, detail);
     if (!parsed.success) return rejected(parsed.error, prefix, detail);
-    finding = findingView(parsed.data)!;
+    finding = acceptedFindingView(parsed.data);
   }
   // The id goes into URLs, keys and file names: encodeURIComponent throws on a lone surrogate.
   if (LONE_SURROGATE.test(finding.id)) {
