@@ -158,4 +158,33 @@ describe('pull: regions', () => {
     expect(JSON.parse(stdout).regions[0]).toMatchObject({ status: 'pulled', findings: 10, retries: 1 });
     expect(aws.calls.filter((c) => c.operation === 'GetFindings').length).toBe(4);
   });
+
+  it('an opt-in region that is not enabled (403 UnrecognizedClientException) is skipped like a denied one', async () => {
+    // Prepare
+    const aws = await start();
+    aws.failNext('ListDetectors', { code: 'UnrecognizedClientException', status: 403, message: 'The security token included in the request is invalid.', region: 'eu-west-1' });
+    // Act
+    const { code, stdout } = await pull(aws, ['--region', REGIONS.join(','), '--json']);
+    // Assess
+    expect(code).toBe(0);
+    const regions = JSON.parse(stdout).regions;
+    expect(regions.map((r: { status: string }) => r.status)).toEqual(['pulled', 'pulled', 'skipped']);
+    expect(regions[2].reason).toBe('access denied in eu-west-1: The security token included in the request is invalid.');
+    expect(aws.calls.filter((c) => c.region === 'eu-west-1').map((c) => c.operation)).toEqual(['ListDetectors']);
+  });
+});
+
+describe('pull --help', () => {
+  it('prints the usage with the grammar, the permissions and the exit codes', async () => {
+    // Prepare
+    const aws = await start();
+    // Act
+    const { code, stdout } = await pull(aws, ['--help']);
+    // Assess
+    expect(code).toBe(0);
+    expect(stdout).toContain('--criteria          FIELD OP VALUE');
+    expect(stdout).toContain('Needs guardduty:ListDetectors, guardduty:ListFindings and guardduty:GetFindings.');
+    expect(stdout).toContain('Exit status: 0 pulled');
+    expect(aws.calls).toHaveLength(0);
+  });
 });
