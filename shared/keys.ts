@@ -12,4 +12,3 @@ type KeyPart = string | number | readonly KeyPart[];
 const composeKey = (kind: string, ...parts: readonly KeyPart[]): string => hash('sha256', JSON.stringify([kind, ...parts]), 'hex');
 
 export { composeKey };
-export type { KeyPart };

@@ -317,4 +317,4 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
 };
 
 export { ingest, route, dispatch, deliver, deliverDigest, deliverQueued };
-export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget, QueuedMessage, QueuedOutcome, DeliverQueuedDeps };
+export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget, QueuedMessage, QueuedOutcome };

@@ -72,4 +72,3 @@ const migrateStateKeys = async (
 };
 
 export { migrateStateKeys, currentKeyFor };
-export type { MigrationCounts };

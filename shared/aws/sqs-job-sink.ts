@@ -29,4 +29,4 @@ const sqsJobSink = (sqs: SqsPort, queues: SinkQueues): JobSink => {
 };
 
 export { sqsJobSink };
-export type { SqsPort, SinkQueues };
+export type { SqsPort };

@@ -101,4 +101,4 @@ const memoryIdempotencyStore = (options: { maxEntries?: number } = {}): BasePers
   new CachePersistenceLayer({ client: memoryCacheClient(options.maxEntries) as never });
 
 export { idempotentDelivery, idempotentRunner, memoryIdempotencyStore, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
-export type { DeliveryOutcome, RunOnce };
+export type { DeliveryOutcome };

@@ -57,4 +57,4 @@ const parseJob = (body: string): ParsedJob => {
 };
 
 export { DeliveryJobSchema, makeJob, idempotencyKey, parseJob };
-export type { DeliveryJob, ParsedJob };
+export type { DeliveryJob };

@@ -45,4 +45,3 @@ const memoryJobSink = (options: MemoryJobSinkOptions): MemoryJobSink => {
 };
 
 export { memoryJobSink };
-export type { MemoryJobSink, MemoryJobSinkOptions, JobOutcome };
