@@ -224,17 +224,88 @@ const itNeverLeaks = (contract: LeakCase): void => {
   );
 };
 
+// ── Secrets echoed across a cut ──────────────────────────────────────────────
+
+/** Pieces of this length or longer of a secret must never show (the redaction's MIN_FRAGMENT). */
+const FRAGMENT = 8;
+
+/** The forms a receiver may echo a secret in: raw, URL-encoded, base64, and inside a Basic `user:pass`. */
+const echoForms = (token: string): [string, string][] => [
+  ['raw', token],
+  ['URL-encoded', encodeURIComponent(token)],
+  ['base64', Buffer.from(token, 'utf8').toString('base64')],
+  ['Basic user:pass', Buffer.from(`u:${token}`, 'utf8').toString('base64')],
+];
+
+/**
+ * Texts that put `form` across every error-snippet cut (100, 200 and 300 characters, wherever a
+ * target's wrapper shifts them): the form repeated, after pads of several lengths.
+ */
+const acrossCuts = (form: string): string[] =>
+  [0, 3, 7, 12].map((pad) => `${'x'.repeat(pad)}${`${form} `.repeat(Math.ceil(420 / (form.length + 1)))}`);
+
+/** Every FRAGMENT-character piece of `secret` that shows in the error's message, String(), stack or inspect(). */
+const leakedPieces = (error: Error, secret: string): string[] => {
+  const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
+  const pieces = Array.from({ length: Math.max(0, secret.length - FRAGMENT + 1) }, (_, i) => secret.slice(i, i + FRAGMENT));
+  return pieces.filter((piece) => everything.includes(piece));
+};
+
+interface EchoCase {
+  /** What is protected, for the test name. */
+  what: string;
+  /** The secret values; no piece of FRAGMENT characters of any of their echoed forms may show. */
+  tokens: readonly string[];
+  /** Statuses the receiver echoes with: error statuses, or a 2xx whose body the target reads. */
+  statuses: readonly number[];
+  /** Makes the receiver answer `status` with `text` where this target's receiver puts its message. */
+  echoing: (status: number, text: string) => Promise<void> | void;
+  /** Sends one finding; it must fail. */
+  send: () => Promise<void>;
+}
+
+/**
+ * For each status and each form of each secret: a receiver echoes the form across every cut,
+ * the send fails with a DeliveryError, and no piece of the form shows anywhere in it.
+ */
+const itMasksEchoesAcrossCuts = (contract: EchoCase): void => {
+  const cases = contract.statuses.flatMap((status) => echoForms('').map(([form]) => ({ status, form })));
+  it.each(cases)(`HTTP $status echoing $form ${contract.what} across the cut: no piece of ${FRAGMENT}+ characters in the error`, async ({ status, form }) => {
+    // Prepare
+    const echoes = contract.tokens.map((token) => echoForms(token).find(([name]) => name === form)![1]);
+    const leaks: string[] = [];
+    const messages: string[] = [];
+
+    // Act
+    for (const echo of echoes) {
+      for (const text of acrossCuts(echo)) {
+        await contract.echoing(status, text);
+        const error = await failure(contract.send());
+        messages.push(error.message);
+        leaks.push(...leakedPieces(error, echo));
+      }
+    }
+
+    // Assess: the echo reached each message (masked), and no piece of it shows
+    expect(messages.filter((message) => !message.includes('[REDACTED]'))).toEqual([]);
+    expect(leaks).toEqual([]);
+  });
+};
+
 export {
   classifiedAs,
   CLASSIFIED_STATUSES,
   closedPort,
   delivery,
   deliveryFor,
+  echoForms,
   expectNoLeak,
   failure,
   faultyServer,
   itClassifiesStatuses,
+  itMasksEchoesAcrossCuts,
   itNeverLeaks,
+  leakedPieces,
   outcomeOf,
   pick,
   sendFinding,
@@ -242,4 +313,4 @@ export {
   targetContext,
   updated,
 };
-export type { Fault, LeakCase, Outcome, StatusCase };
+export type { EchoCase, Fault, LeakCase, Outcome, StatusCase };
