@@ -20,7 +20,7 @@ replay, routes test and routes diff read the file as they read EventBridge event
   -o, --output        the .jsonl file to write (replaced at the end; a failed run leaves it as it was);
                       a pipe or device (/dev/stdout) is written directly, and the summary goes to stderr
   --since             findings updated since: a duration back from now (7d, 12h, 90d, 2w) or a
-                      date (2026-11-01, 2026-11-01T08:00:00Z); default 7d
+                      date (2026-11-01, 2026-11-01T08:00:00Z); default 7d (GuardDuty keeps 90 days)
   --until             findings updated before this duration or date; default now
   --region            comma-separated regions (default: AWS_REGION or the profile's region)
   --detector          the detector id (default: ListDetectors); takes exactly one region
