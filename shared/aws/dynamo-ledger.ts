@@ -6,6 +6,10 @@ import type { Ledger } from '../targets/ledger.ts';
  * The target ledger in DynamoDB (FindingStateTable, partition key `findingKey`). The
  * conditional put makes two concurrent first deliveries agree on one remote record.
  */
+/** TTL attribute (the table's TimeToLiveSpecification): a remote record outlives the finding's 90 days by far, but not forever. */
+const LEDGER_RETENTION_SECONDS = 365 * 24 * 3600;
+const expiresAt = (): number => Math.floor(Date.now() / 1000) + LEDGER_RETENTION_SECONDS;
+
 const dynamoLedger = (client: DynamoDBClient, tableName: string): Ledger => {
   const documents = DynamoDBDocumentClient.from(client);
   const get = async (key: string) => {
@@ -17,7 +21,7 @@ const dynamoLedger = (client: DynamoDBClient, tableName: string): Ledger => {
     putIfAbsent: async (key, value) => {
       try {
         await documents.send(
-          new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value }, ConditionExpression: 'attribute_not_exists(findingKey)' }),
+          new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value, expiresAt: expiresAt() }, ConditionExpression: 'attribute_not_exists(findingKey)' }),
         );
         return value;
       } catch (error) {
@@ -28,7 +32,7 @@ const dynamoLedger = (client: DynamoDBClient, tableName: string): Ledger => {
       }
     },
     set: async (key, value) => {
-      await documents.send(new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value } }));
+      await documents.send(new PutCommand({ TableName: tableName, Item: { findingKey: `ledger#${key}`, value, expiresAt: expiresAt() } }));
     },
   };
 };

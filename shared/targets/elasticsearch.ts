@@ -6,7 +6,7 @@ import { redactText } from '../redact.ts';
 import { SecretRefSchema, type SecretResolver } from '../secrets.ts';
 import type { HttpResponse } from './http.ts';
 import { byteLength, fitJson, isoTimestamp, jsonLine, timestampMs } from './siem-json.ts';
-import type { TargetDefinition } from './types.ts';
+import type { IamStatement, TargetDefinition } from './types.ts';
 
 /**
  * Elasticsearch / OpenSearch `_bulk` with one `create` action per finding update, whose
@@ -257,6 +257,25 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
   kind: 'siem',
   summary: 'Elasticsearch / OpenSearch _bulk create with a deterministic _id, ECS-mapped documents.',
   configSchema: ElasticsearchConfigSchema,
+  /**
+   * With sigv4 only: `es:ESHttpPost` on the domain's `_bulk` path (search-/vpc-<domain>-<id>.<region>.es.amazonaws.com),
+   * or `aoss:APIAccessAll` on the collection (<collection id>.<region>.aoss.amazonaws.com), in this account.
+   * Another host (a custom endpoint) names no domain: packaging stops rather than grant a wildcard.
+   */
+  iamStatements: (config): IamStatement[] => {
+    if (config.sigv4 === undefined) return [];
+    const { hostname, pathname } = new URL(config.url);
+    const base = pathname.replace(/\/+$/, '');
+    const domain = /^(?:search|vpc)-([a-z][a-z0-9-]{2,27})-[a-z0-9]+\.([a-z0-9-]+)\.es\.amazonaws\.com(?:\.cn)?$/.exec(hostname);
+    if (config.sigv4.service === 'es' && domain) {
+      return [{ Action: ['es:ESHttpPost'], Resource: [`arn:\${AWS::Partition}:es:${domain[2]}:\${AWS::AccountId}:domain/${domain[1]}${base}/_bulk`] }];
+    }
+    const collection = /^([a-z0-9]{3,40})\.([a-z0-9-]+)\.aoss\.amazonaws\.com(?:\.cn)?$/.exec(hostname);
+    if (config.sigv4.service === 'aoss' && collection) {
+      return [{ Action: ['aoss:APIAccessAll'], Resource: [`arn:\${AWS::Partition}:aoss:${collection[2]}:\${AWS::AccountId}:collection/${collection[1]}`] }];
+    }
+    throw new Error(`sigv4 ${config.sigv4.service}: cannot tell the ${config.sigv4.service === 'es' ? 'domain' : 'collection'} from ${hostname} (use the ${config.sigv4.service === 'es' ? 'domain endpoint search-<domain>-<id>.<region>.es.amazonaws.com' : 'collection endpoint <id>.<region>.aoss.amazonaws.com'})`);
+  },
   create: (name, config, { secrets, http }) => {
     const sign = config.sigv4 === undefined ? undefined : sigv4Signer(name, config.sigv4);
     const url = `${config.url.replace(/\/+$/, '')}/_bulk`;

@@ -5,7 +5,7 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { checkDestination } from './http.ts';
 import { fitJson, jsonLine } from './siem-json.ts';
-import type { TargetDefinition } from './types.ts';
+import type { IamStatement, TargetDefinition } from './types.ts';
 
 /**
  * Amazon Data Firehose `PutRecordBatch`: one newline-terminated JSON record per finding
@@ -120,6 +120,13 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
   kind: 'siem',
   summary: 'Amazon Data Firehose PutRecordBatch: one newline-delimited JSON record per finding update (S3 / Athena).',
   configSchema: FirehoseConfigSchema,
+  /** PutRecordBatch (the only call `send` makes) on the one stream, in its region or the function's. */
+  iamStatements: (config): IamStatement[] => [
+    {
+      Action: ['firehose:PutRecordBatch'],
+      Resource: [`arn:\${AWS::Partition}:firehose:${config.region ?? '${AWS::Region}'}:\${AWS::AccountId}:deliverystream/${config.deliveryStreamName}`],
+    },
+  ],
   create: (name, config) => {
     // The SDK loads on first send (a lazily loaded chunk in the Lambda bundles).
     let sdk: Promise<typeof import('../aws/lazy/firehose.ts')> | undefined;

@@ -7,7 +7,7 @@ import { redactText } from '../redact.ts';
 import { severityTitle } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
 import { checkDestination } from './http.ts';
-import type { TargetDefinition } from './types.ts';
+import type { IamStatement, TargetDefinition } from './types.ts';
 
 /**
  * Amazon SNS topic: `Publish` with a plain-ASCII Subject (email subscribers' subject line),
@@ -288,6 +288,8 @@ const snsTarget: TargetDefinition<SnsConfig> = {
   kind: 'chat',
   summary: 'Amazon SNS topic: ASCII subject, readable text (or JSON) message, filterable attributes, FIFO-aware.',
   configSchema: SnsConfigSchema,
+  /** Publish on the one topic (the deliver role's only SNS permission). */
+  iamStatements: (config): IamStatement[] => [{ Action: ['sns:Publish'], Resource: [config.topicArn] }],
   create: (name, config) => {
     // The SDK client loads on first send (a lazily loaded chunk in the Lambda bundles).
     let client: Promise<{ client: SNSClient; PublishCommand: typeof import('../aws/lazy/sns.ts').PublishCommand }> | undefined;

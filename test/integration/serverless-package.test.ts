@@ -1,7 +1,10 @@
-// Packages the service offline (build + `osls package`) in a temporary copy of the repo and asserts the
-// infrastructure invariants on the synthesized CloudFormation template (reliability checklist D-1, D-7,
-// S-1, S-4, S-5, M-1, M-2). Runs in a temp copy so it never touches the checkout's dist/ or .serverless/.
-import { execFileSync, spawnSync } from 'node:child_process';
+// Packages the service offline in one step (`osls package --param routes=...`: deploy/build-plugin.mjs builds
+// and bundles) in a temporary copy of the repo and asserts the infrastructure invariants on the synthesized
+// CloudFormation template (reliability checklist D-1, D-7, S-1, S-4, S-5, M-1, M-2), the deliver role's
+// permissions generated from the routes file, and cfn-lint on it and on the regional forwarder.
+// Runs in a temp copy so it never touches the checkout's dist/ or .serverless/.
+import { createHash } from 'node:crypto';
+import { spawnSync, type SpawnSyncReturns } from 'node:child_process';
 import { cpSync, existsSync, mkdirSync, mkdtempSync, readFileSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { basename, dirname, join, resolve } from 'node:path';
@@ -14,11 +17,16 @@ type Resource = { Type: string; Properties: Json; DependsOn?: unknown; Condition
 
 const repoRoot = resolve(import.meta.dirname, '..', '..');
 const FUNCTIONS = ['enrich', 'route', 'deliver'] as const;
+/** Every target type that calls an AWS API (sns, firehose, elasticsearch with SigV4, eventbridge). */
+const ROUTES_FILE = 'test/events/deploy/aws-targets.routes.yml';
 const SKIP_DIRS = new Set(['node_modules', '.git', 'dist', '.serverless', 'coverage', 'test-artifacts', 'out']);
 // Actions that AWS does not support resource-level permissions for (Resource "*" is required).
-const STAR_RESOURCE_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords']);
+// GuardDuty's member reads support none either (service authorization reference; cfn-lint's policy data agrees).
+const STAR_RESOURCE_ALLOWED = new Set(['xray:PutTraceSegments', 'xray:PutTelemetryRecords', 'guardduty:GetMembers', 'guardduty:ListMembers']);
 
 let workDir = '';
+let packaged: SpawnSyncReturns<string>;
+let refused: SpawnSyncReturns<string>;
 let template: { Resources: Record<string, Resource>; Conditions?: Json };
 const cap = (s: string): string => s[0]!.toUpperCase() + s.slice(1);
 const asArray = <T>(v: T | T[] | undefined): T[] => (v === undefined ? [] : Array.isArray(v) ? v : [v]);
@@ -71,17 +79,48 @@ beforeAll(() => {
   cpSync(repoRoot, workDir, { recursive: true, filter: (src) => dirname(src) !== repoRoot || !SKIP_DIRS.has(basename(src)) });
   symlinkSync(join(repoRoot, 'node_modules'), join(workDir, 'node_modules'), 'dir');
   const env: NodeJS.ProcessEnv = { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_REGION: 'us-east-1' };
-  delete env.ROUTES_FILE; // always package the *.example.yml config here
+  delete env.ROUTES_FILE; // the stage's --param is the only way in
   delete env.ACCOUNTS_FILE;
-  // Act: the same two steps as `npm run package`, under the pinned node (process.execPath).
-  const run = (args: string[]) => execFileSync(process.execPath, args, { cwd: workDir, env, stdio: 'pipe', timeout: 150_000 });
-  run([join(workDir, 'scripts', 'build.mjs')]);
-  run([join(workDir, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1']);
+  // Act: `osls package` alone, under the pinned node (process.execPath); first without the routes param.
+  const osls = (args: string[]) =>
+    spawnSync(process.execPath, [join(workDir, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'dev', '--region', 'us-east-1', ...args], {
+      cwd: workDir,
+      env,
+      encoding: 'utf8',
+      timeout: 150_000,
+    });
+  refused = osls([]);
+  packaged = osls(['--param', `routes=${ROUTES_FILE}`, '--param', 'accounts=accounts.example.yml']);
+  if (packaged.status !== 0) throw new Error(`osls package failed:\n${packaged.stdout}${packaged.stderr}`);
   template = JSON.parse(readFileSync(join(workDir, '.serverless', 'cloudformation-template-update-stack.json'), 'utf8'));
 }, 180_000);
 
 afterAll(() => {
   if (workDir) rmSync(workDir, { recursive: true, force: true });
+});
+
+const sha256Of = (file: string): string => createHash('sha256').update(readFileSync(join(repoRoot, file))).digest('hex');
+
+describe('serverless package (offline, osls): one step', () => {
+  it('refuses to package without a routes file for the stage, in one line and before building anything', () => {
+    // Assess
+    const output = `${refused.stdout}${refused.stderr}`;
+    expect(refused.status).not.toBe(0);
+    expect(output).toContain('findings-router build: no routes file: pass --param routes=<routes.yml> or set params.<stage>.routes in serverless.yml');
+    expect(output).not.toMatch(/^\s+at /m);
+    expect(output).not.toContain('routes.example.yml sha256:');
+  });
+
+  it('builds the bundles itself and prints which routes and accounts files it bundled, with their sha256', () => {
+    // Assess
+    const output = `${packaged.stdout}${packaged.stderr}`;
+    expect(output).toContain(`routes   ${ROUTES_FILE} sha256:${sha256Of(ROUTES_FILE)}`);
+    expect(output).toContain(`accounts accounts.example.yml sha256:${sha256Of('accounts.example.yml')}`);
+    for (const fn of [...FUNCTIONS, 'watch-members']) {
+      expect(existsSync(join(workDir, 'dist', fn, 'index.mjs')), fn).toBe(true);
+      expect(readFileSync(join(workDir, 'dist', fn, 'routes.json'), 'utf8')).toContain('guardduty-archive-eu');
+    }
+  });
 });
 
 describe('serverless package (offline, osls)', () => {
@@ -190,11 +229,28 @@ describe('serverless package (offline, osls)', () => {
     expect(resource('FindingsBus').Type).toBe('AWS::Events::EventBus');
   });
 
+  it('gives the membership watcher\'s schedule rule a retry policy and a DLQ like the others, and its async failures a destination', () => {
+    // Act
+    const schedules = byType('AWS::Events::Rule').filter(([, r]) => r.Properties.ScheduleExpression !== undefined);
+    // Assess
+    expect(schedules).toHaveLength(1);
+    const rule = schedules[0]![1].Properties;
+    expect(rule.ScheduleExpression).toBe('rate(15 minutes)');
+    expect(rule.Targets[0].Arn).toEqual(getAttArn('WatchMembersLambdaFunction'));
+    expect(rule.Targets[0].DeadLetterConfig).toEqual({ Arn: getAttArn('WatchMembersDLQ') });
+    expect(rule.Targets[0].RetryPolicy).toEqual({ MaximumRetryAttempts: 2, MaximumEventAgeInSeconds: 900 });
+    const conf = resource('WatchMembersLambdaEvConf').Properties;
+    expect(conf.MaximumRetryAttempts).toBe(0);
+    expect(conf.DestinationConfig.OnFailure.Destination).toEqual(getAttArn('WatchMembersDLQ'));
+    expect(allowedActions(roleStatements(functionRoleId('watchMembers')), getAttArn('WatchMembersDLQ'))).toEqual(['sqs:SendMessage']);
+  });
+
   it('lets only the owning rule write to each EventBridge DLQ (queue policy with aws:SourceArn)', () => {
     // Prepare
     const cases = [
       { dlq: 'IngestDLQ', ruleName: ruleFor('aws.guardduty').Properties.Name, busPart: '' },
       { dlq: 'RouteDLQ', ruleName: ruleFor('findings-router').Properties.Name, busPart: '${FindingsBus}/' },
+      { dlq: 'WatchMembersDLQ', ruleName: 'findings-router-dev-watch-members', busPart: '' },
     ];
     for (const c of cases) {
       // Act
@@ -258,17 +314,22 @@ describe('serverless package (offline, osls)', () => {
     expect(resource('DigestQueue').Properties.RedrivePolicy).toEqual({ deadLetterTargetArn: getAttArn('DeliveryDLQ'), maxReceiveCount: 5 });
     // deliver dead-letters (with a reason) no later than SQS would redrive (without one).
     expect(Number(resource('DeliverLambdaFunction').Properties.Environment.Variables.MAX_RECEIVES)).toBe(5);
-    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * resource('DeliverLambdaFunction').Properties.Timeout);
+    // AWS: at least six times the function timeout plus the batching window, for each queue.
+    const timeout = resource('DeliverLambdaFunction').Properties.Timeout;
+    expect(queue.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + esm.MaximumBatchingWindowInSeconds);
+    expect(resource('DigestQueue').Properties.VisibilityTimeout).toBeGreaterThanOrEqual(6 * timeout + digest.MaximumBatchingWindowInSeconds);
   });
 
   it('encrypts every queue and keeps dead letters for 14 days', () => {
     // Act
     const queues = Object.fromEntries(byType('AWS::SQS::Queue'));
     // Assess
-    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'DigestQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ']);
+    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'DigestQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ', 'WatchMembersDLQ']);
     for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
-    for (const id of ['DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue']) {
+    for (const id of ['DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue', 'WatchMembersDLQ']) {
       expect(queues[id]!.Properties.MessageRetentionPeriod).toBe(1_209_600);
+      // A stack removal or a replacement never deletes dead letters.
+      expect(template.Resources[id], id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
 
@@ -280,9 +341,13 @@ describe('serverless package (offline, osls)', () => {
     expect(idem.KeySchema).toEqual([{ AttributeName: 'id', KeyType: 'HASH' }]);
     expect(idem.TimeToLiveSpecification).toEqual({ AttributeName: 'expiration', Enabled: true });
     expect(state.KeySchema).toEqual([{ AttributeName: 'findingKey', KeyType: 'HASH' }]);
+    expect(state.TimeToLiveSpecification).toEqual({ AttributeName: 'expiresAt', Enabled: true });
     for (const t of [idem, state]) {
       expect(t.BillingMode).toBe('PAY_PER_REQUEST');
       expect(t.PointInTimeRecoverySpecification).toEqual({ PointInTimeRecoveryEnabled: true });
+    }
+    for (const id of ['IdempotencyTable', 'FindingStateTable']) {
+      expect(template.Resources[id], id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
   });
 
@@ -393,26 +458,103 @@ describe('serverless package (offline, osls)', () => {
           a.Dimensions.some((d: Json) => JSON.stringify(d.Value) === JSON.stringify(dimensionValue)),
       );
     // Act + Assess
-    for (const q of ['DeliveryDLQ', 'QuarantineQueue', 'IngestDLQ', 'RouteDLQ']) {
+    for (const q of ['DeliveryDLQ', 'QuarantineQueue', 'IngestDLQ', 'RouteDLQ', 'WatchMembersDLQ']) {
       const [alarm] = find('AWS/SQS', 'ApproximateNumberOfMessagesVisible', { 'Fn::GetAtt': [q, 'QueueName'] });
       expect(alarm, q).toBeDefined();
       expect(alarm.Threshold).toBe(0);
       expect(alarm.ComparisonOperator).toBe('GreaterThanThreshold');
     }
-    for (const fn of FUNCTIONS) {
+    for (const fn of [...FUNCTIONS, 'watchMembers']) {
       expect(find('AWS/Lambda', 'Errors', { Ref: `${cap(fn)}LambdaFunction` }), fn).toHaveLength(1);
     }
     const ingestRule = ruleFor('aws.guardduty').Properties.Name;
     const routeRule = ruleFor('findings-router').Properties.Name;
-    for (const ruleName of [ingestRule, routeRule]) {
-      const [alarm] = find('AWS/Events', 'FailedInvocations', ruleName);
-      expect(alarm, ruleName).toBeDefined();
-      expect(alarm.TreatMissingData).toBe('notBreaching');
+    for (const ruleName of [ingestRule, routeRule, 'findings-router-dev-watch-members']) {
+      for (const metric of ['FailedInvocations', 'InvocationsFailedToBeSentToDlq']) {
+        const [alarm] = find('AWS/Events', metric, ruleName);
+        expect(alarm, `${ruleName} ${metric}`).toBeDefined();
+        expect(alarm.TreatMissingData).toBe('notBreaching');
+      }
     }
     const [routeAlarm] = find('AWS/Events', 'FailedInvocations', routeRule);
     expect(routeAlarm.Dimensions).toContainEqual({ Name: 'EventBusName', Value: { Ref: 'FindingsBus' } });
-    // Without --param alarmTopicArn the alarms have no actions.
-    expect(template.Conditions.HasAlarmTopic).toEqual({ 'Fn::Not': [{ 'Fn::Equals': ['', ''] }] });
-    for (const a of alarms) expect(a.AlarmActions).toEqual({ 'Fn::If': ['HasAlarmTopic', [''], { Ref: 'AWS::NoValue' }] });
+    // Without --param alarmTopicArn the alarms have no actions at all (no condition, no empty ARN).
+    expect(template.Conditions?.HasAlarmTopic).toBeUndefined();
+    for (const a of alarms) {
+      expect(a.AlarmActions).toBeUndefined();
+      expect(a.OKActions).toBeUndefined();
+    }
+  });
+});
+
+describe('the deliver role follows the routes file', () => {
+  it('grants exactly the topics, streams, domain, collection, bus and role its AWS targets name, and nothing for the others', () => {
+    // Act
+    const generated = roleStatements(functionRoleId('deliver')).filter((s) => String(s.Sid ?? '').startsWith('RoutesFileTargets'));
+    // Assess: one statement per action set, resources sorted; pseudo parameters only where the file names none.
+    const sub = (arn: string) => ({ 'Fn::Sub': arn });
+    expect(generated).toEqual([
+      { Sid: 'RoutesFileTargets1', Effect: 'Allow', Action: ['aoss:APIAccessAll'], Resource: [sub('arn:${AWS::Partition}:aoss:eu-west-1:${AWS::AccountId}:collection/0123456789abcdefghij')] },
+      { Sid: 'RoutesFileTargets2', Effect: 'Allow', Action: ['es:ESHttpPost'], Resource: [sub('arn:${AWS::Partition}:es:eu-west-1:${AWS::AccountId}:domain/findings/_bulk')] },
+      { Sid: 'RoutesFileTargets3', Effect: 'Allow', Action: ['events:PutEvents'], Resource: [sub('arn:${AWS::Partition}:events:${AWS::Region}:${AWS::AccountId}:event-bus/soar')] },
+      {
+        Sid: 'RoutesFileTargets4',
+        Effect: 'Allow',
+        Action: ['firehose:PutRecordBatch'],
+        Resource: [
+          sub('arn:${AWS::Partition}:firehose:${AWS::Region}:${AWS::AccountId}:deliverystream/guardduty-archive'),
+          sub('arn:${AWS::Partition}:firehose:eu-west-1:${AWS::AccountId}:deliverystream/guardduty-archive-eu'),
+        ],
+      },
+      { Sid: 'RoutesFileTargets5', Effect: 'Allow', Action: ['sns:Publish'], Resource: ['arn:aws:sns:eu-west-1:111111111111:guardduty-alerts'] },
+      { Sid: 'RoutesFileTargets6', Effect: 'Allow', Action: ['sts:AssumeRole'], Resource: ['arn:aws:iam::222222222222:role/findings-router-put-events'] },
+    ]);
+    // No other role and no other deliver statement grants any of these services.
+    const targetActions = /^(sns|firehose|es|aoss|events|sts):/;
+    for (const [id] of byType('AWS::IAM::Role')) {
+      const others = roleStatements(id).filter((s) => !generated.includes(s) && asArray<string>(s.Action).some((a) => targetActions.test(a)));
+      const expected = id === 'EnrichRole' || id === 'WatchMembersRole' ? ['events:PutEvents'] : [];
+      expect(others.flatMap((s) => asArray<string>(s.Action)), id).toEqual(expected);
+    }
+  });
+});
+
+/**
+ * cfn-lint is a pip tool (CI and these machines have it). Without it the lint is skipped with one
+ * line, unless FINDINGS_ROUTER_REQUIRE_SYSTEM_PACKAGES=1 (.ci/run), where its absence fails.
+ */
+const cfnLintPresent = spawnSync('cfn-lint', ['--version'], { encoding: 'utf8' }).status === 0;
+const skipLint = !cfnLintPresent && process.env.FINDINGS_ROUTER_REQUIRE_SYSTEM_PACKAGES !== '1';
+if (skipLint) console.warn('cfn-lint tests: skipped, needs cfn-lint (pip install cfn-lint); CI has it and never skips');
+
+describe.skipIf(skipLint)('cfn-lint', () => {
+  /** cfn-lint's exit code is a bit set: 2 = errors, 4 = warnings, 8 = informational. */
+  const lintErrors = (file: string): string => {
+    const lint = spawnSync('cfn-lint', ['--format', 'parseable', '--', file], { encoding: 'utf8' });
+    if (lint.error) throw lint.error;
+    return (lint.status ?? 0) & 2 ? lint.stdout.split('\n').filter((line) => /:E\d{4}:/.test(line)).join('\n') || lint.stdout : '';
+  };
+
+  it('finds no error in the router template', () => {
+    expect(lintErrors(join(workDir, '.serverless', 'cloudformation-template-update-stack.json'))).toBe('');
+  });
+
+  it('finds no error in the regional forwarder template, with and without an alarm topic', () => {
+    for (const topic of [[], ['--param', 'alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:alerts']]) {
+      // Act
+      const out = join(workDir, 'forwarder-package', String(topic.length));
+      const forwarder = spawnSync(
+        process.execPath,
+        [join(workDir, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--config', 'forwarder.yml', '--stage', 'dev', '--region', 'eu-west-1', '--param', 'homeRegion=us-east-1', ...topic, '--package', out],
+        { cwd: join(workDir, 'deploy'), env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off' }, encoding: 'utf8', timeout: 60_000 },
+      );
+      // Assess
+      expect(forwarder.status, `${forwarder.stdout}${forwarder.stderr}`).toBe(0);
+      const file = join(out, 'cloudformation-template-update-stack.json');
+      const alarms = Object.values(JSON.parse(readFileSync(file, 'utf8')).Resources as Record<string, Resource>).filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+      expect(alarms.map((a) => a.Properties.MetricName).sort()).toEqual(['ApproximateNumberOfMessagesVisible', 'FailedInvocations', 'InvocationsFailedToBeSentToDlq']);
+      for (const a of alarms) expect(a.Properties.AlarmActions).toEqual(topic.length ? ['arn:aws:sns:eu-west-1:123456789012:alerts'] : undefined);
+      expect(lintErrors(file)).toBe('');
+    }
   });
 });
