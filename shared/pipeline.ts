@@ -294,7 +294,8 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
   const settle = async (group: DeliveryGroup): Promise<QueuedOutcome[]> => {
     const [first] = group.jobs;
     if (first === undefined) return [];
-    const key = group.digest ? digestIdempotencyKey(first.target, group.jobs.map((job) => job.idempotencyKey)) : first.idempotencyKey;
+    // The key the send carries: a digest's own key, or the job's when it goes alone (see deliverDigest).
+    const key = group.digest && group.jobs.length > 1 ? digestIdempotencyKey(first.target, group.jobs.map((job) => job.idempotencyKey)) : first.idempotencyKey;
     const run = () => deliverDigest(group.jobs, deps.targets, { deadline: deps.deadline() });
     try {
       const result = deps.once ? await deps.once(key, run) : { ...(await run()), duplicate: false };
