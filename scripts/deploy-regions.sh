@@ -1,17 +1,19 @@
 #!/usr/bin/env bash
 # Regional fan-in: one command deploys the router in the home region and, in every other
-# region, the forwarder stack `findings-router-forwarder-<stage>` (serverless.yml
-# custom.forwarder): a default-bus rule sending GuardDuty findings to the home region's
-# default bus, with its own IAM role, retry policy and DLQ.
+# region, the forwarder stack `findings-router-forwarder-<stage>` (deploy/forwarder.yml):
+# a default-bus rule sending GuardDuty findings to the home region's default bus, with its
+# own IAM role, retry policy, DLQ and alarms.
 #
 #   scripts/deploy-regions.sh --home us-east-1 --regions us-east-1,eu-west-1,ap-southeast-2 [--stage prod]
-#       [--param detectorId=...] [--alarm-topic-arn-pattern 'arn:aws:sns:{region}:123456789012:alerts']
-#       [--skip-router] [--package-only DIR]
+#       [--param routes=routes.prod.yml] [--param detectorId=...]
+#       [--alarm-topic-arn-pattern 'arn:aws:sns:{region}:123456789012:alerts'] [--skip-router] [--package-only DIR]
 #
 # The home region is never given a forwarder (it would deliver every finding twice): it is
 # skipped here, and the stack's IsNotHomeRegion condition would leave it empty anyway.
 # --package-only packages every stack offline into DIR/<region>/ and deploys nothing.
-# Extra --param values go to the router stack. Credentials: the GuardDuty administrator account.
+# Extra --param values go to the router stack, which builds and bundles itself (deploy/build-plugin.mjs):
+# its routes file comes from --param routes=... or params.<stage>.routes. Credentials: the GuardDuty
+# administrator account.
 set -euo pipefail
 
 ROOT="$(cd "$(dirname "${BASH_SOURCE[0]}")/.." && pwd)"
@@ -30,7 +32,7 @@ while [[ $# -gt 0 ]]; do
     --alarm-topic-arn-pattern) alarm_pattern="$2"; shift 2 ;;
     --skip-router) skip_router=1; shift ;;
     --package-only) package_dir="$(mkdir -p "$2" && cd "$2" && pwd)"; shift 2 ;;
-    -h|--help) sed -n '2,15p' "$0"; exit 0 ;;
+    -h|--help) sed -n '2,16p' "$0"; exit 0 ;;
     *) echo "deploy-regions: unknown argument '$1' (see --help)" >&2; exit 2 ;;
   esac
 done
@@ -48,7 +50,6 @@ action=(deploy)
 # 1. The router, in the home region.
 if [[ $skip_router -eq 0 ]]; then
   echo "== router: $home (stage $stage)"
-  (cd "$ROOT" && node scripts/build.mjs)
   alarm_param=()
   [[ -n "$alarm_pattern" ]] && alarm_param=("--param=alarmTopicArn=${alarm_pattern//\{region\}/$home}")
   out=()
@@ -56,23 +57,7 @@ if [[ $skip_router -eq 0 ]]; then
   (cd "$ROOT" && osls "${action[@]}" --stage "$stage" --region "$home" ${router_params[@]+"${router_params[@]}"} ${alarm_param[@]+"${alarm_param[@]}"} ${out[@]+"${out[@]}"})
 fi
 
-# 2. A forwarder in every other region: a small wrapper service whose resources are
-#    serverless.yml's custom.forwarder (so the definition lives next to the router's).
-work="$(mktemp -d)"
-trap 'rm -rf "$work"' EXIT
-cat > "$work/serverless.yml" <<YAML
-service: findings-router-forwarder
-frameworkVersion: '4'
-params:
-  default:
-    homeRegion: ''
-    alarmTopicArn: ''
-provider:
-  name: aws
-  stage: \${opt:stage, 'dev'}
-  region: \${opt:region}
-resources: \${file($ROOT/serverless.yml):custom.forwarder}
-YAML
+# 2. A forwarder in every other region (deploy/forwarder.yml, its own small service).
 for region in "${region_list[@]}"; do
   if [[ "$region" == "$home" ]]; then
     echo "== forwarder: $region skipped (home region: its findings reach the router directly)"
@@ -83,5 +68,5 @@ for region in "${region_list[@]}"; do
   [[ -n "$alarm_pattern" ]] && params+=("--param=alarmTopicArn=${alarm_pattern//\{region\}/$region}")
   out=()
   [[ -n "$package_dir" ]] && out=(--package "$package_dir/$region")
-  (cd "$work" && osls "${action[@]}" --stage "$stage" --region "$region" "${params[@]}" ${out[@]+"${out[@]}"})
+  (cd "$ROOT/deploy" && osls "${action[@]}" --config forwarder.yml --stage "$stage" --region "$region" "${params[@]}" ${out[@]+"${out[@]}"})
 done

@@ -50,7 +50,7 @@ describe('regional fan-in (scripts/deploy-regions.sh)', () => {
     const forwarder = Object.entries(Resources).filter(([id]) => id.startsWith('Forwarder'));
     // Assess
     expect(Conditions.IsNotHomeRegion).toEqual({ 'Fn::Not': [{ 'Fn::Equals': [{ Ref: 'AWS::Region' }, 'us-east-1'] }] });
-    expect(forwarder.map(([id]) => id).sort()).toEqual(['ForwarderDLQ', 'ForwarderDLQDepthAlarm', 'ForwarderDLQPolicy', 'ForwarderFailedInvocationsAlarm', 'ForwarderRole', 'ForwarderRule']);
+    expect(forwarder.map(([id]) => id).sort()).toEqual(['ForwarderDLQ', 'ForwarderDLQDepthAlarm', 'ForwarderDLQPolicy', 'ForwarderDlqFailuresAlarm', 'ForwarderFailedInvocationsAlarm', 'ForwarderRole', 'ForwarderRule']);
     for (const [id, r] of forwarder) expect(r.Condition, id).toBe('IsNotHomeRegion');
   });
 
@@ -98,7 +98,17 @@ describe('router config: membership watcher and account metadata (osls print)', 
     // Act
     const fn = router.functions.watchMembers;
     // Assess
-    expect(fn).toMatchObject({ handler: 'dist/watch-members/index.handler', role: 'WatchMembersRole', events: [{ schedule: 'rate(15 minutes)' }] });
+    expect(fn).toMatchObject({ handler: 'dist/watch-members/index.handler', role: 'WatchMembersRole' });
+    expect(fn.events).toEqual([
+      {
+        eventBridge: {
+          name: 'findings-router-dev-watch-members',
+          schedule: 'rate(15 minutes)',
+          retryPolicy: { maximumRetryAttempts: 2, maximumEventAge: 900 },
+          deadLetterQueueArn: { 'Fn::GetAtt': ['WatchMembersDLQ', 'Arn'] },
+        },
+      },
+    ]);
     expect(fn.environment).toMatchObject({
       EVENT_BUS_NAME: { Ref: 'FindingsBus' },
       STATE_TABLE: { Ref: 'FindingStateTable' },
@@ -106,7 +116,7 @@ describe('router config: membership watcher and account metadata (osls print)', 
       MEMBERSHIP_SEVERITY: '5',
       ACCOUNT_SOURCES: 'organizations,guardduty',
     });
-    expect(router.resources.Resources.ForwarderRule).toBeUndefined(); // custom.forwarder is not part of the router
+    expect(router.resources.Resources.ForwarderRule).toBeUndefined(); // deploy/forwarder.yml is not part of the router
   });
 
   it('grants watchMembers least privilege; "*" only for ListDetectors/ListAccounts, and only when a parameter needs them', () => {
@@ -117,8 +127,10 @@ describe('router config: membership watcher and account metadata (osls print)', 
       'dynamodb:GetItem', 'dynamodb:PutItem', 'dynamodb:UpdateItem', 'events:PutEvents',
       'guardduty:GetMembers', 'guardduty:ListMembers', 'logs:CreateLogStream', 'logs:PutLogEvents',
       'organizations:DescribeAccount', 'organizations:DescribeOrganizationalUnit', 'organizations:ListParents', 'organizations:ListTagsForResource',
-      'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
+      'sqs:SendMessage', 'xray:PutTelemetryRecords', 'xray:PutTraceSegments',
     ]);
+    // GetMembers/ListMembers support no resource-level permissions (service authorization reference).
+    expect(list.find((s) => asArray(s.Action).includes('guardduty:ListMembers')).Resource).toBe('*');
     expect(gated(list)).toEqual([
       ['NeedsDetectorLookup', 'guardduty:ListDetectors', '*'],
       ['ExpectsOrganizationAccounts', 'organizations:ListAccounts', '*'],
