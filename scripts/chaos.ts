@@ -14,7 +14,7 @@ import { parseArgs } from 'node:util';
 import { isMutation, MUTATIONS, type Mutation } from './chaos/mutations.ts';
 import { runChaos, type ChaosResult } from './chaos/run.ts';
 
-const DEFAULTS = { findings: 120, seed: 20260101, selfTestFindings: 80 };
+const DEFAULTS = { findings: 120, seed: 20260101, selfTestFindings: 60 };
 
 const describe = (result: ChaosResult): string => {
   const f = result.figures;
