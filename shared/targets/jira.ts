@@ -2,6 +2,7 @@ import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { consoleLink } from '../console-link.ts';
 import { DeliveryError } from '../errors.ts';
+import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { truncate } from '../text.ts';
@@ -277,7 +278,7 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
               parseJson((await call('GET', `${issuePath(issue)}?fields=status`)).body),
             );
             if (status.success && status.data.fields.status.name.toLowerCase() === wanted) return;
-            const offered = transitions.map((t) => `'${oneLine(t.name ?? t.id).slice(0, 50)}'`).join(', ') || 'none';
+            const offered = transitions.map((t) => `'${redactText(oneLine(t.name ?? t.id), auth.secrets, { maxLength: 50 })}'`).join(', ') || 'none';
             throw permanent(`transition '${config.transitionOnArchive?.name}' is not available for ${issue} (offered: ${offered})`);
           }
           await call('POST', `${issuePath(issue)}/transitions`, { transition: { id: match.id } });
