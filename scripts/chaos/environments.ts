@@ -77,4 +77,4 @@ const startEnvironment = async (options: EnvironmentOptions) => {
 type Environment = Awaited<ReturnType<typeof startEnvironment>>;
 
 export { startEnvironment };
-export type { Environment, EnvironmentReply, EnvironmentRequest, Invocation };
+export type { Environment, EnvironmentReply, EnvironmentRequest };

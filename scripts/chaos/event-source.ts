@@ -232,4 +232,4 @@ const toRecord = (queueArn: string) => (message: Message): SQSRecord => {
 };
 
 export { runEventSource };
-export type { EventSourceOptions, EventSourceStats };
+export type { EventSourceStats };

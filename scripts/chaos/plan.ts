@@ -127,5 +127,5 @@ const answerFor = (seed: number, job: JobIdentity, requestIndex: number): Answer
   }
 };
 
-export { PROFILES, TARGETS, RETRY_BUDGET, QUEUE_FAULTS, planFor, answerFor, uniform };
-export type { Answer, AnswerKind, Fate, JobIdentity, JobPlan, Profile, TargetName, TransientFault };
+export { TARGETS, RETRY_BUDGET, planFor, answerFor, uniform };
+export type { JobPlan };

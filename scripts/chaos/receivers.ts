@@ -74,7 +74,5 @@ const startReceiverProcess = async (options: { seed: number; targets: readonly s
   };
 };
 
-type ReceiverProcess = Awaited<ReturnType<typeof startReceiverProcess>>;
-
 export { startReceiverProcess };
-export type { ReceiverLedger, ReceiverProcess, ReceiverReply, ReceiverRequest };
+export type { ReceiverLedger, ReceiverReply, ReceiverRequest };

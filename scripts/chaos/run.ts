@@ -195,4 +195,4 @@ const parseJob = (body: string): { key: string; target: string; findingId: strin
 };
 
 export { runChaos };
-export type { ChaosOptions, ChaosResult };
+export type { ChaosResult };

@@ -190,4 +190,4 @@ const findingUpdateOf = (body: string): FindingUpdate | undefined => {
 type FaultReceiver = Awaited<ReturnType<typeof startFaultReceiver>>;
 
 export { startFaultReceiver };
-export type { FaultAnswer, FaultKind, FaultReceiver, FaultReceiverOptions, FindingUpdate, LedgerEntry, Malformed };
+export type { FaultReceiver, LedgerEntry, Malformed };
