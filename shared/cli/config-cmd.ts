@@ -17,20 +17,24 @@ type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
  * suppressions. Exit 1 when there are errors.
  */
 const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
-  const { values } = parseArgs({ args: argv, options: { routes: { type: 'string' }, accounts: { type: 'string' } } });
+  const { values } = parseArgs({ args: argv, options: { routes: { type: 'string' }, accounts: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    io.stdout.write(CHECK_USAGE);
+    return 0;
+  }
   const routesFile = values.routes ?? BUNDLED.routes();
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   let config: RouterConfig | undefined;
   try {
-    config = parseRoutesConfig(await readFile(routesFile, 'utf8'), routesFile);
+    config = parseRoutesConfig(await readConfigText(routesFile, 'routes'), routesFile);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     errors.push(...error.problems);
   }
   if (values.accounts !== undefined) {
     try {
-      loadAccounts(await readFile(values.accounts, 'utf8'), values.accounts);
+      loadAccounts(await readConfigText(values.accounts, 'accounts'), values.accounts);
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       errors.push(...error.problems);
@@ -56,6 +60,26 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
   return 0;
 };
 
+const CHECK_USAGE = `Usage: findings-router config check [--routes FILE] [--accounts FILE]
+
+Validates a routes file (default: routes.example.yml) and an accounts file: every problem as
+file:line:column: message; warnings for expired suppressions. Exit 1 when there are errors.
+`;
+
+const SCHEMA_USAGE = `Usage: findings-router config schema
+
+Prints the routes file JSON Schema (draft 2020-12) on stdout (npm run schema writes routes.schema.json).
+`;
+
+/** A file that cannot be read is a located configuration problem, not a stack trace. */
+const readConfigText = async (file: string, what: string): Promise<string> => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read ${what} file (${(cause as { code?: string }).code ?? cause})` }], { cause });
+  }
+};
+
 /**
  * A route is unreachable when an earlier sibling without `continue` has a subset of its
  * conditions: everything the later route matches, the earlier one has already taken.
@@ -77,7 +101,12 @@ const shadowedRoutes = (config: RouterConfig): ConfigProblem[] => {
 };
 
 /** `config schema`: JSON Schema (draft 2020-12) of the routes file, from the same zod schemas. */
-const runConfigSchema = async (_argv: string[], io: Io): Promise<number> => {
+const runConfigSchema = async (argv: string[], io: Io): Promise<number> => {
+  const { values } = parseArgs({ args: argv, options: { help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    io.stdout.write(SCHEMA_USAGE);
+    return 0;
+  }
   io.stdout.write(`${JSON.stringify(routesJsonSchema(), null, 2)}\n`);
   return 0;
 };

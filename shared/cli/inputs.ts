@@ -75,5 +75,5 @@ async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string
   for await (const line of boundedLines(chunks, Infinity)) if (!isOverlong(line)) yield line;
 }
 
-export { readInputs, splitLines, MAX_LINE_CHARS };
+export { readInputs, readLines, readDocument, splitLines, MAX_LINE_CHARS };
 export type { InputItem };

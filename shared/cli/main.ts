@@ -1,9 +1,12 @@
 import { readFileSync } from 'node:fs';
-import { ConfigError } from '../errors.ts';
+import { describeFailure } from './failure.ts';
+import { projectFile } from './paths.ts';
+import { UsageError } from './usage.ts';
 
 /**
  * `findings-router <command>`. Exit codes: 0 done (bad events are reported, not fatal),
- * 1 configuration error, failed expectation or crash, 2 usage error.
+ * 1 configuration error, failed expectation, AWS or runtime error, 2 usage error (see
+ * failure.ts), 3 `replay --fail-on` found events of an outcome it names.
  */
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 type Command = (argv: string[], io: Io) => Promise<number>;
@@ -25,6 +28,7 @@ const COMMANDS: Record<string, Command> = {
   'members status': async (argv, io) => (await import('../members/cli.ts')).runMembersStatus(argv, io),
   'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
   pull: async (argv, io) => (await import('./pull-cmd.ts')).runPull(argv, io),
+  'siem setup': async (argv, io) => (await import('./siem-cmd.ts')).runSiemSetup(argv, io),
 };
 const HELP = `Usage: findings-router <command> [options]
 
@@ -41,39 +45,72 @@ Commands:
   dlq export              every letter as one JSON line (replay accepts the file)
   members import|status|diff  GuardDuty members: import a CSV (invite), status table, expected vs monitored
   pull -o FILE            real findings from GuardDuty (--since 7d, --region, --criteria) as .jsonl for replay/diff
+  siem setup              --target NAME: index template, lifecycle policy and dashboard for an elasticsearch target (--dry-run)
+  help [COMMAND]          this list, or a command's options (same as COMMAND --help)
+
+Options for every command: --help, --debug (stack trace on an unexpected error); --version.
+Exit codes: 0 done, 1 configuration, AWS or runtime error (or routes test --expect differs),
+2 usage error (also routes diff: targets change), 3 replay --fail-on found a listed outcome.
 `;
 
-const main = async (argv: string[]): Promise<number> => {
+/** Words that only group subcommands: `findings-router dlq` alone lists them. */
+const GROUPS: Record<string, string> = {
+  config: 'check | schema',
+  routes: 'test | diff',
+  dlq: 'list | show | redrive | export',
+  members: 'import | status | diff',
+  siem: 'setup',
+};
+const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
+
+const main = async (args: string[]): Promise<number> => {
   const io = { stdout: process.stdout, stderr: process.stderr };
+  // --debug anywhere: an unexpected error prints its stack trace instead of one line.
+  const debug = args.includes('--debug');
+  const argv = args.filter((arg) => arg !== '--debug');
   const [first, second] = argv;
-  if (first === undefined || first === '--help' || first === '-h') {
-    io.stdout.write(HELP);
+  if (first === undefined || isHelp(first) || (first === 'help' && second === undefined)) {
+    (first === undefined ? io.stderr : io.stdout).write(HELP);
     return first === undefined ? 2 : 0;
   }
+  if (first === '--version' || first === '-V' || first === 'version') {
+    io.stdout.write(`findings-router ${version()} (Node.js ${process.versions.node})\n`);
+    return 0;
+  }
+  // `help replay`, `help dlq list`: the command's own --help.
+  if (first === 'help') return main([...argv.slice(1), '--help']);
   const twoWord = second === undefined ? undefined : `${first} ${second}`;
   // Own keys only: `findings-router constructor` is an unknown command, not Object's constructor.
   const command = (key: string): Command | undefined => (Object.hasOwn(COMMANDS, key) ? COMMANDS[key] : undefined);
   const name = twoWord !== undefined && command(twoWord) ? twoWord : first;
   const run = command(name);
   if (run === undefined) {
-    io.stderr.write(`findings-router: unknown command '${[first, second].filter(Boolean).join(' ')}'\n${HELP}`);
+    if (Object.hasOwn(GROUPS, first) && (second === undefined || isHelp(second))) {
+      const text = `Usage: findings-router ${first} <${GROUPS[first]}> [options]   (findings-router ${first} <subcommand> --help)\n`;
+      if (second !== undefined) {
+        io.stdout.write(text);
+        return 0;
+      }
+      io.stderr.write(`findings-router ${first}: give a subcommand: ${GROUPS[first]}\n${text}`);
+      return 2;
+    }
+    io.stderr.write(`findings-router: unknown command '${[first, second].filter(Boolean).join(' ')}'\n`);
     return 2;
   }
   try {
     return await run(argv.slice(name.split(' ').length), io);
   } catch (error) {
-    if (error instanceof ConfigError) {
-      io.stderr.write(`${error.message}\n`);
-      return 1;
+    if (debug) {
+      io.stderr.write(`findings-router ${name}: ${(error as Error).stack ?? error}\n`);
+      return error instanceof UsageError ? 2 : 1;
     }
-    if ((error as { code?: string }).code?.startsWith('ERR_PARSE_ARGS')) {
-      io.stderr.write(`findings-router: ${(error as Error).message}\n`);
-      return 2;
-    }
-    io.stderr.write(`findings-router: ${(error as Error).stack ?? error}\n`);
-    return 1;
+    const failure = describeFailure(error, name);
+    io.stderr.write(`${failure.message}\n`);
+    return failure.exitCode;
   }
 };
+
+const version = (): string => (JSON.parse(readFileSync(projectFile('package.json'), 'utf8')) as { version: string }).version;
 
 // `findings-router ... | head` closes the pipe early; that is not an error.
 process.stdout.on('error', (error: NodeJS.ErrnoException) => {

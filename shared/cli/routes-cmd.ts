@@ -2,10 +2,13 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
 import { loadRoutesFile } from '../config/load.ts';
-import { ingest, route } from '../pipeline.ts';
+import { ConfigError } from '../errors.ts';
+import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState } from '../state/finding-state.ts';
-import { readInputs } from './inputs.ts';
+import { terminalSafe } from './terminal-text.ts';
 import { BUNDLED } from './paths.ts';
+import { readInputsOrStdin } from './stdin-input.ts';
+import { checkInputPaths, UsageError } from './usage.ts';
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
@@ -14,6 +17,18 @@ type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
  * and for a miss the first condition that failed) and the final targets; exit 1 when
  * `--expect` differs. `--matrix` prints finding types × targets over a corpus.
  */
+const USAGE = `Usage: findings-router routes test EVENT... [--expect t1,t2] [--routes FILE] [--accounts FILE]
+       findings-router routes test --matrix [PATH...]
+
+For each event (a file as for replay, or - for standard input): every route in order, matched
+or not (for a miss, the first condition that failed), suppression, quieted and refused
+targets, the digest group a chat target would hold it in, and the final targets.
+  --expect      the targets every event must reach (empty: none); exit 1 when one differs,
+                naming the missing and extra targets
+  --matrix      finding types × targets over a corpus (default: the bundled samples)
+Exit codes: 0 as expected, 1 a mismatch or a configuration error, 2 usage error.
+`;
+
 const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
   const { values, positionals } = parseArgs({
     args: argv,
@@ -23,33 +38,41 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
       accounts: { type: 'string' },
       expect: { type: 'string' },
       matrix: { type: 'boolean', default: false },
+      help: { type: 'boolean', short: 'h', default: false },
     },
   });
+  if (values.help) {
+    io.stdout.write(USAGE);
+    return 0;
+  }
+  if (!values.matrix && positionals.length === 0) throw new UsageError('give at least one EVENT file (or --matrix)');
+  await checkInputPaths(positionals);
   const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
   const accountsFile = values.accounts ?? BUNDLED.accounts();
-  const accounts = staticAccountDirectory(loadAccounts(await readFile(accountsFile, 'utf8'), accountsFile));
+  const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
   if (values.matrix) return printMatrix(positionals.length > 0 ? positionals : [BUNDLED.samples()], config, accounts, io);
-  if (positionals.length === 0) {
-    io.stderr.write('routes test: give at least one EVENT file (or --matrix)\n');
-    return 2;
-  }
   const expected = values.expect === undefined ? undefined : splitList(values.expect);
+  const unknown = expected?.filter((name) => !config.targets.has(name)) ?? [];
+  if (unknown.length > 0) {
+    throw new UsageError(`--expect: no target named ${unknown.map((n) => `'${n}'`).join(', ')} in ${config.file} (targets: ${[...config.targets.keys()].join(', ')})`);
+  }
   let mismatches = 0;
-  for await (const item of readInputs(positionals)) {
+  for await (const item of readInputsOrStdin(positionals)) {
+    const source = terminalSafe(item.source);
     if (item.error) {
-      io.stdout.write(`${item.source}: rejected: ${item.error}\n`);
+      io.stdout.write(`${source}: rejected: ${terminalSafe(item.error)}\n`);
       mismatches += expected ? 1 : 0;
       continue;
     }
     const ingested = await ingest(item.value, accounts);
     if (ingested.kind !== 'enriched') {
-      io.stdout.write(`${item.source}: ${ingested.kind}: ${ingested.reason}\n`);
+      io.stdout.write(`${source}: ${ingested.kind}: ${terminalSafe(ingested.reason)}\n`);
       mismatches += expected ? 1 : 0;
       continue;
     }
     const result = await route(ingested.enriched, { config, state: memoryFindingState() });
     const { finding } = ingested.enriched;
-    io.stdout.write(`${item.source}: ${finding.type} severity ${finding.severity} account ${finding.accountId} ${finding.region}\n`);
+    io.stdout.write(`${source}: ${terminalSafe(finding.type)} severity ${finding.severity} account ${finding.accountId} ${terminalSafe(finding.region)}\n`);
     for (const step of result.decision.trace) {
       const indent = '  '.repeat(step.depth + 1);
       io.stdout.write(`${indent}${step.matched ? '✓' : '✗'} ${step.route}${step.failed ? `  (failed: ${step.failed})` : ''}\n`);
@@ -58,11 +81,15 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
     if (result.suppression) io.stdout.write(`  → suppressed by ${result.suppression.name}: ${result.suppression.reason}\n`);
     for (const q of result.quieted) io.stdout.write(`  → not notified: ${q.target} (${q.reason})\n`);
     for (const r of result.refused) io.stdout.write(`  → refused: ${r.target} (${r.reason})\n`);
+    for (const line of groupingLines(result)) io.stdout.write(`  → ${line}\n`);
     const targets = result.jobs.map((job) => job.target);
     io.stdout.write(`  targets: ${targets.length > 0 ? targets.join(', ') : '(none)'}\n`);
     if (expected !== undefined) {
-      const same = sameSet(targets, expected);
-      io.stdout.write(`  expect: ${expected.join(', ') || '(none)'} ${same ? 'OK' : 'MISMATCH'}\n`);
+      const missing = expected.filter((t) => !targets.includes(t));
+      const extra = targets.filter((t) => !expected.includes(t));
+      const same = missing.length === 0 && extra.length === 0;
+      const diff = [missing.length > 0 ? `missing ${missing.join(', ')}` : '', extra.length > 0 ? `extra ${extra.join(', ')}` : ''].filter(Boolean).join('; ');
+      io.stdout.write(`  expect: ${expected.join(', ') || '(none)'} ${same ? 'OK' : `MISMATCH: ${diff}`}\n`);
       if (!same) mismatches++;
     }
   }
@@ -76,28 +103,70 @@ const printMatrix = async (
   io: Io,
 ): Promise<number> => {
   const targetNames = [...config.targets.keys()];
-  const rows: [string, Set<string>, string][] = [];
-  for await (const item of readInputs(paths)) {
-    if (item.error) continue;
+  // One row per finding type and outcome: findings of one type that reach the same targets share a row.
+  const rows = new Map<string, { type: string; targets: Set<string>; note: string; findings: number }>();
+  let findings = 0;
+  let skipped = 0;
+  for await (const item of readInputsOrStdin(paths)) {
+    if (item.error) {
+      skipped++;
+      continue;
+    }
     const ingested = await ingest(item.value, accounts);
-    if (ingested.kind !== 'enriched') continue;
+    if (ingested.kind !== 'enriched') {
+      skipped++;
+      continue;
+    }
+    findings++;
     const result = await route(ingested.enriched, { config, state: memoryFindingState() });
     const note = result.suppression ? `suppressed: ${result.suppression.name}` : result.decision.usedDefault ? 'default' : '';
-    rows.push([ingested.enriched.finding.type, new Set(result.jobs.map((j) => j.target)), note]);
+    const targets = new Set(result.jobs.map((j) => j.target));
+    const type = terminalSafe(ingested.enriched.finding.type);
+    const key = JSON.stringify([type, [...targets].sort(), note]);
+    const row = rows.get(key) ?? { type, targets, note, findings: 0 };
+    row.findings++;
+    rows.set(key, row);
   }
-  rows.sort((a, b) => a[0].localeCompare(b[0]));
-  const width = Math.max(12, ...rows.map((r) => r[0].length));
-  io.stdout.write(`${'finding type'.padEnd(width)}  ${targetNames.map((t) => t.padEnd(Math.max(3, t.length))).join('  ')}  note\n`);
-  for (const [type, targets, note] of rows) {
+  const sorted = [...rows.values()].sort((a, b) => a.type.localeCompare(b.type) || a.note.localeCompare(b.note));
+  const width = Math.max(12, ...sorted.map((r) => r.type.length));
+  io.stdout.write(`${'finding type'.padEnd(width)}  ${'findings'}  ${targetNames.map((t) => t.padEnd(Math.max(3, t.length))).join('  ')}  note\n`);
+  for (const { type, targets, note, findings: n } of sorted) {
     const cells = targetNames.map((t) => (targets.has(t) ? '●' : '·').padEnd(Math.max(3, t.length)));
-    io.stdout.write(`${type.padEnd(width)}  ${cells.join('  ')}  ${note}\n`);
+    io.stdout.write(`${type.padEnd(width)}  ${String(n).padStart(8)}  ${cells.join('  ')}  ${note}\n`);
   }
-  const reachesNothing = rows.filter(([, targets]) => targets.size === 0).length;
-  io.stdout.write(`\n${rows.length} finding types; ${reachesNothing} reach no target\n`);
+  const types = new Set(sorted.map((r) => r.type)).size;
+  const typesReachingNothing = new Set(sorted.filter((r) => r.targets.size === 0).map((r) => r.type)).size;
+  const notRouted = skipped > 0 ? `; ${plural(skipped, 'event')} rejected or ignored (routes test EVENT says why)` : '';
+  io.stdout.write(`\n${plural(findings, 'finding')} of ${plural(types, 'finding type')}; ${typesReachingNothing} type(s) reach no target${notRouted}\n`);
   return 0;
 };
 
+const plural = (n: number, noun: string): string => `${n} ${noun}${n === 1 ? '' : 's'}`;
+
+/** Where a chat target would hold the finding for a digest (a route with `group`), or why it would not. */
+const groupingLines = (result: RouteResult): string[] =>
+  result.decision.targets.flatMap((target) => {
+    const grouping = result.decision.via.get(target)?.find((r) => r.group);
+    if (grouping?.group === undefined) return [];
+    const job = result.jobs.find((j) => j.target === target);
+    if (job?.digest !== undefined) {
+      return [`grouped: ${target} joins digest group '${terminalSafe(job.digest.key)}' (route ${grouping.name}, by ${grouping.group.by.join(', ')}, window ${windowText(job.digest.windowMs)})`];
+    }
+    if (job === undefined) return [];
+    const why = result.suppression ? 'suppressed findings are not grouped' : 'Critical findings and targets that are not chat go at once';
+    return [`not grouped: ${target} (route ${grouping.name} groups, but ${why})`];
+  });
+
+const windowText = (ms: number): string => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
+
+const readAccountsText = async (file: string): Promise<string> => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }], { cause });
+  }
+};
+
 const splitList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
-const sameSet = (a: readonly string[], b: readonly string[]): boolean => a.length === b.length && a.every((x) => b.includes(x));
 
 export { runRoutesTest };

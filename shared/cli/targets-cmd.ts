@@ -44,7 +44,11 @@ const describeSetting = (schema: unknown): string => {
 };
 
 const runTargets = async (argv: string[], io: Io): Promise<number> => {
-  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false } } });
+  const { values } = parseArgs({ args: argv, options: { json: { type: 'boolean', default: false }, help: { type: 'boolean', short: 'h', default: false } } });
+  if (values.help) {
+    io.stdout.write('Usage: findings-router targets [--json]\n\nEvery target type with its settings (* required), read from the schemas the loader enforces.\n');
+    return 0;
+  }
   const docs = targetDocs();
   if (values.json) {
     io.stdout.write(`${JSON.stringify(docs, null, 2)}\n`);
