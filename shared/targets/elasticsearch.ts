@@ -1,3 +1,4 @@
+import { isIP } from 'node:net';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { idempotencyKey } from '../delivery/job.ts';
@@ -15,6 +16,9 @@ import type { IamStatement, TargetDefinition } from './types.ts';
  * `_bulk` answers 200 even when the item failed, so the item status is what is checked:
  * 201 delivered, 409 already delivered, 429 / 5xx retryable, anything else permanent.
  * Documents map the finding to ECS fields and keep the original under `aws.guardduty`.
+ * Times in the ECS fields are ISO-8601 UTC whatever form GuardDuty sent (epoch seconds,
+ * milliseconds or ISO); `aws.guardduty` keeps them as sent (a flattened field in the index
+ * template of shared/siem/index-template.ts, so mixed types never conflict).
  */
 const ECS_VERSION = '8.11.0';
 const DEFAULT_INDEX = 'guardduty-{yyyy.MM.dd}';
@@ -94,22 +98,79 @@ const compact = <T extends Record<string, unknown>>(value: T): T =>
   Object.fromEntries(Object.entries(value).filter(([, item]) => item !== undefined)) as T;
 
 const MALWARE_PURPOSES = new Set(['Backdoor', 'Trojan']);
+/**
+ * Malware Protection verdicts (Execution:EC2/MaliciousFile, Object:S3/MaliciousFile, …SuspiciousFile)
+ * and Runtime Monitoring's MaliciousFileExecuted. Deliberately not every type containing
+ * "Malicious": MaliciousIPCaller and MaliciousDomainRequest are reputation hits, not malware.
+ */
+const MALWARE_TYPE = /\/(?:Malicious|Suspicious)File/;
+
+/** True for malware findings: Trojan/Backdoor purposes, malware-file verdicts and malware scans. */
+const isMalwareFinding = (enriched: EnrichedFinding): boolean => {
+  const { finding, enrichment } = enriched;
+  return (
+    MALWARE_PURPOSES.has(enrichment.typeParts.threatPurpose) ||
+    MALWARE_TYPE.test(finding.type) ||
+    finding.service?.ebsVolumeScanDetails !== undefined ||
+    finding.service?.malwareScanDetails !== undefined
+  );
+};
 
 /** ECS `event.category` values (allowed list) that describe the finding. */
 const categories = (enriched: EnrichedFinding): string[] => {
-  const { finding, enrichment } = enriched;
+  const { finding } = enriched;
   const out = ['intrusion_detection'];
   const action = finding.service?.action;
   if (action?.networkConnectionAction || action?.portProbeAction || action?.dnsRequestAction) out.push('network');
-  if (MALWARE_PURPOSES.has(enrichment.typeParts.threatPurpose) || /Malicious|Malware/.test(finding.type)) out.push('malware');
+  if (isMalwareFinding(enriched)) out.push('malware');
   if (finding.resource.accessKeyDetails !== undefined || action?.awsApiCallAction !== undefined) out.push('iam');
   return out;
+};
+
+/** GuardDuty sends `organization.asn` as a string or a number; ECS `as.number` is a long. */
+const asNumber = (asn: unknown): number | undefined => {
+  const value = typeof asn === 'number' ? asn : typeof asn === 'string' && /^\d{1,10}$/.test(asn.trim()) ? Number(asn.trim()) : undefined;
+  return value !== undefined && Number.isSafeInteger(value) && value >= 0 ? value : undefined;
+};
+
+const finiteIn = (value: unknown, bound: number): number | undefined =>
+  typeof value === 'number' && Number.isFinite(value) && Math.abs(value) <= bound ? value : undefined;
+
+/** ECS `source.*` from the first remote party (the same one enrichment reports), with a geo_point when GuardDuty located it. */
+const ecsSource = (enriched: EnrichedFinding): Record<string, unknown> | undefined => {
+  const action = enriched.finding.service?.action;
+  const details =
+    action?.networkConnectionAction?.remoteIpDetails ??
+    action?.awsApiCallAction?.remoteIpDetails ??
+    action?.kubernetesApiCallAction?.remoteIpDetails ??
+    action?.rdsLoginAttemptAction?.remoteIpDetails ??
+    action?.portProbeAction?.portProbeDetails?.[0]?.remoteIpDetails;
+  if (details === undefined) return undefined;
+  const ip = details.ipAddressV4 ?? details.ipAddressV6;
+  const lat = finiteIn(details.geoLocation?.lat, 90);
+  const lon = finiteIn(details.geoLocation?.lon, 180);
+  const geo = compact({
+    location: lat === undefined || lon === undefined ? undefined : { lat, lon },
+    country_iso_code: details.country?.countryCode || undefined,
+    country_name: details.country?.countryName || undefined,
+    city_name: details.city?.cityName || undefined,
+  });
+  const organization = details.organization?.asnOrg || undefined;
+  const number = asNumber(details.organization?.asn);
+  const as = compact({ number, organization: organization === undefined ? undefined : { name: organization } });
+  const source = compact({
+    ip: ip !== undefined && isIP(ip) !== 0 ? ip : undefined,
+    geo: Object.keys(geo).length > 0 ? geo : undefined,
+    as: Object.keys(as).length > 0 ? as : undefined,
+  });
+  return Object.keys(source).length > 0 ? source : undefined;
 };
 
 /** The ECS document for one finding update; pure. */
 const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> => {
   const { finding, enrichment: e } = enriched;
-  const remoteIp = e.remote?.ip;
+  const source = ecsSource(enriched);
+  const remoteIp = source?.ip as string | undefined;
   const instanceId = finding.resource.instanceDetails?.instanceId;
   return compact({
     '@timestamp': isoTimestamp(finding.updatedAt),
@@ -126,6 +187,7 @@ const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> =>
       /** GuardDuty severity 0.0–10.0 scaled to the integer 0–100 that ECS `event.severity` (long) holds. */
       severity: Math.round(finding.severity * 10),
       reason: finding.description,
+      created: isoTimestamp(finding.createdAt),
       start: isoTimestamp(finding.service?.eventFirstSeen),
       end: isoTimestamp(finding.service?.eventLastSeen),
       url: e.consoleUrl,
@@ -138,8 +200,9 @@ const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> =>
       instance: instanceId === undefined ? undefined : { id: instanceId },
     }),
     observer: { vendor: 'AWS', product: 'GuardDuty', type: 'ids' },
+    source,
     related: remoteIp === undefined ? undefined : { ip: [remoteIp] },
-    labels: compact({ severity_label: e.severityLabel, occurrence: e.occurrence }),
+    labels: compact({ severity_label: e.severityLabel, occurrence: e.occurrence, resource: e.resourceSummary || undefined }),
     tags: e.sample ? ['guardduty-sample'] : undefined,
     aws: { guardduty: finding },
   });
@@ -310,12 +373,14 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
 
 export {
   elasticsearchTarget,
+  isMalwareFinding,
   ElasticsearchConfigSchema,
   buildEcsDocument,
   buildBulkBody,
   resolveIndex,
   indexNameProblem,
   checkBulkResponse,
+  staticAuth,
   DEFAULT_INDEX,
 };
 export type { ElasticsearchConfig };
