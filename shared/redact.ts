@@ -200,4 +200,3 @@ const safeDecode = (text: string): string => {
 };
 
 export { REDACTED, MIN_FRAGMENT, redactUrl, redactText };
-export type { RedactOptions };
