@@ -25,32 +25,25 @@ class FindingsRouterBuild {
   }
 
   async buildAndGrant() {
+    // The build imports TypeScript sources directly (Node 24 strips types); an older node would fail with a stack.
+    const major = Number(process.versions.node.split('.')[0]);
+    if (major < 24) {
+      throw new this.serverless.classes.Error(`findings-router build: needs Node 24 or later, this is ${process.version} (npx osls runs the pinned one)`, 'FINDINGS_ROUTER_NODE');
+    }
     const { BuildError, SKIP_BUDGET_ENV, buildBundles, chooseConfigFiles } = await import('../scripts/build.mjs');
     const { TargetPermissionError, addDeliverStatements, deliverTargetStatements } = await import('./target-statements.ts');
     const { routes, accounts } = this.settings();
-    const fail = (error) => {
-      if (error instanceof BuildError || error instanceof TargetPermissionError) throw new this.serverless.classes.Error(`findings-router build: ${error.message}`, 'FINDINGS_ROUTER_BUILD');
-      throw error;
-    };
-    let config;
     try {
       const files = chooseConfigFiles({ routes, accounts, routesHint: 'pass --param routes=<routes.yml> or set params.<stage>.routes in serverless.yml (the examples: --param routes=routes.example.yml)' });
-      config = await buildBundles({
-        ...files,
-        checkBudget: process.env[SKIP_BUDGET_ENV] !== '1',
-        log: (line) => this.log.notice(`findings-router ${line}`),
-      });
-    } catch (error) {
-      fail(error);
-    }
-    let statements;
-    try {
-      statements = deliverTargetStatements(config.routes.checked);
+      const config = await buildBundles({ ...files, checkBudget: process.env[SKIP_BUDGET_ENV] !== '1', log: (line) => this.log.notice(`findings-router ${line}`) });
+      const statements = deliverTargetStatements(config.routes.checked);
       addDeliverStatements(this.serverless.service.resources, statements);
+      this.log.notice(`findings-router deliver role: ${statements.length} target statement(s) from ${config.routes.shown}`);
     } catch (error) {
-      fail(error);
+      // A refusal or an invalid file is the user's to fix: one message, no stack.
+      if (error instanceof BuildError || error instanceof TargetPermissionError) throw new this.serverless.classes.Error(`findings-router build: ${error.message}`, 'FINDINGS_ROUTER_BUILD');
+      throw error;
     }
-    this.log.notice(`findings-router deliver role: ${statements.length} target statement(s) from ${config.routes.shown}`);
   }
 }
 
