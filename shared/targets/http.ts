@@ -210,10 +210,17 @@ const nodeTransport = (): Transport => {
           reject(new Error(status === 407 ? 'proxy authentication required' : `unexpected final status ${status}`));
           return;
         }
-        // Reading starts now so that an error on the body stream always has a listener.
-        const body = readBody(incoming, MAX_RESPONSE_BYTES);
-        body.catch(() => undefined);
-        resolve({ status, headers: toHeaders(incoming.rawHeaders), text: () => body });
+        // A throw in this listener would be uncaught (it runs from the socket's events): reject instead.
+        try {
+          const headers = toHeaders(incoming.rawHeaders);
+          // Reading starts now so that an error on the body stream always has a listener.
+          const body = readBody(incoming, MAX_RESPONSE_BYTES);
+          body.catch(() => undefined);
+          resolve({ status, headers, text: () => body });
+        } catch (error) {
+          incoming.destroy();
+          reject(error);
+        }
       });
       outgoing.on('error', reject);
       outgoing.end(request.body);
