@@ -1,4 +1,4 @@
-import { inputFiles, type InputFile } from '../input/files.ts';
+import { inputFiles, type InputFile, type OnSkipped } from '../input/files.ts';
 import type { InputItem } from '../input/item.ts';
 import { describeChars, jsonDocument } from '../input/json-document.ts';
 import { boundedLines, isOverlong } from '../input/lines.ts';
@@ -19,17 +19,30 @@ const MAX_LINE_CHARS = 16 * 1024 * 1024;
 /** The largest non-array `.json` document, parsed whole (a GetFindings page is a few MB). */
 const MAX_DOCUMENT_CHARS = 64 * 1024 * 1024;
 
-async function* readInputs(paths: readonly string[], cwd = process.cwd()): AsyncGenerator<InputItem> {
-  for await (const entry of inputFiles(paths, cwd)) {
+async function* readInputs(paths: readonly string[], cwd = process.cwd(), onSkipped?: OnSkipped): AsyncGenerator<InputItem> {
+  for await (const entry of inputFiles(paths, cwd, onSkipped)) {
     if ('error' in entry) yield entry;
-    else yield* readFile(entry);
+    else yield* readFile(entry, onSkipped);
   }
 }
 
-async function* readFile(file: InputFile): AsyncGenerator<InputItem> {
-  const text = await openText(file);
-  if ('error' in text) {
-    yield text;
+async function* readFile(file: InputFile, onSkipped?: OnSkipped): AsyncGenerator<InputItem> {
+  const opened = await openText(file);
+  if ('error' in opened) {
+    yield opened;
+    return;
+  }
+  let text: AsyncIterable<string> | undefined;
+  try {
+    text = await withoutBinary(opened);
+  } catch (error) {
+    yield { source: file.name, error: `${file.name}: ${streamProblem(error)}; nothing was read` };
+    return;
+  }
+  if (text === undefined) {
+    // Its bytes are never echoed (a JSON parser's error would quote them to the terminal).
+    if (onSkipped) onSkipped(file.name, 'binary (NUL bytes): not JSON text');
+    else yield { source: file.name, error: `${file.name}: binary (NUL bytes), not JSON text: not read` };
     return;
   }
   const position = { line: 0 };
@@ -69,6 +82,23 @@ async function* readLines(text: AsyncIterable<string>, name: string, position: {
     yield* eventsOf(value, source);
   }
 }
+
+/** The stream again, or `undefined` when its first chunk holds a NUL byte (no JSON text does). */
+const withoutBinary = async (text: AsyncIterable<string>): Promise<AsyncIterable<string> | undefined> => {
+  const chunks = text[Symbol.asyncIterator]();
+  const first = await chunks.next();
+  if (!first.done && first.value.includes('\u0000')) {
+    await chunks.return?.();
+    return undefined;
+  }
+  return {
+    [Symbol.asyncIterator]: async function* () {
+      if (first.done) return;
+      yield first.value;
+      for (let next = await chunks.next(); !next.done; next = await chunks.next()) yield next.value;
+    },
+  };
+};
 
 /** Lines of a text stream as readline splits them, without a length bound (see boundedLines). */
 async function* splitLines(chunks: AsyncIterable<string>): AsyncGenerator<string> {

@@ -11,6 +11,8 @@ import { isAbsolute, join, relative, sep } from 'node:path';
 type InputFile = { path: string; name: string; format: InputFormat };
 type InputProblem = { source: string; error: string };
 type InputFormat = { gzip: boolean; lines: boolean };
+/** Told of each file a folder walk leaves out (not an input extension), or a file found to be binary. */
+type OnSkipped = (name: string, why: string) => void;
 
 /** Extensions a folder walk picks up; a file given by name is read whatever its name. */
 const FOLDER_EXTENSIONS = ['.json', '.jsonl', '.ndjson', '.json.gz', '.jsonl.gz', '.ndjson.gz'];
@@ -23,20 +25,20 @@ const formatOf = (path: string): InputFormat => {
 
 const picked = (name: string): boolean => FOLDER_EXTENSIONS.some((extension) => name.endsWith(extension));
 
-async function* inputFiles(paths: readonly string[], cwd = process.cwd()): AsyncGenerator<InputFile | InputProblem> {
+async function* inputFiles(paths: readonly string[], cwd = process.cwd(), onSkipped?: OnSkipped): AsyncGenerator<InputFile | InputProblem> {
   const seen = new Set<string>(); // files read by a folder walk (dev:ino): a file and a link to it are read once
   for (const path of paths) {
     const name = displayName(cwd, path);
     const info = await statOrProblem(path, name);
     if ('error' in info) yield info;
-    else if (info.isDirectory()) yield* await walkFolder(path, info, cwd, seen);
+    else if (info.isDirectory()) yield* await walkFolder(path, info, cwd, seen, onSkipped);
     else if (info.isFile()) yield { path, name, format: formatOf(path) };
     else yield { source: name, error: refusal(name, info) };
   }
 }
 
 /** A folder's files and problems, in path order (as one sorted listing would give them). */
-const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<string>): Promise<(InputFile | InputProblem)[]> => {
+const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<string>, onSkipped?: OnSkipped): Promise<(InputFile | InputProblem)[]> => {
   const found: { path: string; item: InputFile | InputProblem }[] = [];
   const add = (path: string, item: InputFile | InputProblem) => found.push({ path, item });
   const nameOf = (path: string) => displayName(cwd, path);
@@ -58,7 +60,10 @@ const walkFolder = async (root: string, rootInfo: Stats, cwd: string, seen: Set<
         visited.add(identity(info));
         await walk(path, [...ancestors, identity(info)]);
       } else if (entry.isFile()) {
-        if (!picked(entry.name)) continue;
+        if (!picked(entry.name)) {
+          onSkipped?.(nameOf(path), `not ${FOLDER_EXTENSIONS.join(', ')}`);
+          continue;
+        }
         const info = await stat(path).catch(() => undefined);
         if (info !== undefined && !firstTime(seen, info)) continue;
         add(path, { path, name: nameOf(path), format: formatOf(path) });
@@ -144,4 +149,4 @@ const refusal = (name: string, info: Stats): string => {
 const codeOf = (error: unknown): string => (error as { code?: string }).code ?? String(error);
 
 export { inputFiles, refusal, codeOf };
-export type { InputFile, InputProblem, InputFormat };
+export type { InputFile, InputProblem, InputFormat, OnSkipped };
