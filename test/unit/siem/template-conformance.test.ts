@@ -67,7 +67,7 @@ describe('Index template conformance', () => {
 
   it('keeps findings whose fields mix types (launchTime, createdAt, asn) conforming: typed fields normalised, the raw copy as sent', async () => {
     // Prepare: the same field in the types real findings use, each in one finding.
-    const [[, base]] = await findingsOf(corpus('samples').filter(([name]) => name.includes('sshbruteforce')));
+    const base = (await findingsOf(corpus('samples').filter(([name]) => name.includes('sshbruteforce'))))[0]![1];
     const variants = [
       { launchTime: 1_744_000_000_000, createdAt: '2025-04-01T00:00:00Z', asn: '64498' },
       { launchTime: '2025-04-07T04:26:40.000Z', createdAt: 1_744_000_000, asn: 64498 },
