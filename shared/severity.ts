@@ -13,3 +13,12 @@ const severityTitle = (label: SeverityLabel): string => label[0]!.toUpperCase() 
 
 export { SEVERITY_LABELS, severityLabel, severityTitle };
 export type { SeverityLabel };
+
+/**
+ * The one written form of a severity in every message: the band, then the score with one
+ * decimal (`High 7.0`, `Medium 5.5`). A score with more decimals keeps them rather than round.
+ */
+const formatSeverity = (score: number): string =>
+  `${severityTitle(severityLabel(score))} ${Number.isInteger(Math.round(score * 10 * 1e6) / 1e6) ? score.toFixed(1) : String(score)}`;
+
+export { formatSeverity };
