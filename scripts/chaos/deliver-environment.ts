@@ -16,6 +16,9 @@ const write = process.stderr.write.bind(process.stderr) as (chunk: unknown, ...r
 process.stderr.write = ((chunk: unknown, ...rest: unknown[]) =>
   String(chunk).startsWith('No application metrics to publish') ? true : write(chunk, ...rest)) as typeof process.stderr.write;
 
+// Lambda inits the module outside the invocation's time; the SQS chunk deliver loads on first
+// use would otherwise land in a first invocation (a cold one times out on a starved machine).
+await import('../../shared/aws/lazy/sqs.ts');
 const { handler } = (await import('../../functions/deliver.ts')) as unknown as {
   handler: (event: SQSEvent, context: Context) => Promise<SQSBatchResponse>;
 };

@@ -18,7 +18,7 @@ import type { JobPlan } from './plan.ts';
  * batchItemFailures and leave the failed ones for the queue to hand back.
  *
  * Queue time is virtual: when no message is visible, the loopback's clock jumps to the next
- * one due (the receivers are told first), so backoffs of 2..16 s and Retry-After cost no
+ * one due (the receivers are told before anything is received again), so backoffs of 2..16 s and Retry-After cost no
  * real time. A jump never reaches a message that is inside an invocation, so the invariant
  * Lambda keeps (visibility timeout > function timeout) holds as it does in production.
  *
@@ -109,8 +109,10 @@ const runEventSource = async (o: EventSourceOptions): Promise<EventSourceStats> 
     if (next <= now || next === Number.POSITIVE_INFINITY || next >= firstHeldExpiry) return;
     const jump = next - now;
     offsetMs += jump;
-    await o.onAdvance(offsetMs);
+    // The queue first, then the receivers: an invocation in flight that answers a 429 meanwhile
+    // sets its retry delay on a clock that is never behind the receiver's (receives wait for both).
     o.aws.advanceTime(jump);
+    await o.onAdvance(offsetMs);
     stats.clockJumps++;
     stats.virtualMs += jump;
   };

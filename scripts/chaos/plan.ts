@@ -36,7 +36,7 @@ interface JobPlan {
   fate: Fate;
   /** SQS hands the message to a second consumer while the first works on it (first receive). */
   duplicateReceive: boolean;
-  /** The event source's delete after success is lost: the message comes back after the visibility timeout. */
+  /** The event source's delete after the job is done is lost: the message comes back after the visibility timeout. */
   lostDelete: boolean;
 }
 
@@ -94,7 +94,9 @@ const planFor = (seed: number, job: JobIdentity): JobPlan => {
   if (profile === undefined) return { fate: { kind: 'clean' }, duplicateReceive: false, lostDelete: false };
   const r = at('fate');
   if (r < profile.permanent) return { fate: { kind: 'permanent' }, duplicateReceive: false, lostDelete: false };
-  if (r < profile.permanent + profile.down) return { fate: { kind: 'down' }, duplicateReceive: false, lostDelete: false };
+  // The delete after a down job's dead letter is lost: back at receive count 5, SQS's redrive
+  // (maxReceiveCount) moves it to the dead-letter queue, and nothing may send it again.
+  if (r < profile.permanent + profile.down) return { fate: { kind: 'down' }, duplicateReceive: false, lostDelete: true };
   const duplicateReceive = at('duplicate-receive') < QUEUE_FAULTS.duplicateReceive;
   const lostDelete = at('lost-delete') < QUEUE_FAULTS.lostDelete;
   if (r >= profile.permanent + profile.down + profile.transient) return { fate: { kind: 'clean' }, duplicateReceive, lostDelete };

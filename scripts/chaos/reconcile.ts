@@ -72,6 +72,8 @@ interface Reconciliation {
     malformedRequests: number;
     leaks: number;
     disturbed: number;
+    /** Raw jobs SQS's redrive policy moved to the dead-letter queue (after maxReceiveCount receives). */
+    redriven: number;
   };
 }
 
@@ -104,6 +106,7 @@ const reconcile = (input: ReconcileInput): Reconciliation => {
     malformedRequests: 0,
     leaks: 0,
     disturbed: 0,
+    redriven: 0,
   };
   const failures: string[] = [];
 
@@ -139,6 +142,7 @@ const reconcile = (input: ReconcileInput): Reconciliation => {
     } else if (typeof letter?.target === 'string' && typeof letter.enriched?.finding?.id === 'string') {
       const id = idOf(letter.target, letter.enriched.finding.id);
       redriven.set(id, (redriven.get(id) ?? 0) + 1);
+      figures.redriven++;
     } else {
       failures.push(`a dead letter names no job: ${body.slice(0, 120)}`);
     }

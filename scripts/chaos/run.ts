@@ -95,7 +95,7 @@ const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
     if (options.mutation) applyMutation(options.mutation, mutationContext);
     // The deliver function's execution environments start while stages 1 and 2 run here.
     const booting = Promise.all(
-      Array.from({ length: options.environments ?? 4 }, () =>
+      Array.from({ length: options.environments ?? 3 }, () =>
         startEnvironment({ ...(options.mutation ? { mutation: options.mutation } : {}), mutationContext }),
       ),
     );
