@@ -2,6 +2,8 @@ import { isIP } from 'node:net';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { RemoteIp, Resource } from '../../schemas/finding.ts';
 import type { SeverityLabel } from '../severity.ts';
+import { timestampMs as findingTimestampMs } from '../targets/siem-json.ts';
+import { truncate } from '../text.ts';
 
 /**
  * An enriched GuardDuty finding as an OCSF 1.1.0 Detection Finding (class 2004, category 2
@@ -14,7 +16,11 @@ import type { SeverityLabel } from '../severity.ts';
  *   1 Informational, 2 Low, 3 Medium, 4 High, 5 Critical, 6 Fatal, 99 Other).
  * - status_id 1 New, or 3 Suppressed when GuardDuty archived the finding.
  * - time = updatedAt (this version of the finding), start/end_time = event first/last seen.
- * - Timestamps are epoch milliseconds (OCSF timestamp_t).
+ * - Timestamps are epoch milliseconds (OCSF timestamp_t), whatever form GuardDuty sent (epoch
+ *   seconds, milliseconds or ISO string), read as the ECS rendering reads them (siem-json.ts).
+ * - Every string fits OCSF string_t (at most 65,535 UTF-8 bytes): a longer one (a description,
+ *   a title, a tag) is cut with the truncation marker. No attribute of this class uses a
+ *   narrower type (ip_t 40, resource_uid_t 64 are not used; IPs are validated, ≤ 39 characters).
  *
  * @see https://schema.ocsf.io/1.1.0/classes/detection_finding
  */
@@ -100,16 +106,39 @@ interface OcsfDetectionFinding {
 
 /**
  * A GuardDuty timestamp (ISO string, or epoch seconds or milliseconds as a number) in epoch
- * milliseconds; undefined when absent or unparseable.
+ * milliseconds; undefined when absent, unparseable or before 1970.
  */
 const timestampMs = (value: string | number | undefined): number | undefined => {
-  if (value === undefined) return undefined;
-  if (typeof value === 'number') {
-    if (!Number.isFinite(value) || value < 0) return undefined;
-    return Math.round(value > 1e12 ? value : value * 1000);
+  const ms = findingTimestampMs(value);
+  return ms === undefined || ms < 0 ? undefined : Math.round(ms);
+};
+
+/** OCSF string_t: "UTF-8 encoded byte sequence", max_len 65535 (OCSF dictionary, types). */
+const OCSF_STRING_MAX_BYTES = 65_535;
+
+const utf8Bytes = (text: string): number => Buffer.byteLength(text, 'utf8');
+
+/** `text` cut (with the truncation marker) to the most UTF-16 units whose UTF-8 form fits `maxBytes`. */
+const truncateUtf8 = (text: string, maxBytes: number): string => {
+  if (utf8Bytes(text) <= maxBytes) return text;
+  let low = 0;
+  let high = Math.min(text.length, maxBytes);
+  while (low < high) {
+    const mid = Math.ceil((low + high) / 2);
+    if (utf8Bytes(truncate(text, mid)) <= maxBytes) low = mid;
+    else high = mid - 1;
   }
-  const parsed = Date.parse(value);
-  return Number.isNaN(parsed) ? undefined : parsed;
+  return truncate(text, low);
+};
+
+/** Every string in `value` within OCSF string_t's limit (keys are ours, never long). */
+const limitStrings = <T>(value: T): T => {
+  if (typeof value === 'string') return truncateUtf8(value, OCSF_STRING_MAX_BYTES) as T;
+  if (Array.isArray(value)) return value.map(limitStrings) as T;
+  if (value !== null && typeof value === 'object') {
+    return Object.fromEntries(Object.entries(value).map(([key, item]) => [key, limitStrings(item)])) as T;
+  }
+  return value;
 };
 
 const defined = <T extends object>(object: T): T =>
@@ -174,7 +203,9 @@ const remoteIps = (enriched: EnrichedFinding): string[] => {
   return [...new Set(ips)];
 };
 
-const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
+const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => limitStrings(buildOcsf(enriched));
+
+const buildOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
   const { finding, enrichment: e } = enriched;
   const activity = e.count <= 1 ? ({ id: 1, name: 'Create' } as const) : ({ id: 2, name: 'Update' } as const);
   const severity = SEVERITY_IDS[e.severityLabel];
@@ -233,5 +264,5 @@ const toOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
   };
 };
 
-export { toOcsf, timestampMs, OCSF_VERSION };
+export { toOcsf, timestampMs, OCSF_VERSION, OCSF_STRING_MAX_BYTES };
 export type { OcsfDetectionFinding, OcsfResource };

@@ -6,7 +6,8 @@ import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { staticAccountDirectory } from '../../../shared/accounts.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { jsonDocument, renderJsonFormat } from '../../../shared/formats/json-formats.ts';
-import { toOcsf } from '../../../shared/formats/ocsf.ts';
+import { OCSF_STRING_MAX_BYTES, toOcsf } from '../../../shared/formats/ocsf.ts';
+import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { validateEvent } from '../../../shared/validate.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { makeFinding } from '../../helpers/finding-factory.ts';
@@ -226,6 +227,55 @@ describe('Format: ocsf', () => {
       expect(JSON.parse(ocsf!)).toEqual(JSON.parse(JSON.stringify(toOcsf(enriched))));
       expect(raw).not.toContain('\n');
       expect(jsonDocument(enriched)).toBe(enriched);
+    });
+  });
+
+  describe('string limits and times', () => {
+    it('cuts a description longer than OCSF string_t (65,535 UTF-8 bytes) with the marker, and every other string too', async () => {
+      // Prepare: multi-byte text, so a character cap alone would not be enough.
+      const long = 'é'.repeat(70_000);
+      const enriched = await enrichedFrom(makeFinding({ description: long, title: `T${'€'.repeat(40_000)}` }));
+
+      // Act
+      const doc = toOcsf(enriched);
+
+      // Assess
+      const desc = doc.finding_info.desc!;
+      expect(Buffer.byteLength(desc, 'utf8')).toBeLessThanOrEqual(OCSF_STRING_MAX_BYTES);
+      expect(Buffer.byteLength(desc, 'utf8')).toBeGreaterThan(OCSF_STRING_MAX_BYTES - 8);
+      expect(desc.endsWith(TRUNCATION_MARKER)).toBe(true);
+      expect(desc.startsWith('éé')).toBe(true);
+      expect(Buffer.byteLength(doc.message, 'utf8')).toBeLessThanOrEqual(OCSF_STRING_MAX_BYTES);
+      expect(doc.finding_info.title.endsWith(TRUNCATION_MARKER)).toBe(true);
+      expect(enriched.finding.description).toBe(long);
+    });
+
+    it('leaves a string of exactly the limit alone', async () => {
+      // Prepare
+      const exact = 'a'.repeat(OCSF_STRING_MAX_BYTES);
+
+      // Act
+      const doc = toOcsf(await enrichedFrom(makeFinding({ description: exact })));
+
+      // Assess
+      expect(doc.finding_info.desc).toBe(exact);
+    });
+
+    it.each([
+      ['epoch seconds', 1_744_000_000, 1_744_000_000.5],
+      ['epoch milliseconds', 1_744_000_000_000, 1_744_000_000_500],
+      ['ISO strings', '2025-04-07T04:26:40.000Z', '2025-04-07T04:26:40.500Z'],
+    ])('times GuardDuty sends as %s come out as the same epoch milliseconds', async (_, createdAt, updatedAt) => {
+      // Prepare
+      const enriched = await enrichedFrom(makeFinding({ createdAt, updatedAt } as never));
+
+      // Act
+      const doc = toOcsf(enriched);
+
+      // Assess
+      expect(doc.finding_info.created_time).toBe(1_744_000_000_000);
+      expect(doc.time).toBe(1_744_000_000_500);
+      expect(enriched.finding.createdAt).toBe(createdAt);
     });
   });
 });
