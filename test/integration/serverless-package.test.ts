@@ -539,6 +539,34 @@ describe.skipIf(skipLint)('cfn-lint', () => {
     expect(lintErrors(join(workDir, '.serverless', 'cloudformation-template-update-stack.json'))).toBe('');
   });
 
+  it('finds no error in a production-like template (alarm topic, fixed detector, Organizations accounts, analytics on), whose alarms notify the topic', () => {
+    // Prepare
+    const topic = 'arn:aws:sns:us-east-1:123456789012:findings-router-alarms';
+    const out = join(workDir, 'production-package');
+    // Act
+    const production = spawnSync(
+      process.execPath,
+      [
+        join(workDir, 'node_modules', 'osls', 'bin', 'serverless.js'), 'package', '--stage', 'prod', '--region', 'us-east-1',
+        '--param', 'routes=routes.example.yml', '--param', 'accounts=accounts.example.yml', '--param', `alarmTopicArn=${topic}`, '--param', 'detectorId=12abc34d567e8fa901bc2d34eexample',
+        '--param', 'expectedAccounts=organizations', '--param', 'analytics=true', '--package', out,
+      ],
+      { cwd: workDir, env: { ...process.env, SLS_TELEMETRY_DISABLED: '1', SLS_NOTIFICATIONS_MODE: 'off', AWS_REGION: 'us-east-1' }, encoding: 'utf8', timeout: 150_000 },
+    );
+    // Assess
+    expect(production.status, `${production.stdout}${production.stderr}`).toBe(0);
+    const file = join(out, 'cloudformation-template-update-stack.json');
+    const resources = Object.values(JSON.parse(readFileSync(file, 'utf8')).Resources as Record<string, Resource>);
+    const alarms = resources.filter((r) => r.Type === 'AWS::CloudWatch::Alarm');
+    expect(alarms.length).toBeGreaterThanOrEqual(15); // 5 queues, 4 functions, 3 rules x 2 metrics
+    for (const a of alarms) {
+      expect(a.Properties.AlarmActions, a.Properties.AlarmDescription).toEqual([topic]);
+      expect(a.Properties.OKActions, a.Properties.AlarmDescription).toEqual([topic]);
+    }
+    expect(resources.some((r) => r.Type === 'AWS::KinesisFirehose::DeliveryStream')).toBe(true);
+    expect(lintErrors(file)).toBe('');
+  }, 180_000);
+
   it('finds no error in the regional forwarder template, with and without an alarm topic', () => {
     for (const topic of [[], ['--param', 'alarmTopicArn=arn:aws:sns:eu-west-1:123456789012:alerts']]) {
       // Act
