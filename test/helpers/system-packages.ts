@@ -32,6 +32,7 @@ const NEEDS = {
   'rsyslog-gnutls': { debianPackage: 'rsyslog-gnutls', present: fileExists('/usr/lib/x86_64-linux-gnu/rsyslog/lmnsd_gtls.so', '/usr/lib/rsyslog/lmnsd_gtls.so') },
   openssl: { debianPackage: 'openssl', present: onPath('openssl') },
   chromium: { debianPackage: 'chromium', present: fileExists('/usr/bin/chromium') },
+  'cfn-lint': { debianPackage: 'cfn-lint', present: onPath('cfn-lint') },
 } satisfies Record<string, SystemNeed>;
 
 type SystemNeedName = keyof typeof NEEDS;
