@@ -249,7 +249,7 @@ describe('CLI: dlq redrive', () => {
     expect(first.code).toBe(1);
     expect(first.stdout).toMatch(/failed .* f1000000000000000000000000000001: .*InternalError.*\(the letter stays\)/);
     expect(first.stdout).toMatch(/redriven .* f2000000000000000000000000000002 → queue delivery/);
-    expect(aws.queue('delivery').messages.map((m) => JSON.parse(m.Body))).toEqual([hookJob2]);
+    expect(aws.queue('delivery').messages.map((m) => JSON.parse(m.Body))).toEqual([JSON.parse(JSON.stringify(hookJob2))]);
     expect(bodies('delivery-dlq').map((l) => l.findingId).sort()).toEqual([
       'f1000000000000000000000000000001',
       'f3000000000000000000000000000003',
@@ -265,7 +265,7 @@ describe('CLI: dlq redrive', () => {
     // Assess
     expect(second.code).toBe(0);
     expect(second.stdout).toContain('redrive: 1 redriven, 0 kept, 0 failed (1 selected of 3 in delivery-dlq)');
-    expect(aws.queue('delivery').messages.map((m) => JSON.parse(m.Body))).toEqual([hookJob2, hookJob1]);
+    expect(aws.queue('delivery').messages.map((m) => JSON.parse(m.Body))).toEqual([hookJob2, hookJob1].map((job) => JSON.parse(JSON.stringify(job))));
     expect(bodies('delivery-dlq').map((l) => l.target).sort()).toEqual(['eu-only', 'pager']);
   }, 60_000);
 
