@@ -107,7 +107,7 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
         weight: 'Bolder',
         wrap: true,
       },
-      { type: 'TextBlock', text: `${samplePrefix}${esc(finding.title ?? finding.type, limit(TITLE_LIMIT))}`, size: 'Medium', weight: 'Bolder', wrap: true, style: 'heading' },
+      { type: 'TextBlock', text: `${samplePrefix}${esc(finding.title ?? finding.type, limit(TITLE_LIMIT))}`, size: 'Medium', weight: 'Bolder', wrap: true },
       { type: 'FactSet', facts },
       { type: 'TextBlock', text: description || '_no description_', wrap: true },
       { type: 'TextBlock', text: `Finding ${esc(finding.id, ID_LIMIT)}`, isSubtle: true, size: 'Small', wrap: true },
