@@ -33,4 +33,4 @@ interface AnalyticsModule {
 const analytics = createRequire(import.meta.url)('../../../deploy/analytics.cjs') as AnalyticsModule;
 
 export { analytics };
-export type { AnalyticsModule, AnalyticsSettings, NamedQuery, Json };
+export type { Json };

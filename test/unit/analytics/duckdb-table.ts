@@ -66,5 +66,4 @@ const createFindingsTable = async (connection: DuckDBConnection, bucketDir: stri
   );
 };
 
-export { createFindingsTable, duckdbType, columnsArgument };
-export type { ColumnType };
+export { createFindingsTable };

@@ -78,5 +78,5 @@ const writeFirehoseObjects = (bucketDir: string, stream: StreamSettings, records
   return keys;
 };
 
-export { writeFirehoseObjects, evaluatePrefix, formatUtc };
+export { writeFirehoseObjects };
 export type { ArrivedRecord, StreamSettings };
