@@ -11,6 +11,7 @@ import { awsSecretResolver } from '../shared/aws/secrets.ts';
 import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { idempotentRunner } from '../shared/delivery/idempotency.ts';
+import { requeueDelayMs } from '../shared/delivery/retry.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { deliverQueued, type QueuedMessage, type QueuedOutcome } from '../shared/pipeline.ts';
 import { toEpochMs } from '../shared/state/finding-state.ts';
@@ -41,7 +42,6 @@ const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('I
 
 /** Leave this much of the invocation for bookkeeping after the last network call. */
 const SAFETY_MARGIN_MS = 3_000;
-const MAX_VISIBILITY_SECONDS = 12 * 60 * 60;
 
 const receiveCount = (record: SQSRecord): number => Number(record.attributes.ApproximateReceiveCount ?? '1');
 
@@ -51,7 +51,7 @@ const queueName = (arnOrUrl: string): string => arnOrUrl.split(/[:/]/).at(-1) ??
 const requeueWithDelay = async (record: SQSRecord, delayMs: number): Promise<void> => {
   // The digest queue's own visibility timeout (beyond its batching window) spaces its retries.
   if (queueName(record.eventSourceARN) !== queueName(deliveryQueueUrl)) return;
-  const backoffSeconds = Math.min(MAX_VISIBILITY_SECONDS, Math.max(Math.ceil(delayMs / 1000), 2 ** receiveCount(record)));
+  const backoffSeconds = requeueDelayMs(receiveCount(record), delayMs) / 1000;
   try {
     await sqs.changeVisibility(deliveryQueueUrl, record.receiptHandle, backoffSeconds);
   } catch (error) {

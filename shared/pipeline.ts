@@ -230,6 +230,8 @@ interface DeliverQueuedDeps {
   deadline: () => number;
   /** Runs a delivery at most once per idempotency key (absent: always runs). */
   once?: (idempotencyKey: string, run: () => Promise<DeliverResult>) => Promise<DeliverResult & { duplicate: boolean }>;
+  /** Per delivery, from its first job: render only, the rendered payload's observer, the retry policy (replay). */
+  deliverOptions?: (job: DeliveryJob) => Omit<DeliverOptions, 'deadline'>;
   now?: () => Date;
 }
 
@@ -296,7 +298,7 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
     if (first === undefined) return [];
     // The key the send carries: a digest's own key, or the job's when it goes alone (see deliverDigest).
     const key = group.digest && group.jobs.length > 1 ? digestIdempotencyKey(first.target, group.jobs.map((job) => job.idempotencyKey)) : first.idempotencyKey;
-    const run = () => deliverDigest(group.jobs, deps.targets, { deadline: deps.deadline() });
+    const run = () => deliverDigest(group.jobs, deps.targets, { ...deps.deliverOptions?.(first), deadline: deps.deadline() });
     try {
       const result = deps.once ? await deps.once(key, run) : { ...(await run()), duplicate: false };
       const delivered = group.members.map((member) => member.message);

@@ -473,4 +473,4 @@ const runDlqShow = command(runShow);
 const runDlqRedrive = command(runRedrive);
 const runDlqExport = command(runExport);
 
-export { runDlqList, runDlqShow, runDlqRedrive, runDlqExport, planRedrive, redactJson, USAGE as DLQ_USAGE };
+export { runDlqList, runDlqShow, runDlqRedrive, runDlqExport, planRedrive, redactJson, safeJson, USAGE as DLQ_USAGE };

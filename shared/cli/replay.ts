@@ -9,12 +9,16 @@ import { createTargets } from '../targets/create.ts';
 import { memoryLedger } from '../targets/ledger.ts';
 import { readInputs } from './inputs.ts';
 import { BUNDLED } from './paths.ts';
-import { replayOne, replaySession, type DeliveryMode } from './replay-runner.ts';
+import { replayStream, replaySession, type DeliveryMode } from './replay-runner.ts';
+import { openDeadLetterFile } from './replay/dead-letter-file.ts';
+import { concurrencyOf, DEFAULT_CONCURRENCY } from './replay/concurrency.ts';
+import { checkOutputFile } from './usage.ts';
 import { buildReport, entryFromReplay, type ReportEntry } from '../report/model.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { ReplaySummary } from './summary.ts';
 
 const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json] [--report FILE]
+       [--concurrency N] [--dead-letters FILE]
 
 Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
   PATH          .json (event, finding, GetFindings output, or array), .jsonl/.ndjson, the same
@@ -29,6 +33,11 @@ Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
   --json        one JSON line per input event on stdout; everything else on stderr
   --report      write a self-contained HTML page: summary, severity × target, coverage
                 matrix, and per finding its decision trace and rendered messages
+  --concurrency findings whose deliveries run at the same time (default ${DEFAULT_CONCURRENCY}); a target
+                that keeps one record per finding still gets its updates in order
+  --dead-letters write every delivery that failed (after the deliver Lambda's retry budget)
+                to FILE, one letter per line as \`dlq export\` writes them; \`replay FILE\`
+                sends exactly those again
 `;
 
 const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> => {
@@ -43,6 +52,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
       payloads: { type: 'string' },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      concurrency: { type: 'string' },
+      'dead-letters': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -64,14 +75,21 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
   const entries: ReportEntry[] = [];
   const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => entries.push(entryFromReplay(detail)) };
-  for await (const item of readInputs(paths)) {
-    const record = await replayOne(item, { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}) });
+  const concurrency = concurrencyOf(values.concurrency);
+  if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
+  const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
+  const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}) };
+  await replayStream(readInputs(paths), options, concurrency, (record) => {
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
-  }
+  });
   if (progress) progress.write('\r\x1b[K');
   const digests = await session.digests.flushAll();
+  if (letters) {
+    await letters.close();
+    human.write(`dead letters: ${letters.count} written to ${values['dead-letters']}\n`);
+  }
   human.write(summary.render());
   if (digests.digests > 0 || digests.failures.length > 0) {
     human.write(`\nDigests: ${digests.digests} sent for ${digests.findings} grouped findings${digests.failures.length > 0 ? `; failed: ${digests.failures.join('; ')}` : ''}\n`);

@@ -57,5 +57,17 @@ const withRetries = async (
   }
 };
 
-export { withRetries, RetryLaterError, DEFAULT_RETRY_POLICY, backoffDelay, realClock };
+/** The longest a queue can hide a message (SQS: 12 hours). */
+const MAX_REQUEUE_DELAY_MS = 12 * 60 * 60 * 1000;
+
+/**
+ * How long a job handed back after its `receiveCount`-th receive waits before the next one:
+ * the wait its last failure asked for (Retry-After, backoff), but at least 2^receiveCount
+ * seconds, whole seconds, at most 12 h. The deliver Lambda sets it as the message's
+ * visibility timeout; replay sleeps it, so both spend the same budget.
+ */
+const requeueDelayMs = (receiveCount: number, delayMs: number): number =>
+  Math.min(MAX_REQUEUE_DELAY_MS, Math.max(Math.ceil(delayMs / 1000), 2 ** receiveCount) * 1000);
+
+export { withRetries, RetryLaterError, DEFAULT_RETRY_POLICY, backoffDelay, realClock, requeueDelayMs };
 export type { RetryPolicy, RetryClock };

@@ -216,6 +216,7 @@ const parseLedgerRecord = (stored: string, current: FindingProperty): { record: 
 const jiraTarget: TargetDefinition<JiraConfig> = {
   type: 'jira',
   kind: 'ticket',
+  upserts: true,
   summary: 'Jira Cloud issue per finding (ADF description), comments on significant updates, optional transition on archive.',
   configSchema: JiraConfigSchema,
   create: (name, config, { secrets, http, ledger }) => {

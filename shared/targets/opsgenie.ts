@@ -264,6 +264,7 @@ const baseUrl = (config: OpsgenieConfig): string => (config.url ?? OPSGENIE_URLS
 const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
   type: 'opsgenie',
   kind: 'ticket',
+  upserts: true,
   summary: 'Opsgenie Alert API: one alert per finding (alias), closed when the finding is archived.',
   configSchema: OpsgenieConfigSchema,
   create: (name, config, { secrets, http }) => ({

@@ -222,6 +222,7 @@ const checkAccepted = (name: string, body: string, secrets: readonly string[]): 
 const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
   type: 'pagerduty',
   kind: 'ticket',
+  upserts: true,
   summary: 'PagerDuty Events API v2: one alert per finding (dedup_key), resolved when the finding is archived.',
   configSchema: PagerDutyConfigSchema,
   create: (name, config, { secrets, http }) => ({

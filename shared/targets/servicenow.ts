@@ -216,6 +216,7 @@ const buildWorkNote = (previous: Noticed, current: UpsertFacts): string =>
 const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
   type: 'servicenow',
   kind: 'ticket',
+  upserts: true,
   summary: 'ServiceNow Table API record (incident or security incident) per finding; work notes on significant updates.',
   configSchema: ServiceNowConfigSchema,
   create: (name, config, { secrets, http, ledger }) => {

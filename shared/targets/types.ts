@@ -69,6 +69,12 @@ interface TargetDefinition<C extends { type: string }> {
   kind: TargetKind;
   summary: string;
   configSchema: z.ZodMiniType<C>;
+  /**
+   * The target keeps one remote record per finding and updates it in place (a ticket, an
+   * incident, an alert by dedup key): a finding's updates must reach it one at a time, in
+   * updatedAt order. Absent: every delivery stands alone and may overtake another.
+   */
+  upserts?: true;
   create(name: string, config: C, context: TargetContext): Target;
   /** The statements `send` needs for these settings, no more (absent: the target declares none). */
   iamStatements?(settings: C): IamStatement[];
