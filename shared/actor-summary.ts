@@ -223,9 +223,10 @@ const origin = (
   return Object.keys(from).length > 0 ? from : undefined;
 };
 
+/** `AS64500`; GuardDuty writes -1 for an unknown AS number, which is left out. */
 const asnText = (asn: unknown): string | undefined => {
-  if (typeof asn === 'number' && Number.isFinite(asn)) return `AS${asn}`;
-  if (typeof asn === 'string' && asn.trim() !== '') return cut(/^\d+$/.test(asn.trim()) ? `AS${asn.trim()}` : asn.trim());
+  if (typeof asn === 'number' && Number.isFinite(asn)) return asn >= 0 ? `AS${asn}` : undefined;
+  if (typeof asn === 'string' && asn.trim() !== '' && !asn.trim().startsWith('-')) return cut(/^\d+$/.test(asn.trim()) ? `AS${asn.trim()}` : asn.trim());
   return undefined;
 };
 
@@ -292,8 +293,7 @@ const malwareText = (ebs: unknown, scan: unknown): string | undefined => {
     const infected = record(detections.threatsDetectedItemCount)?.files;
     const scanned = record(detections.scannedItemCount)?.files;
     return join([
-      str(worst?.threatName) ?? str(names[0]?.name),
-      path ? `in ${path}` : undefined,
+      join([str(worst?.threatName) ?? str(names[0]?.name), path ? `in ${path}` : undefined]),
       typeof infected === 'number' ? `${infected} infected file${infected === 1 ? '' : 's'}${typeof scanned === 'number' ? ` of ${scanned} scanned` : ''}` : undefined,
     ], ', ');
   }
@@ -301,7 +301,7 @@ const malwareText = (ebs: unknown, scan: unknown): string | undefined => {
   if (threats.length === 0) return undefined;
   const first = threats[0]!;
   const path = str(record(array(first.itemPaths)[0])?.nestedItemPath) ?? str(record(array(first.itemDetails)[0])?.itemPath);
-  return join([str(first.name), path ? `in ${path}` : undefined, threats.length > 1 ? `+${threats.length - 1} more threats` : undefined], ', ');
+  return join([join([str(first.name), path ? `in ${path}` : undefined]), threats.length > 1 ? `+${threats.length - 1} more threats` : undefined], ', ');
 };
 
 // ── Reading untyped parts of the finding, bounded ────────────────────────────

@@ -1,7 +1,8 @@
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import type { Digest } from '../delivery/digest.ts';
-import { severityTitle } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity } from '../severity.ts';
 import { stripControl } from '../text.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -15,10 +16,11 @@ const renderConsole = (enriched: EnrichedFinding): string => {
   const account = e.account.name ? `${clean(e.account.name)} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
   const owner = e.account.tags.owner ? ` · owner ${clean(e.account.tags.owner)}` : '';
   const lines = [
-    `${e.sample ? '[SAMPLE] ' : ''}[${severityTitle(e.severityLabel).toUpperCase()} ${finding.severity}] ${clean(finding.type)}`,
+    `${e.sample ? '[SAMPLE] ' : ''}[${formatSeverity(finding.severity).toUpperCase()}] ${clean(finding.type)}`,
     `  ${clean(finding.title)}`,
     `  account ${account}${owner} · ${clean(finding.region)}`,
     `  resource ${clean(e.resourceSummary)} · count ${e.count}`,
+    ...actorFacts(actorSummary(finding)).map(({ label, value }) => `  ${label.toLowerCase()} ${clean(value)}`),
     `  ${e.consoleUrl}`,
   ];
   return `${lines.join('\n')}\n`;
@@ -28,7 +30,7 @@ const renderConsoleDigest = (digest: Digest): string => {
   const clean = (text: string) => stripControl(text).replace(/\s+/g, ' ').trim();
   const list = (rows: [string, number][]) => rows.map(([name, n]) => `${clean(name)} (${n})`).join(', ');
   return [
-    `[DIGEST ${severityTitle(digest.worst).toUpperCase()} ${digest.worstScore}] ${digest.count} similar findings · route ${clean(digest.route)}`,
+    `[DIGEST ${formatSeverity(digest.worstScore).toUpperCase()}] ${digest.count} similar findings · route ${clean(digest.route)}`,
     `  types ${list(digest.types)}`,
     `  accounts ${list(digest.accounts)}`,
     `  top resources ${list(digest.topResources)}`,

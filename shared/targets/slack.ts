@@ -4,7 +4,8 @@ import type { Digest } from '../delivery/digest.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
-import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripInvisible, truncate } from '../text.ts';
 import type { FetchLike, HttpResponse } from './http.ts';
 import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
@@ -36,7 +37,7 @@ const esc = (text: string | undefined, limit: number): string => truncate(escape
 
 const buildSlackMessage = (enriched: EnrichedFinding) => {
   const { finding, enrichment: e } = enriched;
-  const severity = `${severityTitle(e.severityLabel)} (${finding.severity})`;
+  const severity = formatSeverity(finding.severity);
   const accountName = e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
   const owner = e.account.tags.owner ?? e.account.email;
   const fields = [
@@ -47,6 +48,8 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
     `*Type*\n${esc(finding.type, FIELD_LIMIT)}`,
     `*Count*\n${e.count}`,
   ];
+  // Who did what from where, since when: one line per fact, each value escaped.
+  const actor = actorFacts(actorSummary(finding)).map(({ label, value }) => `*${label}* ${esc(value, 600)}`).join('\n');
   // One line, no edge spaces: Slack shows `*title *` (a published sample's trailing space) with literal asterisks.
   const title = stripInvisible(`${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`).replace(/\s+/g, ' ').trim();
   return {
@@ -55,6 +58,7 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
       { type: 'section', text: { type: 'mrkdwn', text: `${SEVERITY_EMOJI[e.severityLabel]} *${esc(title, SECTION_LIMIT - 40)}*` } },
       { type: 'section', fields: fields.map((text) => ({ type: 'mrkdwn', text: truncate(text, FIELD_LIMIT, MRKDWN_ENTITY) })) },
       { type: 'section', text: { type: 'mrkdwn', text: esc(finding.description, SECTION_LIMIT) || '_no description_' } },
+      { type: 'section', text: { type: 'mrkdwn', text: truncate(actor, SECTION_LIMIT, MRKDWN_ENTITY) } },
       {
         type: 'context',
         elements: [{ type: 'mrkdwn', text: `<${e.consoleUrl.replace(/&/g, '&amp;')}|Open in the GuardDuty console> · finding ${esc(finding.id, 300)}` }],
@@ -66,7 +70,7 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
 /** One Block Kit message summarising a group of similar findings. Pure. */
 const buildSlackDigest = (digest: Digest) => {
   const list = (rows: [string, number][]) => rows.map(([name, n]) => `• ${esc(name, 300)} (${n})`).join('\n');
-  const title = `${digest.count} similar findings, worst ${severityTitle(digest.worst)} (${digest.worstScore})`;
+  const title = `${digest.count} similar findings, worst ${formatSeverity(digest.worstScore)}`;
   return {
     text: truncate(escapeMrkdwn(`[Digest] ${title}`), FALLBACK_LIMIT, MRKDWN_ENTITY),
     blocks: [

@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
-import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -11,7 +12,8 @@ import type { TargetDefinition } from './types.ts';
  * received" trigger: a `message` with one Adaptive Card 1.4 attachment. The Office 365
  * connector MessageCard is retired and Workflows do not accept it.
  *
- * TextBlock and FactSet text is Markdown (bold, italic, lists, `[text](url)` links), so every
+ * TextBlock and FactSet text is Markdown (bold, italic, lists, `[text](url)` links, nothing else;
+ * learn.microsoft.com/adaptive-cards/authoring-cards/text-features), so every
  * finding-derived string goes through escapeTeamsMarkdown. Teams refuses messages over about
  * 28 KB; the builder measures the UTF-8 JSON and shrinks the free text until it fits.
  * Workflows answer 202 Accepted; errors come as `{"error":{"code","message"}}` (400
@@ -43,16 +45,23 @@ const SEVERITY_COLOR: Record<SeverityLabel, 'Attention' | 'Warning' | 'Accent' |
 const LINE_BREAKS = /[\r\n\u000b\u000c\u0085\u2028\u2029]+/g;
 /** A surrogate without its pair is not valid UTF-8 (JSON parsers and Teams may refuse it). */
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-/** Characters that open Markdown formatting; each gets a backslash. */
-const MARKDOWN_SPECIALS = /[\\`*_~#&|!()]/g;
 /** Link-text, autolink, HTML and mention delimiters are swapped for look-alikes no parser reads as syntax. */
 const LOOK_ALIKES: Record<string, string> = { '[': '［', ']': '］', '<': '‹', '>': '›' };
+/** An underscore that could open or close italics: not between two letters or digits (CommonMark flanking). */
+const EMPHASIS_UNDERSCORE = /(?<![\p{L}\p{N}])_|_(?![\p{L}\p{N}])/gu;
+/** `&name;` / `&#123;` would be decoded as a character reference. */
+const ENTITY_AMPERSAND = /&(?=#\d+;|#x[0-9a-f]+;|[a-z][a-z0-9]*;)/gi;
+/** A list marker at the start of a value; the space after it becomes a no-break space, which opens no list. */
+const LEADING_LIST_MARKER = /^([-+]|\d{1,9}[.)])(?: |$)/;
 
 /**
- * Makes a finding-derived string inert Markdown on one line: control and bidi characters
- * removed, line breaks folded to spaces, `[ ] < >` replaced by look-alikes (so no link,
- * image, autolink, HTML tag or mention can form), `\ ` * _ ~ # & | ! ( )` backslash-escaped
- * (they render as themselves), and a leading list or heading marker escaped.
+ * Makes a finding-derived string inert in the Markdown Teams renders in a TextBlock or Fact:
+ * bold and italic, `[text](url)` links, and `- ` / `1. ` lists; nothing else, and no backslash
+ * escapes (Teams shows `\(` and `\&` as typed, so escaping must not use them). One line:
+ * control and bidi characters removed, line breaks folded to spaces. Swapped for look-alikes
+ * that render the same: `[ ] < >` (no link, autolink, HTML tag or mention), `*` (∗), an
+ * underscore that could delimit italics (＿; `snake_case` keeps its own), an `&` that would
+ * start a character reference (＆). A leading list marker keeps its look, followed by U+00A0.
  */
 const escapeTeamsMarkdown = (text: string): string => {
   const oneLine = stripBidi(stripControl(text.replace(LINE_BREAKS, ' ')))
@@ -60,15 +69,16 @@ const escapeTeamsMarkdown = (text: string): string => {
     .replace(/ {2,}/g, ' ')
     .trim()
     .replace(LONE_SURROGATE, '\uFFFD');
-  const escaped = oneLine.replace(/[[\]<>]/g, (c) => LOOK_ALIKES[c] ?? c).replace(MARKDOWN_SPECIALS, (c) => `\\${c}`);
-  // A value at the start of a TextBlock could open a list (`- `, `+ `, `1. `) or a block quote.
-  return escaped.replace(/^([-+=])/, '\\$1').replace(/^(\d+)([.)])/, '$1\\$2');
+  return oneLine
+    .replace(/[[\]<>]/g, (c) => LOOK_ALIKES[c] ?? c)
+    .replace(/\*/g, '∗')
+    .replace(EMPHASIS_UNDERSCORE, '＿')
+    .replace(ENTITY_AMPERSAND, '＆')
+    .replace(LEADING_LIST_MARKER, '$1\u00a0');
 };
 
-/** Escapes produced by escapeTeamsMarkdown; truncation must not separate a backslash from its character. */
-const TEAMS_ESCAPE = /\\[\\`*_~#&|!()\-+=.]/;
-
-const esc = (text: string | undefined, limit: number): string => truncate(escapeTeamsMarkdown(text ?? ''), limit, TEAMS_ESCAPE);
+/** Every escape is one UTF-16 unit (or the no-break space after a marker): truncation needs no atomic pattern. */
+const esc = (text: string | undefined, limit: number): string => truncate(escapeTeamsMarkdown(text ?? ''), limit);
 
 interface BuildOptions {
   /** Multiplies every free-text limit; the builder lowers it until the message fits. */
@@ -79,11 +89,11 @@ interface BuildOptions {
 const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOptions) => {
   const { finding, enrichment: e } = enriched;
   const limit = (n: number) => Math.max(40, Math.floor(n * scale));
-  const severity = `${severityTitle(e.severityLabel)} (${finding.severity})`;
+  const severity = formatSeverity(finding.severity);
   const account = e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
   const owner = e.account.tags.owner ?? e.account.email;
-  // Our own prefix, written as escaped Markdown; only the finding's title goes through esc().
-  const samplePrefix = e.sample ? '\\[SAMPLE\\] ' : '';
+  // Our own prefix: `[SAMPLE]` followed by a space forms no link; only the finding's title goes through esc().
+  const samplePrefix = e.sample ? '[SAMPLE] ' : '';
   const facts = [
     { title: 'Severity', value: esc(severity, 100) },
     { title: 'Account', value: esc(account, limit(FACT_LIMIT)) },
@@ -92,6 +102,8 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
     { title: 'Type', value: esc(finding.type, limit(FACT_LIMIT)) },
     { title: 'Region', value: esc(finding.region, limit(FACT_LIMIT)) },
     { title: 'Count', value: String(e.count) },
+    // Who did what from where, since when (shared/actor-summary.ts), each value escaped.
+    ...actorFacts(actorSummary(finding)).map(({ label, value }) => ({ title: label, value: esc(value, limit(FACT_LIMIT)) })),
   ];
   const description = esc(finding.description, limit(DESCRIPTION_LIMIT));
   return {
@@ -194,4 +206,4 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
   }),
 };
 
-export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES, TEAMS_ESCAPE, SEVERITY_COLOR };
+export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES, SEVERITY_COLOR };

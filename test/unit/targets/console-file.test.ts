@@ -1,3 +1,5 @@
+import { actorFacts, actorSummary } from '../../../shared/actor-summary.ts';
+import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { mkdtemp, readFile, rm } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -69,7 +71,9 @@ describe('Target: console', () => {
 
     // Assess
     await expect(text).toMatchFileSnapshot(`../../golden/console/${name}.txt`);
-    expect(text.split('\n')).toHaveLength(6);
+    // Five fixed lines, one per actor fact (what, from, ..., seen), and the final newline.
+    expect(text.split('\n')).toHaveLength(6 + actorFacts(actorSummary(enriched.finding)).length);
+    expect(text).toMatch(/\n {2}seen (?:first \S+, )?(?:last \S+, )?\d+ times?\n/);
   });
 
   it('send() writes the rendered text to the context stdout', async () => {
@@ -88,10 +92,10 @@ describe('Target: console', () => {
   });
 
   it.each(Array.from({ length: FILLER_SHIFTS }, (_, shift) => shift))(
-    'hostile finding: no escape sequence, no CR, always five lines (shift %i)',
+    'hostile finding: no escape sequence, no CR, one line per fact (shift %i)',
     async (shift) => {
       // Prepare
-      const enriched = await enrichedFrom(hostileFinding({ shift }), hostileAccount());
+      const enriched = await enrichedFrom(withHostileActor(hostileFinding({ shift })), hostileAccount());
 
       // Act
       const text = renderConsole(enriched);
@@ -103,10 +107,13 @@ describe('Target: console', () => {
       expect(text).not.toMatch(TERMINAL_CONTROL);
       expect(text).not.toMatch(/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/);
       const lines = text.split('\n');
-      expect(lines).toHaveLength(6);
-      expect(lines[5]).toBe('');
+      expect(lines).toHaveLength(6 + 6);
+      expect(lines.at(-1)).toBe('');
       expect(lines[0]).toMatch(/^\[HIGH 8\.9\] Backdoor:EC2\//);
-      expect(lines[4]).toBe(`  ${enriched.enrichment.consoleUrl}`);
+      expect(lines.at(-2)).toBe(`  ${enriched.enrichment.consoleUrl}`);
+      expect(lines.slice(4, 10).map((line) => line.split(' ')[2])).toEqual(['what', 'from', 'caller', 'process', 'container', 'seen']);
+      expect(lines[4]).toContain(`what AWS API call: ListBuckets${HOSTILE.here} on s3.amazonaws.com`);
+      expect(lines[5]).toContain('from 203.0.113.252, Bucharest[31mRED[0ma b c, Romania');
       // Still readable: the text is kept, only the control characters are gone.
       expect(lines[1]).toContain(`${HOSTILE.channel} ${HOSTILE.here} ${HOSTILE.user}`);
       expect(lines[1]).toContain('[31mRED[0m');

@@ -7,6 +7,7 @@ import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { buildSlackMessage, slackTarget } from '../../../shared/targets/slack.ts';
 import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
 import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
 
@@ -277,7 +278,7 @@ describe('Target: slack', () => {
       'every mrkdwn text is inert, within limits and cut cleanly (filler shift %i)',
       async (shift) => {
         // Prepare
-        const enriched = await enrichedFrom(hostileFinding({ shift }), hostileAccount());
+        const enriched = await enrichedFrom(withHostileActor(hostileFinding({ shift })), hostileAccount());
 
         // Act
         const message = slackMessage(enriched);
@@ -285,7 +286,12 @@ describe('Target: slack', () => {
 
         // Assess
         assertInertAndWithinLimits(parsed);
-        const [title, fields, description, context] = parsed.blocks;
+        const [title, fields, description, actor, context] = parsed.blocks;
+        // Who did what from where: shown, escaped like every other finding string.
+        expect(actor?.text?.text).toContain('*What* AWS API call: ListBuckets&lt;!here&gt; on s3.amazonaws.com∗bold∗ _it_ ~strike~');
+        expect(actor?.text?.text).toContain('*From* 203.0.113.252, Bucharest');
+        expect(actor?.text?.text).toContain('AS9009 M247 &lt;https://evil.example|Approve&gt;');
+        expect(actor?.text?.text).toContain('*Seen* first 2026-11-01T09:00:00Z, last 2026-11-01T10:00:00Z, 3 times');
         const field = (label: string) => fields?.fields?.find((f) => f.text.startsWith(`*${label}*`))?.text ?? '';
         expect(title?.text?.text.endsWith(`${TRUNCATION_MARKER}*`)).toBe(true);
         expect(description?.text?.text.endsWith(TRUNCATION_MARKER)).toBe(true);

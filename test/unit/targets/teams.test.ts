@@ -5,6 +5,7 @@ import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
 import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
+import { actorFacts, actorSummary } from '../../../shared/actor-summary.ts';
 import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsConfigSchema, teamsTarget } from '../../../shared/targets/teams.ts';
 import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE_LINE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
@@ -15,35 +16,28 @@ import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../.
 // ── A strict reader for the Markdown subset Adaptive Cards render in Teams ──
 
 /**
- * Reads `text` the way an Adaptive Card TextBlock does (CommonMark inline subset: backslash
- * escapes, emphasis, code, links, images, autolinks/HTML, entities, and list/heading/quote
- * markers at the start) and returns the literal text a reader sees plus every construct
- * that would be active. Unescaped `*`, `_`, `~` and backticks count as active: strict.
+ * Reads `text` the way Teams renders an Adaptive Card TextBlock or Fact (the documented subset:
+ * `**bold**`, `_italic_`, `- ` / `1. ` lists, `[text](url)` links; no backslash escapes, which
+ * Teams shows as typed) and returns the literal text a reader sees plus every construct that
+ * would be active. Strict: any `*`, a non-intraword `_`, brackets, `<`/`>`, a character
+ * reference and a line break count as active, whether or not a pair would close.
  */
 const readMarkdown = (text: string): { literal: string; active: string[] } => {
   const active: string[] = [];
-  if (/^\s*(?:[-+*]|\d+[.)])(?:\s|$)/.test(text)) active.push('list');
-  if (/^\s*#{1,6}(?:\s|$)/.test(text)) active.push('heading');
-  if (/^\s*>/.test(text)) active.push('blockquote');
-  if (/^\s*(?:={2,}|-{2,})\s*$/.test(text)) active.push('setext');
-  let literal = '';
+  if (/^\s*(?:[-+*]|\d+[.)])(?:[ \t]|$)/.test(text)) active.push('list');
   for (let i = 0; i < text.length; i++) {
     const c = text[i]!;
-    const next = text[i + 1] ?? '';
-    if (c === '\\' && /[!-/:-@[-`{-~]/.test(next)) {
-      literal += next;
-      i++;
-      continue;
-    }
-    if (c === '*' || c === '_' || c === '~') active.push(`emphasis ${c}`);
-    else if (c === '`') active.push('code');
-    else if (c === '[' || c === ']' || c === '(' || c === ')') active.push('link');
-    else if (c === '!' && next === '[') active.push('image');
+    const before = text[i - 1] ?? '';
+    const after = text[i + 1] ?? '';
+    if (c === '*') active.push('emphasis *');
+    else if (c === '_' && !(/[\p{L}\p{N}]/u.test(before) && /[\p{L}\p{N}]/u.test(after))) active.push('emphasis _');
+    else if (c === '[' || c === ']') active.push('link');
     else if (c === '<' || c === '>') active.push('html/autolink');
     else if (c === '&' && /^&(?:#\d+|#x[0-9a-f]+|[a-z][a-z0-9]*);/i.test(text.slice(i))) active.push('entity');
     else if (c === '\n' || c === '\r' || c === '\u2028' || c === '\u2029') active.push('line break');
-    literal += c;
   }
+  // What the reader sees: the text itself, the look-alikes read as what they stand for.
+  const literal = text.replace(/∗/g, '*').replace(/＿/g, '_').replace(/＆/g, '&').replace(/^([-+]|\d{1,9}[.)])\u00a0$/, '$1').replace(/^([-+]|\d{1,9}[.)])\u00a0/, '$1 ');
   return { literal, active };
 };
 
@@ -114,7 +108,7 @@ const assertCard = (body: string, enriched: EnrichedFinding): { card: TeamsMessa
     expect(rendered, label).toBeDefined();
     if (assertInert(rendered!, source, label).truncated) truncated.push(label);
   };
-  const samplePrefix = e.sample ? '\\[SAMPLE\\] ' : '';
+  const samplePrefix = e.sample ? '[SAMPLE] ' : '';
   expect(card.body[1].text.startsWith(samplePrefix)).toBe(true);
   check(card.body[1].text.slice(samplePrefix.length), finding.title ?? finding.type, 'title');
   check(fact('Account'), e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`, 'account');
@@ -125,6 +119,7 @@ const assertCard = (body: string, enriched: EnrichedFinding): { card: TeamsMessa
   check(fact('Type'), finding.type, 'type');
   check(fact('Region'), finding.region, 'region');
   expect(fact('Count')).toBe(String(e.count));
+  for (const { label, value } of actorFacts(actorSummary(finding))) check(fact(label), value, `actor ${label}`);
   if (finding.description) check(card.body[3].text, finding.description, 'description');
   else expect(card.body[3].text).toBe('_no description_');
   expect(card.body[4].text.startsWith('Finding ')).toBe(true);
@@ -321,7 +316,7 @@ describe('Target: teams', () => {
 
       // Assess
       expect(card.body[0]).toMatchObject({ color, text: `**${label.toUpperCase()}** GuardDuty finding` });
-      expect(card.body[2].facts[0]).toEqual({ title: 'Severity', value: `${label[0]!.toUpperCase()}${label.slice(1)} \\(${severity}\\)` });
+      expect(card.body[2].facts[0]).toEqual({ title: 'Severity', value: `${label[0]!.toUpperCase()}${label.slice(1)} ${severity.toFixed(1)}` });
     });
 
     it('unknown type: no description placeholder, type facts and a known account with owner', () => {
@@ -335,22 +330,26 @@ describe('Target: teams', () => {
       // Assess
       expect(card.body[3].text).toBe('_no description_');
       expect(card.body[2].facts.find((fact) => fact.title === 'Type')?.value).toBe('Mystery:NewService/SomethingNew.Custom');
-      expect(card.body[1].text).toBe(`${withoutDescription.enrichment.sample ? '\\[SAMPLE\\] ' : ''}A finding of a type this router has never seen`);
+      expect(card.body[1].text).toBe(`${withoutDescription.enrichment.sample ? '[SAMPLE] ' : ''}A finding of a type this router has never seen`);
     });
   });
 
   describe('escapeTeamsMarkdown', () => {
     it.each([
-      ['<!channel>', '‹\\!channel›'],
-      ['<script>alert(1)</script>', '‹script›alert\\(1\\)‹/script›'],
-      ['[link|https://evil]', '［link\\|https://evil］'],
-      ['[Approve](https://evil.example)', '［Approve］\\(https://evil.example\\)'],
-      ['**bold** _it_ ~~s~~ `code`', '\\*\\*bold\\*\\* \\_it\\_ \\~\\~s\\~\\~ \\`code\\`'],
-      ['a|b=c\\d', 'a\\|b=c\\\\d'],
-      ['- item', '\\- item'],
-      ['1. first', '1\\. first'],
-      ['# heading', '\\# heading'],
-      ['&lt;b&gt; &amp;', '\\&lt;b\\&gt; \\&amp;'],
+      ['<!channel>', '‹!channel›'],
+      ['<script>alert(1)</script>', '‹script›alert(1)‹/script›'],
+      ['[link|https://evil]', '［link|https://evil］'],
+      ['[Approve](https://evil.example)', '［Approve］(https://evil.example)'],
+      ['**bold** _it_ ~~s~~ `code`', '∗∗bold∗∗ ＿it＿ ~~s~~ `code`'],
+      ['snake_case_name __proto__', 'snake_case_name ＿＿proto＿＿'],
+      ['a|b=c\\d', 'a|b=c\\d'],
+      ['- item', '-\u00a0item'],
+      ['1. first', '1.\u00a0first'],
+      ['-', '-\u00a0'],
+      ['# heading', '# heading'],
+      ['payments-prod (111111111111)', 'payments-prod (111111111111)'],
+      ['Backdoor:EC2/C&CActivity.B', 'Backdoor:EC2/C&CActivity.B'],
+      ['&lt;b&gt; &amp; &#60; AT&T', '＆lt;b＆gt; ＆amp; ＆#60; AT&T'],
       ['{{template}} ${x}', '{{template}} ${x}'],
       ['line1\r\nline2\u2028line3\u2029x', 'line1 line2 line3 x'],
       ['\u202Eevil\u202C \u001b[31mred', 'evil ［31mred'],
@@ -381,7 +380,7 @@ describe('Target: teams', () => {
         const { card, truncated } = assertCard(body, enriched);
         expect(truncated).toEqual(expect.arrayContaining(['title', 'description']));
         expect(card.actions).toHaveLength(1);
-        expect(card.body[3].text).toContain('‹\\!channel› ‹\\!here› ‹@U123› ‹https://evil.example\\|Approve›');
+        expect(card.body[3].text).toContain('‹!channel› ‹!here› ‹@U123› ‹https://evil.example|Approve›');
       },
     );
 
