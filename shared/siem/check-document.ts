@@ -104,4 +104,3 @@ const checkDocument = (mappings: { properties: Record<string, FieldMapping> }, d
 };
 
 export { checkDocument };
-export type { MappingProblem };

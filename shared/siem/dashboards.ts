@@ -168,5 +168,5 @@ const dashboardObjects = (flavor: Flavor, indexPattern: string): SavedObject[] =
 /** Export NDJSON: one object per line, `\n`-terminated. */
 const toNdjson = (objects: readonly SavedObject[]): string => objects.map((object) => `${JSON.stringify(object)}\n`).join('');
 
-export { dashboardObjects, toNdjson, INDEX_PATTERN_ID, HIGH_OR_CRITICAL };
+export { dashboardObjects, toNdjson, HIGH_OR_CRITICAL };
 export type { SavedObject };

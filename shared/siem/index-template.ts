@@ -125,5 +125,5 @@ const ismPolicy = (retentionDays: number, indexPattern: string): Record<string, 
   },
 });
 
-export { TEMPLATE_NAME, POLICY_NAME, DEFAULT_RETENTION_DAYS, KEYWORD_IGNORE_ABOVE, ecsMappings, indexTemplate, ilmPolicy, ismPolicy, indexPatternOf };
-export type { Flavor, FieldMapping, TemplateOptions };
+export { TEMPLATE_NAME, POLICY_NAME, DEFAULT_RETENTION_DAYS, ecsMappings, indexTemplate, ilmPolicy, ismPolicy, indexPatternOf };
+export type { Flavor, FieldMapping };

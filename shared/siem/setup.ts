@@ -198,5 +198,5 @@ const install = async (call: ClusterCall, plan: SetupPlan, io: SetupIo, done: st
   }
 };
 
-export { runSetup, dryRun, clusterVersion, SiemSetupError, templatePath, policyPath, importPath, MINIMUM_TEXT };
-export type { ClusterCall, ClusterAnswer, SetupPlan, SetupIo, Dashboards };
+export { runSetup, dryRun, SiemSetupError };
+export type { ClusterCall, SetupPlan };

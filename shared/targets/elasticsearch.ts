@@ -373,7 +373,6 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
 
 export {
   elasticsearchTarget,
-  isMalwareFinding,
   ElasticsearchConfigSchema,
   buildEcsDocument,
   buildBulkBody,
