@@ -322,23 +322,24 @@ const build = ({ prefix, retentionDays, infrequentAccessDays, scanLimitGb }) => 
               Effect: 'Allow',
               Action: [
                 'athena:StartQueryExecution', 'athena:StopQueryExecution', 'athena:GetQueryExecution', 'athena:GetQueryResults',
-                'athena:ListQueryExecutions', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery', 'athena:BatchGetNamedQuery',
+                'athena:GetQueryResultsStream', 'athena:ListQueryExecutions', 'athena:GetWorkGroup', 'athena:ListNamedQueries', 'athena:GetNamedQuery',
+                'athena:BatchGetNamedQuery',
               ],
               Resource: sub('arn:${AWS::Partition}:athena:${AWS::Region}:${AWS::AccountId}:workgroup/${AnalyticsWorkGroup}'),
             },
             {
               Sid: 'ReadTheTableDefinition',
               Effect: 'Allow',
-              Action: ['glue:GetDatabase', 'glue:GetTable', 'glue:GetPartitions'],
+              Action: ['glue:GetDatabase', 'glue:GetDatabases', 'glue:GetTable', 'glue:GetTables', 'glue:GetPartitions'],
               Resource: [
                 sub('arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:catalog'),
                 sub('arn:${AWS::Partition}:glue:${AWS::Region}:${AWS::AccountId}:database/${AnalyticsDatabase}'),
                 sub(`arn:\${AWS::Partition}:glue:\${AWS::Region}:\${AWS::AccountId}:table/\${AnalyticsDatabase}/${SCHEMA.table}`),
               ],
             },
-            { Sid: 'ListTheBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket'], Resource: bucketArn },
+            { Sid: 'ListTheBucket', Effect: 'Allow', Action: ['s3:GetBucketLocation', 's3:ListBucket', 's3:ListBucketMultipartUploads'], Resource: bucketArn },
             { Sid: 'ReadFindings', Effect: 'Allow', Action: 's3:GetObject', Resource: bucketObjects('findings/') },
-            { Sid: 'WriteAndReadResults', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload'], Resource: bucketObjects(RESULTS_PREFIX) },
+            { Sid: 'WriteAndReadResults', Effect: 'Allow', Action: ['s3:GetObject', 's3:PutObject', 's3:AbortMultipartUpload', 's3:ListMultipartUploadParts'], Resource: bucketObjects(RESULTS_PREFIX) },
             {
               Sid: 'DecryptThroughS3',
               Effect: 'Allow',
