@@ -4,7 +4,8 @@ import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
-import { severityTitle } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
 import { checkDestination } from './http.ts';
 import type { IamStatement, TargetDefinition } from './types.ts';
@@ -81,7 +82,7 @@ const snsSubject = (text: string): string => {
 const summaryFields = (enriched: EnrichedFinding) => {
   const { finding, enrichment: e } = enriched;
   return {
-    severity: `${severityTitle(e.severityLabel)} (${finding.severity})`,
+    severity: formatSeverity(finding.severity),
     account: e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`,
     owner: e.account.tags.owner ?? e.account.email,
     title: `${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`,
@@ -111,6 +112,8 @@ const snsTextMessage = (enriched: EnrichedFinding, scale = 1): string => {
     `Type:     ${line(finding.type, limit(FIELD_LIMIT))}`,
     `Region:   ${line(finding.region, limit(FIELD_LIMIT))}`,
     `Count:    ${e.count}`,
+    // Who did what from where, since when (shared/actor-summary.ts).
+    ...actorFacts(actorSummary(finding)).map(({ label, value }) => `${`${label}:`.padEnd(9)} ${line(value, limit(FIELD_LIMIT))}`),
     `Updated:  ${line(String(finding.updatedAt), 100)}`,
     '',
     line(finding.description, limit(DESCRIPTION_LIMIT)) || '(no description)',
@@ -123,6 +126,10 @@ const snsTextMessage = (enriched: EnrichedFinding, scale = 1): string => {
   return `${lines.join('\n')}\n`;
 };
 
+/** The actor summary for JSON subscribers: its structured fields, every string bounded. */
+const actorJson = (finding: EnrichedFinding['finding']): unknown =>
+  JSON.parse(JSON.stringify(actorSummary(finding), (_key, value: unknown) => (typeof value === 'string' ? cap(value, FIELD_LIMIT) : value)));
+
 /** JSON for programmatic subscribers (SQS, Lambda, HTTPS): a flat summary plus the enriched finding. */
 const snsJsonMessage = (enriched: EnrichedFinding, withFinding = true): string => {
   const { finding, enrichment: e } = enriched;
@@ -131,6 +138,7 @@ const snsJsonMessage = (enriched: EnrichedFinding, withFinding = true): string =
     source: 'guardduty-findings-router',
     severity: finding.severity,
     severityLabel: e.severityLabel,
+    severityText: s.severity,
     title: cap(s.title, TITLE_LIMIT),
     type: cap(finding.type, FIELD_LIMIT),
     accountId: cap(finding.accountId, FIELD_LIMIT),
@@ -139,6 +147,7 @@ const snsJsonMessage = (enriched: EnrichedFinding, withFinding = true): string =
     region: cap(finding.region, FIELD_LIMIT),
     resource: cap(e.resourceSummary, FIELD_LIMIT),
     count: e.count,
+    actor: actorJson(finding),
     sample: e.sample,
     findingId: cap(finding.id, FIELD_LIMIT),
     updatedAt: typeof finding.updatedAt === 'string' ? cap(finding.updatedAt, 100) : finding.updatedAt,
@@ -196,7 +205,7 @@ const buildSnsPublish = (enriched: EnrichedFinding, config: Pick<SnsConfig, 'top
   return {
     TopicArn: config.topicArn,
     // Severity and account first: a long title is what gets cut.
-    Subject: snsSubject(`GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity} in ${accountLabel}: ${s.title}`),
+    Subject: snsSubject(`GuardDuty ${s.severity} in ${accountLabel}: ${s.title}`),
     Message: message,
     MessageAttributes: attributes,
     ...(isFifoTopic(config.topicArn) ? { MessageGroupId: messageGroupId(enriched) } : {}),

@@ -8,6 +8,7 @@ import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/t
 import { enrichedFrom, HOSTILE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { SNS_ACCESS_KEY_ID, SNS_SECRET_ACCESS_KEY, startSnsLoopback, type SnsForcedAnswer, type SnsLoopback } from '../../helpers/sns-loopback.ts';
+import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { closedPort, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:guardduty-findings';
@@ -16,7 +17,7 @@ const SESSION_TOKEN = 'SESSIONTOKENSECRET-FwoGZXIvYXdzEJr';
 
 // ── A strict reader for the plain-text message ───────────────────────────────
 
-const LABELS = ['Account', 'Owner', 'Resource', 'Type', 'Region', 'Count', 'Updated'] as const;
+const LABELS = ['Account', 'Owner', 'Resource', 'Type', 'Region', 'Count', 'What', 'From', 'Caller', 'Process', 'Container', 'Signals', 'Seen', 'Updated'] as const;
 type Label = (typeof LABELS)[number];
 
 interface ParsedText {
@@ -52,7 +53,7 @@ const parseText = (message: string): ParsedText => {
   const fields: Partial<Record<Label, string>> = {};
   let order = 0;
   for (let row = take(); row !== ''; row = take()) {
-    const match = /^(Account|Owner|Resource|Type|Region|Count|Updated): +(.*)$/.exec(row);
+    const match = new RegExp(`^(${LABELS.join('|')}): +(.*)$`).exec(row);
     expect(match, `not a field line: ${row.slice(0, 60)}`).not.toBeNull();
     const label = match![1] as Label;
     expect(LABELS.indexOf(label), 'fields in order, each once').toBeGreaterThanOrEqual(order);
@@ -286,7 +287,7 @@ describe('Target: sns', () => {
   describe('hostile finding', () => {
     it('every value stays on its own line, plain, cut cleanly; the subject is valid ASCII', async () => {
       // Prepare
-      const enriched = await enrichedFrom(hostileFinding(), hostileAccount());
+      const enriched = await enrichedFrom(withHostileActor(hostileFinding()), hostileAccount());
 
       // Act
       const input = buildSnsPublish(enriched, { topicArn: TOPIC });
@@ -294,7 +295,13 @@ describe('Target: sns', () => {
       // Assess
       const { truncated } = assertPublish(input, enriched);
       expect(truncated).toEqual(expect.arrayContaining(['title', 'resource']));
-      expect(parseText(input.Message ?? '').description).toContain('<!channel> <!here> <@U123> <https://evil.example|Approve>');
+      const parsed = parseText(input.Message ?? '');
+      expect(parsed.description).toContain('<!channel> <!here> <@U123> <https://evil.example|Approve>');
+      // The actor facts are lines of their own; a hostile value cannot add one.
+      expect(parsed.fields.What).toBe('AWS API call: ListBuckets<!here> on s3.amazonaws.com*bold* _it_ ~strike~');
+      expect(parsed.fields.From).toMatch(/^203\.0\.113\.252, Bucharest\[31mRED\[0ma b c, Romania /);
+      expect(parsed.fields.Seen).toBe('first 2026-11-01T09:00:00Z, last 2026-11-01T10:00:00Z, 3 times');
+      expect(parsed.severity).toBe('High 8.9');
     });
 
     it('JSON format: hostile strings survive as data and the message parses', async () => {
