@@ -166,6 +166,16 @@ const ecsSource = (enriched: EnrichedFinding): Record<string, unknown> | undefin
   return Object.keys(source).length > 0 ? source : undefined;
 };
 
+/**
+ * An ECS date: ISO-8601 UTC with a four-digit year, or absent. toISOString writes years past
+ * 9999 as `+010000-…`, which `strict_date_optional_time` refuses; such a time stays only in the
+ * raw copy rather than failing the whole document.
+ */
+const ecsDate = (value: string | number | undefined): string | undefined => {
+  const iso = isoTimestamp(value);
+  return iso !== undefined && /^\d{4}-/.test(iso) ? iso : undefined;
+};
+
 /** The ECS document for one finding update; pure. */
 const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> => {
   const { finding, enrichment: e } = enriched;
@@ -173,7 +183,7 @@ const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> =>
   const remoteIp = source?.ip as string | undefined;
   const instanceId = finding.resource.instanceDetails?.instanceId;
   return compact({
-    '@timestamp': isoTimestamp(finding.updatedAt),
+    '@timestamp': ecsDate(finding.updatedAt),
     message: finding.title ?? finding.type,
     ecs: { version: ECS_VERSION },
     event: compact({
@@ -187,9 +197,9 @@ const buildEcsDocument = (enriched: EnrichedFinding): Record<string, unknown> =>
       /** GuardDuty severity 0.0–10.0 scaled to the integer 0–100 that ECS `event.severity` (long) holds. */
       severity: Math.round(finding.severity * 10),
       reason: finding.description,
-      created: isoTimestamp(finding.createdAt),
-      start: isoTimestamp(finding.service?.eventFirstSeen),
-      end: isoTimestamp(finding.service?.eventLastSeen),
+      created: ecsDate(finding.createdAt),
+      start: ecsDate(finding.service?.eventFirstSeen),
+      end: ecsDate(finding.service?.eventLastSeen),
       url: e.consoleUrl,
     }),
     rule: { name: finding.type, category: e.typeParts.threatPurpose },

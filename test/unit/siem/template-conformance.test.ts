@@ -8,6 +8,7 @@ import { checkDocument } from '../../../shared/siem/check-document.ts';
 import { ecsMappings, type Flavor } from '../../../shared/siem/index-template.ts';
 import { buildBulkBody } from '../../../shared/targets/elasticsearch.ts';
 import { validateEvent } from '../../../shared/validate.ts';
+import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 
 /**
  * Every document the elasticsearch target renders for the sample corpus and the published
@@ -89,6 +90,26 @@ describe('Index template conformance', () => {
     expect(documents.map((d) => (d.source as { as: { number: unknown } }).as.number)).toEqual([64498, 64498]);
     const raw = documents.map((d) => (d.aws as { guardduty: { resource: { instanceDetails: { launchTime: unknown } } } }).guardduty.resource.instanceDetails.launchTime);
     expect(raw).toEqual([1_744_000_000_000, '2025-04-07T04:26:40.000Z']);
+  });
+});
+
+describe('Index template conformance: bad input', () => {
+  it('a hostile finding and one with times no date field takes still render conforming documents', async () => {
+    // Prepare
+    const hostile = await enrichedFrom(hostileFinding(), hostileAccount());
+    const farFuture = structuredClone(hostile.finding) as unknown as Record<string, any>;
+    farFuture.updatedAt = 1e15; // epoch ms in the year 33658: toISOString gives +033658-…
+    farFuture.createdAt = 'not a date';
+    farFuture.service.eventFirstSeen = -1e20;
+    const odd = { ...hostile, finding: farFuture } as unknown as EnrichedFinding;
+
+    // Act
+    const documents = [hostile, odd].map(renderDocument);
+
+    // Assess
+    for (const flavor of FLAVORS) for (const document of documents) expect(checkDocument(ecsMappings(flavor), document)).toEqual([]);
+    expect(documents[1]!['@timestamp']).toBeUndefined();
+    expect((documents[1]!.aws as { guardduty: { updatedAt: unknown } }).guardduty.updatedAt).toBe(1e15);
   });
 });
 
