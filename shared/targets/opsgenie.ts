@@ -2,7 +2,8 @@ import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { SecretRefSchema } from '../secrets.ts';
-import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { truncate } from '../text.ts';
 import { findingDedupKey } from './pagerduty.ts';
 import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
@@ -154,19 +155,14 @@ const describeAlert = (enriched: EnrichedFinding): string => {
   const { finding, enrichment: e } = enriched;
   const line = (text: string | undefined) => plainLine(text, 600);
   const owner = e.account.tags.owner ?? e.account.email;
-  const remote = e.remote
-    ? [e.remote.ip, e.remote.countryName ?? e.remote.countryCode, e.remote.asnOrg].filter((part) => part !== undefined).map(line).join(', ')
-    : '';
-  const firstSeen = isoTimestamp(finding.service?.eventFirstSeen);
-  const lastSeen = isoTimestamp(finding.service?.eventLastSeen);
   const facts = [
-    `Severity: ${severityTitle(e.severityLabel)} (${finding.severity.toFixed(1)})`,
+    `Severity: ${formatSeverity(finding.severity)}`,
     `Type: ${line(finding.type)}`,
     `Account: ${line(accountLabel(enriched))}${e.account.ou ? `, OU ${line(e.account.ou)}` : ''}${owner ? `, owner ${line(owner)}` : ''}`,
     `Region: ${line(finding.region)}`,
     `Resource: ${line(e.resourceSummary)}`,
-    `Count: ${e.count}${firstSeen ? `, first seen ${firstSeen}` : ''}${lastSeen ? `, last seen ${lastSeen}` : ''}`,
-    ...(remote ? [`Remote: ${remote}`] : []),
+    // Who did what from where, since when (shared/actor-summary.ts); `Seen` carries the count.
+    ...actorFacts(actorSummary(finding)).map(({ label, value }) => `${label}: ${line(value)}`),
     `Finding: ${line(finding.id)}`,
     `Console: ${e.consoleUrl}`,
   ].join('\n');
@@ -178,11 +174,13 @@ const describeAlert = (enriched: EnrichedFinding): string => {
 /** Router-chosen fields, in priority order, within 8,000 characters of keys and values. */
 const alertDetails = (enriched: EnrichedFinding): Record<string, string> => {
   const { finding, enrichment: e } = enriched;
+  const actor = actorSummary(finding);
   const entries: [string, string | undefined][] = [
     ['findingId', finding.id],
     ['findingType', finding.type],
     ['severity', `${finding.severity}`],
     ['severityLabel', e.severityLabel],
+    ['severityText', formatSeverity(finding.severity)],
     ['accountId', finding.accountId],
     ['accountName', e.account.name],
     ['accountOu', e.account.ou],
@@ -194,9 +192,17 @@ const alertDetails = (enriched: EnrichedFinding): Record<string, string> => {
     ['firstSeen', isoTimestamp(finding.service?.eventFirstSeen)],
     ['lastSeen', isoTimestamp(finding.service?.eventLastSeen)],
     ['updatedAt', isoTimestamp(finding.updatedAt)],
-    ['remoteIp', e.remote?.ip],
-    ['remoteCountry', e.remote?.countryName ?? e.remote?.countryCode],
-    ['remoteAsnOrg', e.remote?.asnOrg],
+    ['action', actor.detail ? `${actor.action}: ${actor.detail}` : actor.action],
+    ['remoteIp', actor.from?.ip],
+    ['remoteCity', actor.from?.city],
+    ['remoteCountry', actor.from?.country],
+    ['remoteAsn', actor.from?.asn],
+    ['remoteAsnOrg', actor.from?.asnOrg],
+    ['caller', actor.from?.identity],
+    ['userAgent', actor.from?.userAgent],
+    ['process', actor.process],
+    ['container', actor.container],
+    ['signals', actor.signals?.join('; ')],
     ['sample', e.sample ? 'true' : undefined],
     ['archived', e.archived ? 'true' : undefined],
     ['consoleUrl', e.consoleUrl],

@@ -4,7 +4,8 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { describeSecretRef, SecretRefSchema } from '../secrets.ts';
-import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity, type SeverityLabel } from '../severity.ts';
 import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -123,11 +124,14 @@ const customDetails = (enriched: EnrichedFinding): Record<string, unknown> => {
     .slice(0, TAG_ENTRIES)
     .map(([key, value]) => [plainLine(key, TAG_KEY_LIMIT), plainLine(value, TAG_VALUE_LIMIT)] as const)
     .filter(([key]) => key !== '');
+  const actor = actorSummary(finding);
+  const actorFact = (label: string) => actorFacts(actor).find((fact) => fact.label === label)?.value;
   const details: Record<string, unknown> = {
     finding_id: line(finding.id),
     finding_type: line(finding.type),
     severity: finding.severity,
     severity_label: e.severityLabel,
+    severity_text: formatSeverity(finding.severity),
     title: line(finding.title ?? finding.type),
     description: plainText(finding.description, DESCRIPTION_LIMIT) || '(no description)',
     account_id: finding.accountId,
@@ -138,9 +142,18 @@ const customDetails = (enriched: EnrichedFinding): Record<string, unknown> => {
     resource_type: line(e.resourceType),
     resource: line(e.resourceSummary),
     resource_tags: tags.length > 0 ? Object.fromEntries(tags) : undefined,
-    remote_ip: optionalLine(e.remote?.ip),
-    remote_country: optionalLine(e.remote?.countryName ?? e.remote?.countryCode),
-    remote_asn_org: optionalLine(e.remote?.asnOrg),
+    // Who did what from where (shared/actor-summary.ts): the facts as one-line text, the remote party by part.
+    action: optionalLine(actor.action),
+    action_detail: optionalLine(actor.detail),
+    remote_ip: optionalLine(actor.from?.ip),
+    remote_city: optionalLine(actor.from?.city),
+    remote_country: optionalLine(actor.from?.country),
+    remote_asn: optionalLine(actor.from?.asn),
+    remote_asn_org: optionalLine(actor.from?.asnOrg),
+    caller: optionalLine(actorFact('Caller')),
+    process: optionalLine(actor.process),
+    container: optionalLine(actor.container),
+    signals: optionalLine(actor.signals?.join('; ')),
     count: e.count,
     first_seen: isoTimestamp(finding.service?.eventFirstSeen),
     last_seen: isoTimestamp(finding.service?.eventLastSeen),
@@ -181,7 +194,7 @@ const buildPagerDutyEvent = (enriched: EnrichedFinding, options: PagerDutyOption
   const severity = options.severityMap?.[e.severityLabel] ?? DEFAULT_SEVERITY_MAP[e.severityLabel];
   const title = plainLine(finding.title ?? finding.type, SUMMARY_LIMIT);
   const region = plainLine(finding.region, 64);
-  const head = `${e.sample ? '[SAMPLE] ' : ''}[GuardDuty ${severityTitle(e.severityLabel)} ${finding.severity.toFixed(1)}]`;
+  const head = `${e.sample ? '[SAMPLE] ' : ''}[GuardDuty ${formatSeverity(finding.severity)}]`;
   const timestamp = isoTimestamp(finding.updatedAt);
   return fitEventSize({
     event_action: 'trigger',

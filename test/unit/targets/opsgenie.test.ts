@@ -17,6 +17,7 @@ import {
 } from '../../../shared/targets/opsgenie.ts';
 import { findingDedupKey } from '../../../shared/targets/pagerduty.ts';
 import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { createErrors, startOpsgenie, type OpsgenieReceiver } from '../../helpers/opsgenie-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
@@ -34,7 +35,7 @@ const OTHER_KEY = '0b6e1b5c-5d0e-4c1e-9a43-2b8a6f0e7d11';
 const EXTRA_HOSTILE = '<script>alert(1)</script> <b onmouseover="x">hi</b> \'q\' <!channel> a|b c=d e\\f [link|https://evil.example] {{template}} \r\nnext\u2028line';
 
 const hostileEnriched = async (shift = 0): Promise<EnrichedFinding> => {
-  const base = hostileFinding({ shift });
+  const base = withHostileActor(hostileFinding({ shift }));
   return enrichedFrom(
     { ...base, title: `${EXTRA_HOSTILE} ${base.title}`, description: `${EXTRA_HOSTILE} ${base.description}`.repeat(4) },
     hostileAccount(),

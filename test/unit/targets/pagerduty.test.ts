@@ -17,6 +17,7 @@ import {
   type PagerDutyTrigger,
 } from '../../../shared/targets/pagerduty.ts';
 import type { Target } from '../../../shared/targets/types.ts';
+import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { eventErrors, startPagerDuty, type PagerDutyReceiver } from '../../helpers/pagerduty-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
@@ -36,7 +37,7 @@ const EXTRA_HOSTILE = '<script>alert(1)</script> <!channel> a|b c=d e\\f [link|h
 
 /** The shared hostile finding with the extra attacks in front of title, description and region. */
 const hostileEnriched = async (shift = 0): Promise<EnrichedFinding> => {
-  const base = hostileFinding({ shift });
+  const base = withHostileActor(hostileFinding({ shift }));
   return enrichedFrom(
     { ...base, title: `${EXTRA_HOSTILE} ${base.title}`, description: `${EXTRA_HOSTILE} ${base.description}` },
     hostileAccount(),
