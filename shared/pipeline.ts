@@ -104,8 +104,10 @@ const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteR
       notified = true;
     }
     const job = makeJob(target, enriched, suppression ? [suppression.name] : decision.routes);
-    // Flood control: chat targets of a grouping route get one digest per window; Critical goes at once.
-    const grouping = settings?.kind === 'chat' && !suppression ? decision.via.get(target)?.find((r) => r.group) : undefined;
+    // Flood control: chat targets (and the console, chat on a terminal) of a grouping route get one
+    // digest per window; Critical goes at once.
+    const chatLike = settings?.kind === 'chat' || settings?.kind === 'local';
+    const grouping = chatLike && !suppression ? decision.via.get(target)?.find((r) => r.group) : undefined;
     if (grouping?.group && enriched.enrichment.severityLabel !== 'critical') job.digest = digestRef(grouping.name, grouping.group, enriched);
     jobs.push(job);
   }
@@ -319,5 +321,5 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
   return outcomes;
 };
 
-export { ingest, route, dispatch, deliver, deliverDigest, deliverQueued };
+export { ingest, route, dispatch, deliverDigest, deliverQueued };
 export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget, QueuedMessage, QueuedOutcome };

@@ -86,12 +86,11 @@ const main = async (args: string[]): Promise<number> => {
   const run = command(name);
   if (run === undefined) {
     if (Object.hasOwn(GROUPS, first) && (second === undefined || isHelp(second))) {
-      const text = `Usage: findings-router ${first} <${GROUPS[first]}> [options]   (findings-router ${first} <subcommand> --help)\n`;
       if (second !== undefined) {
-        io.stdout.write(text);
+        io.stdout.write(`Usage: findings-router ${first} <${GROUPS[first]}> [options]   (findings-router ${first} <subcommand> --help)\n`);
         return 0;
       }
-      io.stderr.write(`findings-router ${first}: give a subcommand: ${GROUPS[first]}\n${text}`);
+      io.stderr.write(`findings-router ${first}: give a subcommand: ${GROUPS[first]} (findings-router ${first} <subcommand> --help)\n`);
       return 2;
     }
     io.stderr.write(`findings-router: unknown command '${[first, second].filter(Boolean).join(' ')}'\n`);

@@ -14,6 +14,7 @@ import { memoryFindingState, toEpochMs, type FindingStateStore } from '../state/
 import { targetDefinition } from '../targets/registry.ts';
 import type { RenderedPayload, Target } from '../targets/types.ts';
 import { redactText } from '../redact.ts';
+import { deliveryStatuses, type DeliveryStatus } from './delivery-status.ts';
 import type { InputItem } from './inputs.ts';
 import { deliverWithBudget, LAMBDA_MAX_RECEIVES, type BudgetOutcome, type ReceiveBudget } from './replay/delivery-budget.ts';
 import { orderLanes, type OrderLanes } from './replay/order-lanes.ts';
@@ -42,6 +43,8 @@ interface ReplayRecord {
   routes: string[];
   targets: string[];
   reason: string | null;
+  /** What became of each target's delivery (absent for rejected and ignored events). */
+  deliveries?: Record<string, DeliveryStatus>;
 }
 
 /** `live`: local targets deliver, network targets only render; `send`: all deliver; `dry-run`: all render. */
@@ -93,6 +96,7 @@ const record = (r: ReplayRecord): ReplayRecord => ({
   routes: r.routes,
   targets: r.targets,
   reason: r.reason,
+  ...(r.deliveries === undefined ? {} : { deliveries: r.deliveries }),
 });
 
 /** A finding whose routing is done and whose deliveries are under way. */
@@ -172,6 +176,7 @@ const recordWhenSettled = async (
   }
   if (detail) renderMissing(routed, options.targets, detail);
   const targets = routed.jobs.map((job) => job.target);
+  const deliveries = deliveryStatuses(routed.jobs, results, (target) => shouldSend({ target } as DeliveryJob, options), routed.refused);
   const notes = [
     ...(resent ? [`from a dead letter: sent to ${resent.target} only`] : []),
     ...(routed.quieted.length > 0 ? [`not notified: ${routed.quieted.map((q) => `${q.target} (${q.reason})`).join(', ')}`] : []),
@@ -179,17 +184,17 @@ const recordWhenSettled = async (
     ...(held.length > 0 ? [`grouped into a digest: ${held.join(', ')}`] : []),
   ];
   if (failures.length > 0) {
-    return { ...identity, outcome: 'failed', routes: routed.decision.routes, targets, reason: [...failures, ...notes].join('; ') };
+    return { ...identity, deliveries, outcome: 'failed', routes: routed.decision.routes, targets, reason: [...failures, ...notes].join('; ') };
   }
   if (routed.suppression) {
     const s = routed.suppression;
-    return { ...identity, outcome: 'suppressed', routes: [s.name], targets, reason: `suppressed by ${s.name}: ${s.reason}${s.owner ? ` (owner ${s.owner})` : ''}` };
+    return { ...identity, deliveries, outcome: 'suppressed', routes: [s.name], targets, reason: `suppressed by ${s.name}: ${s.reason}${s.owner ? ` (owner ${s.owner})` : ''}` };
   }
   if (routed.outcome === 'suppressed') {
     const why = routed.decision.targets.length === 0 ? `suppressed by route ${routed.decision.routes.join(', ')}` : notes.join('; ');
-    return { ...identity, outcome: 'suppressed', routes: routed.decision.routes, targets, reason: why };
+    return { ...identity, deliveries, outcome: 'suppressed', routes: routed.decision.routes, targets, reason: why };
   }
-  return { ...identity, outcome: 'routed', routes: routed.decision.routes, targets, reason: notes.length > 0 ? notes.join('; ') : null };
+  return { ...identity, deliveries, outcome: 'routed', routes: routed.decision.routes, targets, reason: notes.length > 0 ? notes.join('; ') : null };
 };
 
 /**
@@ -394,5 +399,5 @@ const writePayload = async (dir: string, job: DeliveryJob, body: string, extensi
   await writeFile(join(folder, `${safeFileName(job.enriched.finding.id)}.${extension}`), body);
 };
 
-export { replayOne, replayStream, replaySession, safeFileName, REPLAY_MEMORY_KEYS, DEFAULT_RECEIVE_TIMEOUT_MS };
+export { replayOne, replayStream, replaySession };
 export type { ReplayRecord, ReplayOptions, ReplayDetail, DeliveryMode, Outcome };

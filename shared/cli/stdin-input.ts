@@ -1,4 +1,5 @@
 import type { Readable } from 'node:stream';
+import type { OnSkipped } from '../input/files.ts';
 import { readDocument, readInputs, readLines, type InputItem } from './inputs.ts';
 
 /** The name standard input goes by in sources and reasons (`stdin:3`). */
@@ -10,18 +11,18 @@ const STDIN_NAME = 'stdin';
  * starts with `[`, or with `{` on a first line that is not JSON on its own. Other paths are read
  * by readInputs, in the order given.
  */
-async function* readInputsOrStdin(paths: readonly string[], stdin: Readable = process.stdin): AsyncGenerator<InputItem> {
+async function* readInputsOrStdin(paths: readonly string[], onSkipped?: OnSkipped, stdin: Readable = process.stdin): AsyncGenerator<InputItem> {
   let pending: string[] = [];
   for (const path of paths) {
     if (path !== '-') {
       pending.push(path);
       continue;
     }
-    if (pending.length > 0) yield* readInputs(pending);
+    if (pending.length > 0) yield* readInputs(pending, process.cwd(), onSkipped);
     pending = [];
     yield* readStdin(stdin);
   }
-  if (pending.length > 0) yield* readInputs(pending);
+  if (pending.length > 0) yield* readInputs(pending, process.cwd(), onSkipped);
 }
 
 async function* readStdin(stdin: Readable): AsyncGenerator<InputItem> {
