@@ -7,7 +7,8 @@ import { localSecretResolver } from '../secrets.ts';
 import { createHttpClient } from '../targets/http.ts';
 import { createTargets } from '../targets/create.ts';
 import { memoryLedger } from '../targets/ledger.ts';
-import { readInputs } from './inputs.ts';
+import { checkReplayFlags, expiredSuppressionWarnings, failOnVerdict, startFileTargets } from './replay-checks.ts';
+import { readInputsOrStdin } from './stdin-input.ts';
 import { BUNDLED } from './paths.ts';
 import { replayStream, replaySession, type DeliveryMode } from './replay-runner.ts';
 import { openDeadLetterFile } from './replay/dead-letter-file.ts';
@@ -31,6 +32,10 @@ Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
                 network targets are rendered)
   --payloads    write each rendered body to DIR/<target>/<findingId>.<ext>
   --json        one JSON line per input event on stdout; everything else on stderr
+  --summary-json write the end-of-run summary as JSON to FILE (- for stdout)
+  --fail-on     exit 3 when any event ends with one of these outcomes (a CI gate):
+                failed, rejected, ignored, suppressed, skipped (e.g. --fail-on failed,rejected)
+  --debug       print the stack trace of an unexpected error
   --report      write a self-contained HTML page: summary, severity × target, coverage
                 matrix, and per finding its decision trace and rendered messages
   --concurrency findings whose deliveries run at the same time (default ${DEFAULT_CONCURRENCY}); a target
@@ -52,6 +57,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
       payloads: { type: 'string' },
       json: { type: 'boolean', default: false },
       report: { type: 'string' },
+      'summary-json': { type: 'string' },
+      'fail-on': { type: 'string' },
       concurrency: { type: 'string' },
       'dead-letters': { type: 'string' },
       help: { type: 'boolean', short: 'h', default: false },
@@ -61,9 +68,12 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
     io.stdout.write(USAGE);
     return 0;
   }
+  // Before any work: a flag combination, an input that does not exist or an output that cannot be written.
+  const { failOn } = await checkReplayFlags(values, positionals);
   const human = values.json ? io.stderr : io.stdout;
   const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
   for (const warning of config.warnings) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
+  for (const warning of expiredSuppressionWarnings(config)) io.stderr.write(`${warning}\n`);
   const accountsFile = values.accounts ?? BUNDLED.accounts();
   const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
   const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human, ledger: memoryLedger() });
@@ -71,7 +81,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
 
   const session = replaySession();
-  const summary = new ReplaySummary();
+  const summary = new ReplaySummary((target) => sendsIn(mode, targets.get(target)));
+  await startFileTargets(config, mode === 'dry-run');
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
   const entries: ReportEntry[] = [];
   const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => entries.push(entryFromReplay(detail)) };
@@ -79,7 +90,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
   const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
   const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}) };
-  await replayStream(readInputs(paths), options, concurrency, (record) => {
+  await replayStream(readInputsOrStdin(paths, (name, why) => summary.skip(name, why)), options, concurrency, (record) => {
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
@@ -90,10 +101,11 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
     await letters.close();
     human.write(`dead letters: ${letters.count} written to ${values['dead-letters']}\n`);
   }
+  summary.setDigests(digests);
   human.write(summary.render());
-  if (digests.digests > 0 || digests.failures.length > 0) {
-    human.write(`\nDigests: ${digests.digests} sent for ${digests.findings} grouped findings${digests.failures.length > 0 ? `; failed: ${digests.failures.join('; ')}` : ''}\n`);
-  }
+  const summaryJson = `${JSON.stringify(summary)}\n`;
+  if (values['summary-json'] === '-') io.stdout.write(summaryJson);
+  else if (values['summary-json'] !== undefined) await writeFile(values['summary-json'], summaryJson);
   if (values.report !== undefined) {
     const data = buildReport({
       routesFile: config.file,
@@ -105,8 +117,14 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
     await writeFile(values.report, renderReportHtml(data));
     human.write(`report: ${values.report}\n`);
   }
-  return 0;
+  const verdict = failOnVerdict(failOn, { outcomes: Object.fromEntries(summary.outcomes), skipped: summary.skippedCount });
+  if (verdict.line) io.stderr.write(`${verdict.line}\n`);
+  return verdict.exitCode;
 };
+
+/** Whether a target's deliveries are sent in this mode (the replay runner's rule, for the summary's digests). */
+const sendsIn = (mode: DeliveryMode, target: { kind: string; type: string } | undefined): boolean =>
+  mode === 'send' || (mode === 'live' && (target?.kind === 'local' || target?.type === 'file'));
 
 const readAccountsText = async (file: string): Promise<string> => {
   try {
