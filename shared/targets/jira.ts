@@ -10,7 +10,7 @@ import type { HttpResponse } from './http.ts';
 import { bulletList, doc, heading, keyValueTable, link, oneLine, paragraph, paragraphs, text, type AdfDoc } from './jira-adf.ts';
 import { ledgerKey } from './ledger.ts';
 import type { TargetDefinition } from './types.ts';
-import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, remoteText, severityText, timestamp, type Noticed } from './upsert.ts';
+import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, actorRows, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
  * Jira Cloud (REST API v3). One issue per finding: the first delivery creates it
@@ -128,7 +128,7 @@ const buildDescription = (enriched: EnrichedFinding): AdfDoc => {
     ['Region', finding.region],
     ['Resource', e.resourceSummary],
     ['Resource type', e.resourceType],
-    ['Remote party', remoteText(enriched)],
+    ...actorRows(enriched),
     ['Count', String(e.count)],
     ['First seen', timestamp(finding.service?.eventFirstSeen) ?? timestamp(finding.createdAt)],
     ['Last seen', timestamp(finding.service?.eventLastSeen) ?? timestamp(finding.updatedAt)],

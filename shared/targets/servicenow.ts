@@ -8,7 +8,7 @@ import { stripControl, truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { ledgerKey } from './ledger.ts';
 import type { RenderedPayload, TargetDefinition } from './types.ts';
-import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, remoteText, severityText, timestamp, type Noticed } from './upsert.ts';
+import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, actorRows, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
  * ServiceNow Table API: one record per finding in `incident` (or `sn_si_incident` for
@@ -132,7 +132,7 @@ const buildDescription = (enriched: EnrichedFinding): string => {
     ['Resource', e.resourceSummary],
     ['Resource type', e.resourceType],
     ['Resource tags', Object.entries(e.resourceTags).slice(0, 20).map(([key, value]) => `${key}=${value}`).join(', ') || undefined],
-    ['Remote party', remoteText(enriched)],
+    ...actorRows(enriched),
     ['Count', String(e.count)],
     ['First seen', timestamp(finding.service?.eventFirstSeen) ?? timestamp(finding.createdAt)],
     ['Last seen', timestamp(finding.service?.eventLastSeen) ?? timestamp(finding.updatedAt)],

@@ -1,5 +1,6 @@
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { severityLabel, severityTitle } from '../severity.ts';
+import { actorFacts, actorSummary } from '../actor-summary.ts';
+import { formatSeverity } from '../severity.ts';
 
 /**
  * What the ticketing targets (jira, servicenow) share: one remote record per finding, kept in
@@ -20,8 +21,8 @@ const isSignificantUpdate = (previous: Noticed, current: Noticed): boolean =>
 /** The ledger record once `current` has been told. */
 const noticed = <R extends Noticed>(record: R, current: Noticed): R => ({ ...record, severity: current.severity, count: current.count });
 
-/** `High (8)`: the band and the number. */
-const severityText = (severity: number): string => `${severityTitle(severityLabel(severity))} (${severity})`;
+/** `High 8.0`: the one written form (shared/severity.ts). */
+const severityText = formatSeverity;
 
 /** The two lines an update notice opens with: severity (rose or not), then count (changed or not). */
 const changeLines = (previous: Noticed, current: Noticed): [string, string] => [
@@ -56,13 +57,14 @@ const accountText = (enriched: EnrichedFinding): string => {
   return e.account.name ? `${e.account.name} (${finding.accountId})` : `${finding.accountId} (unknown account)`;
 };
 
-/** The remote party: IP, then country and AS organisation when known. */
-const remoteText = (enriched: EnrichedFinding): string | undefined => {
-  const remote = enriched.enrichment.remote;
-  if (remote === undefined) return undefined;
-  const where = [remote.countryName ?? remote.countryCode, remote.asnOrg].filter(Boolean).join(', ');
-  return [remote.ip, where ? `(${where})` : undefined].filter(Boolean).join(' ') || undefined;
-};
+/**
+ * Who did what from where (shared/actor-summary.ts) as table rows; `Seen` is left to the
+ * tickets' own Count / First seen / Last seen rows.
+ */
+const actorRows = (enriched: EnrichedFinding): [string, string][] =>
+  actorFacts(actorSummary(enriched.finding))
+    .filter((fact) => fact.label !== 'Seen')
+    .map(({ label, value }) => [label === 'What' ? 'Activity' : label === 'From' ? 'Remote party' : label, value]);
 
-export { accountText, changeLines, isSignificantUpdate, noticed, parseJson, remoteText, severityText, timestamp };
+export { accountText, actorRows, changeLines, isSignificantUpdate, noticed, parseJson, severityText, timestamp };
 export type { Noticed };

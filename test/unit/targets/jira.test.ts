@@ -328,7 +328,7 @@ describe('Target: jira', () => {
       expect(issue?.comments).toHaveLength(1);
       expect(adfProblem(issue?.comments[0])).toBeUndefined();
       const texts = adfTexts(issue?.comments[0]).map((entry) => entry.text);
-      expect(texts).toContain('Severity rose: Low (2) → High (8)');
+      expect(texts).toContain('Severity rose: Low 2.0 → High 8.0');
       expect(texts).toContain('Updated at: 2018-11-09T08:00:00.000Z');
     });
 

@@ -270,7 +270,7 @@ describe('Target: servicenow', () => {
       // Assess
       const [record] = receiver.records.values();
       expect(record?.workNotes).toHaveLength(1);
-      expect(record?.workNotes[0]).toContain('Severity rose: Low (2) → High (8)');
+      expect(record?.workNotes[0]).toContain('Severity rose: Low 2.0 → High 8.0');
       expect(receiver.requests.map((r) => `${r.method} ${r.path.split('?')[0]}`)).toEqual([
         'POST /api/now/table/incident',
         `PATCH /api/now/table/incident/${record?.sys_id}`,
