@@ -26,7 +26,9 @@ const describeClientError = (method: string, path: string, error: unknown, secre
   const status = e.meta?.statusCode;
   const cause = (e.meta?.body as { error?: { type?: unknown; reason?: unknown } } | undefined)?.error;
   const type = typeof cause?.type === 'string' ? cause.type : undefined;
-  const reason = typeof cause?.reason === 'string' ? cause.reason : undefined;
+  // Amazon OpenSearch Service answers auth failures as `{"message": …}`, not an `error` object.
+  const awsMessage = (e.meta?.body as { message?: unknown } | undefined)?.message;
+  const reason = typeof cause?.reason === 'string' ? cause.reason : typeof awsMessage === 'string' ? awsMessage : undefined;
   if (e.name === 'ProductNotSupportedError') return `${method} ${path}: the cluster did not identify itself as Elasticsearch (x-elastic-product); for OpenSearch use --flavor opensearch`;
   const what = status === 401 || status === 403 ? `the cluster refused ${method} ${path}` : `${method} ${path} failed`;
   const detail = [status === undefined ? e.name : `HTTP ${status}`, type, reason].filter(Boolean).join(' ');

@@ -8,6 +8,7 @@
  * refused (403 security_exception) on every call but GET /.
  */
 import { createServer, type IncomingMessage, type ServerResponse } from 'node:http';
+import { verifySigV4, type SigV4Expectation } from '../../helpers/firehose-loopback.ts';
 import { listenLoopback, readBody } from '../../helpers/receiver-kit.ts';
 
 interface ClusterRequest {
@@ -20,7 +21,8 @@ interface ClusterRequest {
 interface ClusterOptions {
   distribution: 'elasticsearch' | 'opensearch';
   version: string;
-  authorization: string;
+  /** The exact Authorization header expected, or SigV4 verified as Amazon OpenSearch Service does. */
+  authorization: string | { sigv4: SigV4Expectation };
   /** Every call but GET / answers 403, as for a user without manage privileges. */
   refuse?: boolean;
   /** An ISM policy already installed (seq_no 7, primary_term 1). */
@@ -67,7 +69,10 @@ const startClusterLoopback = async (options: ClusterOptions): Promise<ClusterLoo
     const path = req.url ?? '/';
     const method = req.method ?? 'GET';
     requests.push({ method, path, headers: req.headers, body });
-    if (req.headers.authorization !== options.authorization) {
+    if (typeof options.authorization !== 'string') {
+      const verdict = verifySigV4({ method, url: path, headers: req.headers, body: raw }, options.authorization.sigv4);
+      if (!verdict.ok) return answer(res, verdict.status, JSON.stringify({ message: verdict.message }), { 'x-amzn-errortype': verdict.type });
+    } else if (req.headers.authorization !== options.authorization) {
       return answer(res, 401, errorBody(401, 'security_exception', 'unable to authenticate user [guardduty_writer] for REST request [/]'), { 'www-authenticate': 'Basic realm="security"' });
     }
     if (method === 'GET' && path === '/') {

@@ -4,6 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSiemSetup } from '../../../shared/cli/siem-cmd.ts';
 import { ecsMappings } from '../../../shared/siem/index-template.ts';
+import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
 import { startClusterLoopback, type ClusterLoopback, type ClusterOptions } from './cluster-loopback.ts';
 
 /**
@@ -27,12 +28,14 @@ const cluster = async (options: Partial<ClusterOptions> = {}): Promise<ClusterLo
   return loopback;
 };
 
-const routesFor = (url: string, extra = ''): string => {
+const BASIC_AUTH = 'basic: { username: { env: ES_USER }, password: { env: ES_PASSWORD } }';
+
+const routesFor = (url: string, extra = '', auth = BASIC_AUTH): string => {
   const dir = mkdtempSync(join(tmpdir(), 'siem-setup-'));
   const file = join(dir, 'routes.yml');
   writeFileSync(
     file,
-    `targets:\n  siem:\n    type: elasticsearch\n    url: ${url}\n    basic: { username: { env: ES_USER }, password: { env: ES_PASSWORD } }\n${extra}default:\n  targets: [siem]\n`,
+    `targets:\n  siem:\n    type: elasticsearch\n    url: ${url}\n    ${auth}\n${extra}default:\n  targets: [siem]\n`,
   );
   return file;
 };
@@ -103,6 +106,26 @@ describe('siem setup', () => {
     expect((os.stored.get('/_index_template/guardduty-findings') as Record<string, any>).template.mappings.properties.aws.properties.guardduty).toEqual({ type: 'flat_object' });
     expect(readFileSync(file, 'utf8').split('\n').filter(Boolean)).toHaveLength(8);
     expect(stdout).toContain(`wrote 8 saved objects to ${file}`);
+  });
+
+  it('signs every call with SigV4 for an Amazon OpenSearch Service target (sigv4 means OpenSearch)', async () => {
+    // Prepare
+    vi.stubEnv('AWS_ACCESS_KEY_ID', LOOPBACK_CREDENTIALS.accessKeyId);
+    vi.stubEnv('AWS_SECRET_ACCESS_KEY', LOOPBACK_CREDENTIALS.secretAccessKey);
+    vi.stubEnv('AWS_SESSION_TOKEN', '');
+    const sigv4 = { ...LOOPBACK_CREDENTIALS, region: 'eu-west-1', service: 'es' };
+    const os = await cluster({ distribution: 'opensearch', version: '2.13.0', authorization: { sigv4 } });
+    const routes = routesFor(os.origin, '', 'sigv4: { region: eu-west-1, service: es }');
+    const file = join(mkdtempSync(join(tmpdir(), 'siem-sigv4-')), 'dash.ndjson');
+
+    // Act
+    const { code, stderr } = await run(['--target', 'siem', '--routes', routes, '--dashboards-file', file]);
+
+    // Assess
+    expect(stderr).toBe('');
+    expect(code).toBe(0);
+    expect(calls(os)).toHaveLength(5);
+    for (const request of os.requests) expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFIREHOSELOOPBACK\/\d{8}\/eu-west-1\/es\/aws4_request/);
   });
 
   it('a user without manage privileges (403) gets one line, and nothing is written', async () => {
