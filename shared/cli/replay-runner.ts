@@ -400,4 +400,4 @@ const writePayload = async (dir: string, job: DeliveryJob, body: string, extensi
 };
 
 export { replayOne, replayStream, replaySession };
-export type { ReplayRecord, ReplayOptions, ReplayDetail, DeliveryMode, Outcome };
+export type { ReplayRecord, ReplayDetail, DeliveryMode, Outcome };

@@ -104,4 +104,4 @@ const startReceivers = async (mode: Mode, seed = 14) => {
   };
 };
 
-export { writeScenario, startReceivers, ROUTING_KEY, UPDATES_PER_FINDING };
+export { writeScenario, startReceivers, ROUTING_KEY };

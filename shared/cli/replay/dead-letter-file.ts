@@ -50,5 +50,4 @@ const openDeadLetterFile = (file: string): DeadLetterFile => {
   };
 };
 
-export { openDeadLetterFile, letterLine, DeadLetterFileError };
-export type { DeadLetterFile };
+export { openDeadLetterFile };

@@ -81,4 +81,4 @@ const deliverWithBudget = async (jobs: readonly DeliveryJob[], deps: BudgetDeps)
 };
 
 export { deliverWithBudget, LAMBDA_MAX_RECEIVES };
-export type { ReceiveBudget, BudgetOutcome, BudgetDeps };
+export type { ReceiveBudget, BudgetOutcome };
