@@ -51,6 +51,8 @@ interface EventSourceStats {
   timeouts: number;
   /** Jobs that were in a timed-out invocation. */
   disturbed: { target: string; findingId: string }[];
+  /** Highest receive count seen per job, by JSON [target, finding id]. */
+  receivesByJob: Map<string, number>;
   lastHandlerError?: string;
   receives: number;
   batchItemFailures: number;
@@ -72,6 +74,7 @@ const runEventSource = async (o: EventSourceOptions): Promise<EventSourceStats> 
     handlerErrors: 0,
     timeouts: 0,
     disturbed: [],
+    receivesByJob: new Map(),
     receives: 0,
     batchItemFailures: 0,
     duplicateReceives: 0,
@@ -120,6 +123,12 @@ const runEventSource = async (o: EventSourceOptions): Promise<EventSourceStats> 
   const invoke = async (environment: Environment, messages: readonly Message[]): Promise<void> => {
     const records = messages.map(toRecord(queue.arn));
     const plans = new Map(messages.map((m) => [m.MessageId!, o.planOf(m.Body ?? '')]));
+    for (const message of messages) {
+      const planned = plans.get(message.MessageId!);
+      if (planned === undefined) continue;
+      const id = JSON.stringify([planned.target, planned.findingId]);
+      stats.receivesByJob.set(id, Math.max(stats.receivesByJob.get(id) ?? 0, Number(message.Attributes?.ApproximateReceiveCount ?? '1')));
+    }
     for (const message of messages) {
       const planned = plans.get(message.MessageId!);
       if (planned?.plan.duplicateReceive && message.Attributes?.ApproximateReceiveCount === '1') {

@@ -44,6 +44,12 @@ interface ReconcileInput {
    * delivered and dead-lettered; never lost, never sent twice.
    */
   disturbed?: readonly { target: string; findingId: string }[];
+  /**
+   * How many times the queue handed the job out. A receive that sent no request at all (the
+   * invocation's deadline passed before its turn on a starved machine) breaks the budget's
+   * premise as a timeout does: a dead letter of such a job is reported, not failed.
+   */
+  receives?: (job: ExpectedJob) => number;
 }
 
 interface Reconciliation {
@@ -74,6 +80,8 @@ interface Reconciliation {
     disturbed: number;
     /** Raw jobs SQS's redrive policy moved to the dead-letter queue (after maxReceiveCount receives). */
     redriven: number;
+    /** Dead-lettered jobs with fewer requests than receives (less their planned queue faults). */
+    starved: number;
   };
 }
 
@@ -107,9 +115,11 @@ const reconcile = (input: ReconcileInput): Reconciliation => {
     leaks: 0,
     disturbed: 0,
     redriven: 0,
+    starved: 0,
   };
   const failures: string[] = [];
 
+  const requestsById = new Map<string, number>();
   // What the receivers processed, by (target, finding update).
   const early: string[] = [];
   const wronglyDeadLettered: string[] = [];
@@ -119,6 +129,7 @@ const reconcile = (input: ReconcileInput): Reconciliation => {
     for (const entry of ledger.entries) {
       const id = idOf(target, entry.findingId);
       processed.set(id, (processed.get(id) ?? 0) + entry.accepted.length);
+      requestsById.set(id, (requestsById.get(id) ?? 0) + entry.requests);
       figures.requests += entry.requests;
       figures.absorbedRetries += entry.absorbed;
       figures.afterDone += entry.afterDone;
@@ -158,14 +169,18 @@ const reconcile = (input: ReconcileInput): Reconciliation => {
   for (const job of input.expected) {
     const id = idOf(job.target, job.findingId);
     expectedIds.add(id);
-    const { fate } = input.planOf(job);
+    const plan = input.planOf(job);
+    const { fate } = plan;
     const fatedToFail = fate.kind === 'permanent' || fate.kind === 'down';
     if (fatedToFail) figures.fatedToFail++;
     if (fate.kind === 'transient') figures.transientFaults += fate.faults.length;
     const keys = processed.get(id) ?? 0;
     const reasons = letters.get(id) ?? [];
-    const strict = !disturbed.has(id);
-    if (!strict) figures.disturbed++;
+    const spentWithoutRequest =
+      input.receives !== undefined && keys === 0 && (requestsById.get(id) ?? 0) < input.receives(job) - Number(plan.duplicateReceive);
+    if (spentWithoutRequest && !disturbed.has(id)) figures.starved++;
+    const strict = !disturbed.has(id) && !spentWithoutRequest;
+    if (disturbed.has(id)) figures.disturbed++;
     if (keys > 0) {
       delivered++;
       duplicates += keys - 1;

@@ -169,6 +169,7 @@ const runChaos = async (options: ChaosOptions): Promise<ChaosResult> => {
       quarantined: aws.queue('quarantine').messages.length,
       secret: URL_SECRET,
       disturbed: eventSource.disturbed,
+      receives: (job) => eventSource.receivesByJob.get(JSON.stringify([job.target, job.findingId])) ?? 0,
     });
     if (eventSource.gaveUp) result.failures.push(`gave up after ${options.giveUpMs ?? 120_000} ms with ${aws.queue('delivery').messages.length} message(s) in the queue`);
     return { ...result, seed, findings: options.findings, ...(options.mutation ? { mutation: options.mutation } : {}), elapsedMs: Date.now() - started, eventSource };

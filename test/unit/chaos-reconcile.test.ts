@@ -120,6 +120,22 @@ describe('chaos reconciliation', () => {
     expect(result.figures.disturbed).toBe(1);
   });
 
+  it('reports, without failing, a transient job dead-lettered after a receive that sent no request', () => {
+    // Prepare: five receives, four requests (one receive's deadline passed before its turn)
+    const input = healthy();
+    input.ledgers = { ...input.ledgers, steady: { entries: [entry(jobs[0]!, { accepted: [], requests: 4 })], malformed: { count: 0 } } };
+    input.deadLetters = [...input.deadLetters, letter(jobs[0]!, 'RetryLaterError: HTTP 503 rejected')];
+    input.receives = (job) => (job.target === 'steady' ? 5 : 1);
+    // Act
+    const starved = reconcile(input);
+    input.receives = (job) => (job.target === 'steady' ? 4 : 1);
+    const budgetHeld = reconcile(input);
+    // Assess
+    expect(starved.failures).toEqual([]);
+    expect(starved.figures.starved).toBe(1);
+    expect(budgetHeld.failures[0]).toMatch(/^1 job\(s\) dead-lettered although their faults stayed under the retry budget/);
+  });
+
   it('fails a refusal delivered anyway, a leaked secret, a wrong reason and an early retry', () => {
     // Prepare
     const input = healthy();
