@@ -1,4 +1,4 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { open, readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { loadAccounts, staticAccountDirectory, type AccountDirectory } from '../accounts.ts';
 import { loadRoutesFile, type RouterConfig } from '../config/load.ts';
@@ -6,6 +6,8 @@ import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { buildDiff, renderDiffText, type DiffDecision, type DiffEvent } from '../report/diff.ts';
 import { renderDiffHtml } from '../report/html.ts';
+import { redactRoutesYaml } from '../report/redact-yaml.ts';
+import { inlineSecretPaths } from '../secrets.ts';
 import { memoryFindingState } from '../state/finding-state.ts';
 import { readInputs } from './inputs.ts';
 import { BUNDLED } from './paths.ts';
@@ -55,6 +57,7 @@ const routeBoth = async (
         type: finding.type,
         severity: finding.severity,
         accountId: finding.accountId,
+        ...(ingested.enriched.enrichment.account.name ? { accountName: ingested.enriched.enrichment.account.name } : {}),
         region: finding.region,
         title: finding.title ?? finding.type,
       },
@@ -129,7 +132,8 @@ const runRoutesDiff = async (argv: string[], io: Io): Promise<number> => {
     const accountsFile = values.accounts ?? BUNDLED.accounts();
     const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
     const events = await routeBoth(positionals.length > 0 ? positionals : [BUNDLED.samples()], configs, accounts);
-    const data = buildDiff({ oldLabel: values.old, newLabel: values.new, targets: targetsOf(configs.new, configs.old), events });
+    const files = values.report === undefined ? undefined : await routesTexts(values.old, values.new, configs);
+    const data = buildDiff({ oldLabel: values.old, newLabel: values.new, targets: targetsOf(configs.new, configs.old), events, ...(files ? { files } : {}) });
     io.stdout.write(values.json ? `${JSON.stringify(data, null, 2)}\n` : renderDiffText(data));
     if (values.report !== undefined) {
       await writeFile(values.report, renderDiffHtml(data));
@@ -144,6 +148,35 @@ const runRoutesDiff = async (argv: string[], io: Io): Promise<number> => {
     const code = (error as { code?: string }).code;
     io.stderr.write(`routes diff: ${code === 'ENOENT' ? (error as Error).message : ((error as Error).stack ?? error)}\n`);
     return 1;
+  }
+};
+
+/** Routes files larger than this are not shown as a YAML diff on the page (the routing diff still is). */
+const MAX_ROUTES_TEXT = 1_000_000;
+
+/** Both routes files' text for the page, secrets masked; undefined when either is too large to show. */
+const routesTexts = async (oldFile: string, newFile: string, configs: { old: RouterConfig; new: RouterConfig }): Promise<{ old: string; new: string } | undefined> => {
+  const secrets = [configs.old, configs.new].flatMap((c) => [...c.targets.values()].flatMap((t) => inlineSecretPaths(t.settings).map((path) => valueAt(t.settings, path))));
+  const [before, after] = [await readBounded(oldFile, MAX_ROUTES_TEXT), await readBounded(newFile, MAX_ROUTES_TEXT)];
+  if (before === undefined || after === undefined) return undefined;
+  return { old: redactRoutesYaml(before, secrets), new: redactRoutesYaml(after, secrets) };
+};
+
+const valueAt = (settings: unknown, path: readonly (string | number)[]): string => {
+  let at: unknown = settings;
+  for (const key of path) at = (at as Record<string | number, unknown>)[key];
+  return String((at as { value?: unknown }).value ?? '');
+};
+
+/** At most `limit` bytes of `file` as UTF-8; undefined when the file is longer. */
+const readBounded = async (file: string, limit: number): Promise<string | undefined> => {
+  const handle = await open(file, 'r');
+  try {
+    const buffer = Buffer.alloc(limit + 1);
+    const { bytesRead } = await handle.read(buffer, 0, limit + 1, 0);
+    return bytesRead > limit ? undefined : buffer.subarray(0, bytesRead).toString('utf8');
+  } finally {
+    await handle.close();
   }
 };
 

@@ -1,5 +1,6 @@
 import { severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
 import type { ReportTarget } from './model.ts';
+import { unifiedDiff, type UnifiedDiff } from './text-diff.ts';
 
 /**
  * `routes diff`: the same events routed under two configurations, compared finding by
@@ -23,6 +24,8 @@ interface DiffFinding {
   type: string;
   severity: number;
   accountId: string;
+  /** From the account registry, when it knows the account. */
+  accountName?: string;
   region: string;
   title: string;
 }
@@ -37,6 +40,8 @@ interface DiffInput {
   /** Targets of both files, new first (their types label the groups). */
   targets: readonly ReportTarget[];
   events: readonly DiffEvent[];
+  /** The two routes files' text (secrets already redacted), for the YAML change itself. */
+  files?: { old: string; new: string };
 }
 
 interface ChangedFinding extends DiffFinding {
@@ -81,6 +86,8 @@ interface DiffData {
   nowDefault: ChangedFinding[];
   noLongerDefault: ChangedFinding[];
   counts: { changed: number; gained: number; lost: number; nowSuppressed: number; noLongerSuppressed: number; nowDefault: number; noLongerDefault: number };
+  /** The change to the routes file itself, as a unified diff; absent when the texts were not given. */
+  routesChange?: UnifiedDiff;
 }
 
 const viaLabel = (decision: DiffDecision, target: string): string => {
@@ -202,6 +209,7 @@ const buildDiff = (input: DiffInput): DiffData => {
       nowDefault: nowDefault.length,
       noLongerDefault: noLongerDefault.length,
     },
+    ...(input.files ? { routesChange: unifiedDiff(input.files.old, input.files.new) } : {}),
   };
 };
 

@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { severityTitle, type SeverityLabel } from '../severity.ts';
 import type { ChangedFinding, DiffData, RouteGroup } from './diff.ts';
 import { planLine } from './diff.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../cli/delivery-status.ts';
 import { OUTCOMES, type CoverageRow, type FindingView, type ReportData } from './model.ts';
 
 /**
@@ -20,28 +21,50 @@ const SCRIPT = `(() => {
   if (!form) return;
   form.hidden = false;
   form.addEventListener('submit', (e) => e.preventDefault());
+  // The bar is sticky: anchors and opened findings land below it, never under it.
+  const root = document.documentElement;
+  const barHeight = () => form.getBoundingClientRect().height + 8;
+  const keepBelowBar = () => root.style.setProperty('scroll-padding-top', barHeight() + 'px');
+  keepBelowBar();
+  window.addEventListener('resize', keepBelowBar);
+  document.addEventListener('toggle', (e) => {
+    const d = e.target;
+    if (!d || !d.open || !d.classList || !d.classList.contains('finding')) return;
+    const top = d.getBoundingClientRect().top, bar = form.getBoundingClientRect();
+    if (bar.top <= 1 && top < bar.bottom + 4) window.scrollBy(0, top - bar.bottom - 4);
+  }, true);
   const rows = Array.from(document.querySelectorAll('[data-row]'));
   const field = (name) => form.elements.namedItem(name);
   const value = (name) => (field(name) ? field(name).value : '');
   const shown = document.getElementById('shown');
+  const shownGroups = document.getElementById('shown-groups');
   const apply = () => {
     const words = value('q').trim().toLowerCase().split(/\\s+/).filter(Boolean);
     const sev = value('severity'), outcome = value('outcome'), account = value('account'), target = value('target');
-    let visible = 0, total = 0;
+    let visible = 0, total = 0, groups = 0, grouped = 0;
     for (const row of rows) {
       const d = row.dataset;
-      const finding = d.row === 'finding';
-      const ok = words.every((w) => d.text.includes(w)) && (!finding || (
+      const finding = d.row === 'finding', group = d.row === 'group';
+      const ok = words.every((w) => d.text.includes(w)) && (!(finding || group) || (
         (!sev || d.severity === sev) && (!outcome || d.outcome === outcome) &&
-        (!account || d.account === account) && (!target || d.targets.split(' ').includes(target))));
+        (!account || group || d.account === account) && (!target || d.targets.split(' ').includes(target))));
       row.hidden = !ok;
       if (finding) { total++; if (ok) visible++; }
+      if (group && ok) { groups++; grouped += Number(d.n); }
     }
     if (shown) shown.textContent = visible + ' of ' + total + ' ' + (shown.dataset.noun || 'rows') + ' shown';
+    if (shownGroups) shownGroups.textContent = groups + ' groups shown (' + grouped + ' findings)';
   };
   form.addEventListener('input', apply);
   form.addEventListener('change', apply);
   apply();
+  // A group's example link opens the finding it points to.
+  const openTarget = () => {
+    const target = location.hash ? document.getElementById(decodeURIComponent(location.hash.slice(1))) : null;
+    if (target && target.tagName === 'DETAILS') target.open = true;
+  };
+  window.addEventListener('hashchange', openTarget);
+  openTarget();
 })();`;
 
 const SCRIPT_HASH = `sha256-${createHash('sha256').update(SCRIPT, 'utf8').digest('base64')}`;
@@ -73,8 +96,9 @@ table { border-collapse: collapse; font-variant-numeric: tabular-nums; }
 th, td { border-bottom: 1px solid var(--line); padding: 4px 10px; text-align: left; vertical-align: top; }
 th { background: var(--panel); font-weight: 600; position: sticky; top: 0; }
 td.num, th.num { text-align: right; }
+td.bad { color: var(--bad); font-weight: 700; }
 .scroll { overflow: auto; max-height: 70vh; border: 1px solid var(--line); border-radius: 6px; }
-.sev { white-space: nowrap; display: inline-block; min-width: 64px; padding: 0 6px; border-radius: 4px; color: #fff; font-weight: 600; font-size: 12px; text-align: center; }
+.sev { white-space: nowrap; display: inline-block; min-width: 64px; width: max-content; padding: 0 6px; border-radius: 4px; color: #fff; font-weight: 600; font-size: 12px; text-align: center; }
 @media (prefers-color-scheme: dark) { .sev { color: #0d1117; } }
 .sev-critical { background: var(--critical); } .sev-high { background: var(--high); } .sev-medium { background: var(--medium); } .sev-low { background: var(--low); } .sev-none { background: var(--muted); }
 .sev-critical::before { content: "▲ "; } .sev-high::before { content: "◆ "; } .sev-medium::before { content: "● "; } .sev-low::before { content: "○ "; }
@@ -92,9 +116,10 @@ form#filters { display: flex; flex-wrap: wrap; gap: 10px; align-items: end; padd
 form#filters label { display: flex; flex-direction: column; font-size: 12px; color: var(--muted); gap: 2px; }
 form#filters input, form#filters select { font: inherit; padding: 4px 6px; border: 1px solid var(--line); border-radius: 4px; background: var(--bg); color: var(--fg); }
 form#filters input[type=search] { min-width: 280px; }
-#shown { margin-left: auto; font-weight: 600; }
-details.finding { border: 1px solid var(--line); border-radius: 6px; margin: 4px 0; background: var(--bg); }
-details.finding > summary { display: grid; grid-template-columns: 92px minmax(0, 3fr) minmax(0, 1.3fr) 96px minmax(0, 1.6fr); gap: 10px; align-items: center; padding: 6px 10px; cursor: pointer; list-style: none; }
+.counts { margin-left: auto; display: flex; flex-direction: column; align-items: flex-end; font-weight: 600; }
+#shown-groups { font-weight: 400; color: var(--muted); font-size: 12px; }
+details.finding { border: 1px solid var(--line); border-radius: 6px; margin: 4px 0; background: var(--bg); scroll-margin-top: 96px; }
+details.finding > summary { display: grid; grid-template-columns: minmax(112px, max-content) minmax(0, 3fr) minmax(0, 1.3fr) 96px minmax(0, 1.6fr); gap: 10px; align-items: center; padding: 6px 10px; cursor: pointer; list-style: none; }
 details.finding > summary::-webkit-details-marker { display: none; }
 details.finding > summary::before { content: "▸"; position: absolute; margin-left: -8px; color: var(--muted); }
 details.finding[open] > summary { border-bottom: 1px solid var(--line); background: var(--panel); }
@@ -137,6 +162,10 @@ pre { margin: 6px 0 0; padding: 8px; background: var(--panel); border-radius: 4p
 .mk { font-family: ui-monospace, SFMono-Regular, Menlo, Consolas, monospace; font-weight: 700; }
 .mk-add { color: var(--ok); } .mk-del { color: var(--bad); } .mk-chg { color: var(--warn); }
 table.diff { width: 100%; } table.diff td.arrow { white-space: nowrap; } table.diff .t-title { white-space: normal; }
+pre.yaml-diff { max-height: none; white-space: pre; overflow-wrap: normal; }
+pre.yaml-diff span { display: inline-block; min-width: 100%; }
+.yl-add { background: color-mix(in srgb, var(--ok) 16%, transparent); } .yl-del { background: color-mix(in srgb, var(--bad) 16%, transparent); }
+.yl-hunk { color: var(--info); } .yl-file { font-weight: 700; }
 tr.add td:first-child { border-left: 4px solid var(--ok); } tr.del td:first-child { border-left: 4px solid var(--bad); } tr.chg td:first-child { border-left: 4px solid var(--warn); }
 .plan { font-size: 15px; font-weight: 600; padding: 10px 14px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); }
 `;
@@ -171,12 +200,14 @@ const outcomeBadge = (outcome: string): string => `<span class="out out-${escape
 const chips = (items: readonly string[], empty = '<span class="muted">none</span>'): string =>
   items.length === 0 ? empty : items.map((t) => `<span class="chip">${escapeHtml(t)}</span>`).join('');
 
-const filterBox = (selects: string, placeholder: string, noun: string): string => `
+const filterBox = (selects: string, placeholder: string, noun: string, groups = false): string => `
 <form id="filters" hidden role="search" aria-label="Filter findings">
   <label>Filter<input type="search" name="q" placeholder="${escapeHtml(placeholder)}" aria-label="Filter rows by text" autocomplete="off"></label>
   ${selects}
-  <span id="shown" data-noun="${escapeHtml(noun)}" aria-live="polite"></span>
+  <span class="counts">${groups ? '<span id="shown-groups" aria-live="polite"></span>' : ''}<span id="shown" data-noun="${escapeHtml(noun)}" aria-live="polite"></span></span>
 </form>`;
+
+const unlistedNote = (n: number, what: string): string => (n > 0 ? `<p class="muted unlisted">… and ${n} ${what}, counted above but not listed.</p>` : '');
 
 const select = (name: string, label: string, options: readonly { value: string; label: string }[]): string =>
   `<label>${escapeHtml(label)}<select name="${escapeHtml(name)}"><option value="">all</option>${options
@@ -348,6 +379,27 @@ const coverageTable = (id: string, caption: string, keyName: string, rows: reado
   })
   .join('\n')}</tbody></table></div>`;
 
+const STATUS_HEADINGS: Record<DeliveryStatus, string> = { sent: 'sent', rendered: 'rendered only', failed: 'failed', held: 'held for digest', duplicate: 'duplicate' };
+
+/** What became of each target's deliveries, as the terminal summary and `--summary-json` count them. */
+const deliveryTable = (data: ReportData): string =>
+  data.deliveries.length === 0
+    ? ''
+    : `<h3>Deliveries per target</h3><p class="muted">Findings per target: sent (the target has them), only rendered (network targets without <code>--send</code>, everything under <code>--dry-run</code>), failed, held for a digest, or already delivered earlier in the run.</p>
+<table id="deliveries"><thead><tr><th scope="col">target</th>${DELIVERY_STATUSES.map((s) => `<th scope="col" class="num">${STATUS_HEADINGS[s]}</th>`).join('')}</tr></thead><tbody>${data.deliveries
+        .map((d) => `<tr data-delivery="${escapeHtml(d.target)}"><th scope="row">${escapeHtml(d.target)}</th>${DELIVERY_STATUSES.map((s) => `<td class="num${s === 'failed' && d.counts[s] > 0 ? ' bad' : ''}" data-status="${s}">${d.counts[s]}</td>`).join('')}</tr>`)
+        .join('')}</tbody></table>`;
+
+const groupTable = (data: ReportData): string => `
+<div class="scroll"><table id="groups-table" class="groups">
+<thead><tr><th scope="col" class="num">findings</th><th scope="col">severity</th><th scope="col">finding type</th><th scope="col">outcome</th><th scope="col">routes</th><th scope="col">targets</th><th scope="col" class="num">accounts</th><th scope="col" class="num">regions</th><th scope="col">example</th></tr></thead>
+<tbody>${data.groups
+  .map((g) => {
+    const text = [g.type, g.outcome, g.severityLabel, ...g.routes, ...g.targets].filter(Boolean).join(' ').toLowerCase();
+    return `<tr data-row="group" data-n="${g.findings}" data-severity="${g.severityLabel ?? ''}" data-outcome="${escapeHtml(g.outcome)}" data-targets="${escapeHtml(g.targets.join(' '))}" data-text="${escapeHtml(text)}"><td class="num">${g.findings}</td><td>${severityBadge(g.severityLabel)}</td><th scope="row" class="t-type">${escapeHtml(g.type)}</th><td>${outcomeBadge(g.outcome)}</td><td>${chips(g.routes)}</td><td>${chips(g.targets)}</td><td class="num">${g.accounts}</td><td class="num">${g.regions}</td><td>${g.example ? `<a href="#${g.example}">${g.example}</a>` : '<span class="muted">—</span>'}</td></tr>`;
+  })
+  .join('\n')}</tbody></table></div>`;
+
 const findingRow = (f: FindingView): string => {
   const r = f.record;
   const text = [r.source, r.findingId, r.type, r.outcome, r.reason, ...r.routes, ...r.targets, f.finding?.title, f.finding?.accountId, f.finding?.accountName, f.finding?.region, f.finding?.resourceType, f.finding?.resourceSummary, f.severityLabel]
@@ -375,6 +427,7 @@ const findingRow = (f: FindingView): string => {
           ['region', escapeHtml(f.finding.region)],
           ['resource', `${escapeHtml(f.finding.resourceSummary)} <span class="muted">(${escapeHtml(f.finding.resourceType)})</span>`],
           ['count', escapeHtml(f.finding.count)],
+          ...f.finding.actor.map(({ label, value }): [string, string] => [label.toLowerCase(), escapeHtml(value)]),
         ] as [string, string][])
       : []),
     ['outcome', outcomeBadge(r.outcome)],
@@ -401,12 +454,13 @@ const renderReportHtml = (data: ReportData): string => {
   const maxCell = Math.max(1, ...data.severityTargets.flatMap((row) => Object.values(row.counts)));
   const defaultOnly = data.coverage.byType.filter((r) => r.defaultOnly && !r.reachesNothing).length;
   const nothing = data.coverage.byType.filter((r) => r.reachesNothing).length;
-  const reasons = (title: string, rows: { reason: string; count: number }[]) =>
-    rows.length === 0 ? '' : `<h3>${title}</h3><table><thead><tr><th class="num">count</th><th>reason</th></tr></thead><tbody>${rows.map((r) => `<tr><td class="num">${r.count}</td><td>${escapeHtml(r.reason)}</td></tr>`).join('')}</tbody></table>`;
+  const reasons = (title: string, rows: { reason: string; count: number }[], unlisted: number) =>
+    rows.length === 0 ? '' : `<h3>${title}</h3><table><thead><tr><th class="num">count</th><th>reason</th></tr></thead><tbody>${rows.map((r) => `<tr><td class="num">${r.count}</td><td>${escapeHtml(r.reason)}</td></tr>`).join('')}</tbody></table>${unlistedNote(unlisted, 'more reasons')}`;
+  const sampled = data.findings.length < data.summary.total;
 
   const header = `<h1>Routing report</h1>
 <p>${data.summary.total} events replayed through <b>${escapeHtml(data.routesFile)}</b> · generated ${escapeHtml(data.generatedAt)} · default targets: ${escapeHtml(data.defaultTargets.join(', ') || 'none')}</p>
-<nav class="toc" aria-label="Sections"><a href="#summary">Summary</a><a href="#severity">Severity × target</a><a href="#coverage">Coverage</a><a href="#findings">Findings</a></nav>`;
+<nav class="toc" aria-label="Sections"><a href="#summary">Summary</a><a href="#severity">Severity × target</a><a href="#coverage">Coverage</a><a href="#groups">Groups</a><a href="#findings">Findings</a></nav>`;
 
   const body = `
 <section id="summary" aria-labelledby="h-summary"><h2 id="h-summary">Summary</h2>
@@ -414,12 +468,13 @@ const renderReportHtml = (data: ReportData): string => {
 ${outcomeCard('routed', 'ok')}${outcomeCard('suppressed', 'info')}${outcomeCard('rejected', 'bad')}${outcomeCard('ignored', '')}${outcomeCard('failed', 'bad')}
 <div class="card warn" data-count="default-only"><span class="n">${defaultOnly}</span><span class="l">types reaching only the default</span></div>
 <div class="card warn" data-count="reaches-nothing"><span class="n">${nothing}</span><span class="l">types reaching nothing</span></div></div>
-${reasons('Rejected', data.rejected)}${reasons('Suppressed', data.suppressed)}
-${data.failed.length === 0 ? '' : `<h3>Failed deliveries</h3><table><tbody>${data.failed.map((f) => `<tr><td>${escapeHtml(f.source)}</td><td>${escapeHtml(f.reason)}</td></tr>`).join('')}</tbody></table>`}
+${deliveryTable(data)}
+${reasons('Rejected', data.rejected, data.unlisted.rejected)}${reasons('Suppressed', data.suppressed, data.unlisted.suppressed)}
+${data.failed.length === 0 ? '' : `<h3>Failed deliveries</h3><table><tbody>${data.failed.map((f) => `<tr><td>${escapeHtml(f.source)}</td><td>${escapeHtml(f.reason)}</td></tr>`).join('')}</tbody></table>${unlistedNote(data.unlisted.failed, 'more failed events')}`}
 </section>
 
 <section id="severity" aria-labelledby="h-severity"><h2 id="h-severity">Findings by severity × target</h2>
-<p class="muted">Routed (or failed) findings delivered to each target, as in the terminal summary. Suppressed findings are counted in the coverage matrix.</p>
+<p class="muted">Routed (or failed) findings per target, as in the terminal summary: routed to the target, whether sent, only rendered or failed (see Deliveries per target). Suppressed findings are counted in the coverage matrix.</p>
 <table id="severity-targets"><thead><tr><th scope="col">severity</th><th scope="col" class="num">findings</th>${targetNames.map((t) => `<th scope="col" class="bar-cell">${escapeHtml(t)}</th>`).join('')}</tr></thead>
 <tbody>${data.severityTargets
   .map(
@@ -436,13 +491,11 @@ ${data.failed.length === 0 ? '' : `<h3>Failed deliveries</h3><table><tbody>${dat
 <section id="coverage" aria-labelledby="h-coverage"><h2 id="h-coverage">Coverage: what reaches each target</h2>
 <p class="muted">● n = findings of that kind reaching the target (suppressed findings count at their audit targets); · = none. Rows flagged <span class="flag">default only</span> matched no route and reach only the default targets; <span class="flag">reaches nothing</span> go nowhere.</p>
 <h3>By resource type</h3>
-${coverageTable('matrix-resource', 'Resource types × targets', 'resource type', data.coverage.byResource, targetNames)}
+${coverageTable('matrix-resource', 'Resource types × targets', 'resource type', data.coverage.byResource, targetNames)}${unlistedNote(data.unlisted.byResource, 'more resource types')}
 <h3>By finding type</h3>
-${coverageTable('matrix-type', `${data.coverage.byType.length} finding types × targets`, 'finding type', data.coverage.byType, targetNames)}
+${coverageTable('matrix-type', `${data.coverage.byType.length + data.unlisted.byType} finding types × targets`, 'finding type', data.coverage.byType, targetNames)}${unlistedNote(data.unlisted.byType, 'more finding types')}
 </section>
 
-<section id="findings" aria-labelledby="h-findings"><h2 id="h-findings">Findings (${data.findings.length})</h2>
-<p class="muted">Open a finding to see its decision trace and every rendered message.</p>
 ${filterBox(
   [
     select('severity', 'Severity', ['critical', 'high', 'medium', 'low'].map((s) => ({ value: s, label: severityTitle(s as SeverityLabel) }))),
@@ -451,8 +504,20 @@ ${filterBox(
     select('target', 'Target', targetNames.map((t) => ({ value: t, label: t }))),
   ].join(''),
   'type, account, region, route, id…',
-  'findings',
+  sampled ? 'detailed findings' : 'findings',
+  true,
 )}
+<section id="groups" aria-labelledby="h-groups"><h2 id="h-groups">Every finding, grouped</h2>
+<p class="muted">All ${data.summary.total - data.summary.outcomes.rejected - data.summary.outcomes.ignored} findings by type, severity, outcome, routes and targets, largest group first${data.unlisted.groups > 0 ? ` (the ${data.groups.length} largest of ${data.groups.length + data.unlisted.groups} groups)` : ''}. The filters apply here too (except account).</p>
+${groupTable(data)}${unlistedNote(data.unlisted.groups, 'smaller groups')}
+</section>
+
+<section id="findings" aria-labelledby="h-findings"><h2 id="h-findings">Findings (${sampled ? `${data.findings.length} of ${data.summary.total} in detail` : data.findings.length})</h2>
+<p class="muted" id="sample-note">${
+  sampled
+    ? `A large replay is shown in detail for a sample of ${data.findings.length} of ${data.summary.total} events: the first ${Math.floor(data.limits.detailed / 2)} in input order, then the first of each further group above, up to ${data.limits.detailed}. Every count, matrix and group on this page covers all ${data.summary.total}; <code>replay --json</code> lists every event. `
+    : ''
+}Open a finding to see its decision trace and every rendered message.</p>
 <div id="finding-list">
 ${data.findings.map(findingRow).join('\n')}
 </div>
@@ -463,8 +528,9 @@ ${data.findings.map(findingRow).join('\n')}
 // ── Routing diff ─────────────────────────────────────────────────────────────
 const diffRow = (kind: 'add' | 'del' | 'chg', f: ChangedFinding, extra = ''): string => {
   const mark = kind === 'add' ? ['+', 'added'] : kind === 'del' ? ['−', 'removed'] : ['!', 'changed'];
-  const text = [f.type, f.source, f.findingId, f.accountId, f.region, f.title, f.severityLabel, ...f.old.targets, ...f.new.targets].join(' ').toLowerCase();
-  return `<tr class="${kind}" data-row="finding" data-severity="${f.severityLabel}" data-text="${escapeHtml(text)}"><td><span class="mk mk-${kind}" title="${mark[1]}">${mark[0]}</span><span hidden> ${mark[1]}</span></td><td>${severityBadge(f.severityLabel, f.severity)}</td><td><span class="t-type">${escapeHtml(f.type)}</span><span class="t-title">${escapeHtml(f.title)}</span></td><td>${escapeHtml(f.accountId)} · ${escapeHtml(f.region)}</td><td class="muted">${escapeHtml(f.source)}</td>${extra ? `<td class="arrow">${extra}</td>` : ''}</tr>`;
+  const text = [f.type, f.source, f.findingId, f.accountId, f.accountName ?? '', f.region, f.title, f.severityLabel, ...f.old.targets, ...f.new.targets].join(' ').toLowerCase();
+  const account = f.accountName ? `<span class="acct-name">${escapeHtml(f.accountName)}</span> <span class="muted">(${escapeHtml(f.accountId)})</span>` : escapeHtml(f.accountId);
+  return `<tr class="${kind}" data-row="finding" data-severity="${f.severityLabel}" data-text="${escapeHtml(text)}"><td><span class="mk mk-${kind}" title="${mark[1]}">${mark[0]}</span><span hidden> ${mark[1]}</span></td><td>${severityBadge(f.severityLabel, f.severity)}</td><td><span class="t-type">${escapeHtml(f.type)}</span><span class="t-title">${escapeHtml(f.title)}</span></td><td class="acct">${account} · ${escapeHtml(f.region)}</td><td class="muted">${escapeHtml(f.source)}</td>${extra ? `<td class="arrow">${extra}</td>` : ''}</tr>`;
 };
 
 const diffTable = (rows: string, extraHeader?: string) =>
@@ -474,6 +540,18 @@ const routeGroupHtml = (kind: 'add' | 'del', g: RouteGroup) =>
   `<h4>${kind === 'add' ? 'now via' : 'was via'} ${escapeHtml(g.via)} · ${g.findings.length}</h4>${diffTable(g.findings.map((f) => diffRow(kind, f)).join(''))}`;
 
 const arrow = (a: readonly string[], b: readonly string[]) => `${chips(a)} → ${chips(b)}`;
+
+/** The routes file change itself, as `diff -u` shows it; every line escaped. */
+const routesChangeHtml = (data: DiffData): string => {
+  const change = data.routesChange!;
+  const lines = change.hunks.flatMap((h) => [
+    `<span class="yl-hunk">@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@</span>`,
+    ...h.lines.map((l) => `<span class="yl-${l.kind === '+' ? 'add' : l.kind === '-' ? 'del' : 'ctx'}">${l.kind === ' ' ? ' ' : escapeHtml(l.kind)}${escapeHtml(l.text)}</span>`),
+  ]);
+  return `<section id="yaml" aria-labelledby="h-yaml"><h2 id="h-yaml">The routes file change</h2>
+<p class="muted"><span class="mk mk-add">+${change.added}</span> <span class="mk mk-del">−${change.removed}</span> lines · secrets and URL credentials masked</p>
+${change.hunks.length === 0 ? '<p>The two files have the same text.</p>' : `<pre class="yaml-diff" aria-label="unified diff of the routes files"><span class="yl-file">--- ${escapeHtml(data.oldLabel)}</span>\n<span class="yl-file">+++ ${escapeHtml(data.newLabel)}</span>\n${lines.join('\n')}</pre>`}</section>`;
+};
 
 const renderDiffHtml = (data: DiffData): string => {
   const c = data.counts;
@@ -495,7 +573,8 @@ ${data.changed.length === 0 ? '' : filterBox('', 'type, account, region, source�
 ${data.targets.length === 0 ? '' : `<section id="targets" aria-labelledby="h-targets"><h2 id="h-targets">By target</h2>${data.targets
   .map((t) => `<section class="target" data-target="${escapeHtml(t.target)}"><h3>${escapeHtml(t.target)} <span class="muted">(${escapeHtml(t.type)})</span> <span class="mk mk-add">+${t.addedCount}</span> <span class="mk mk-del">−${t.removedCount}</span></h3>${t.added.map((g) => routeGroupHtml('add', g)).join('')}${t.removed.map((g) => routeGroupHtml('del', g)).join('')}</section>`)
   .join('')}</section>`}
-${data.nowSuppressed.length + data.noLongerSuppressed.length + data.nowDefault.length + data.noLongerDefault.length === 0 ? '' : `<section id="status" aria-labelledby="h-status"><h2 id="h-status">Suppression and default</h2>${status('Now suppressed', data.nowSuppressed)}${status('No longer suppressed', data.noLongerSuppressed)}${fallback('Now dropped to default (no route matches)', data.nowDefault)}${fallback('No longer default-only (a route matches now)', data.noLongerDefault)}</section>`}`;
+${data.nowSuppressed.length + data.noLongerSuppressed.length + data.nowDefault.length + data.noLongerDefault.length === 0 ? '' : `<section id="status" aria-labelledby="h-status"><h2 id="h-status">Suppression and default</h2>${status('Now suppressed', data.nowSuppressed)}${status('No longer suppressed', data.noLongerSuppressed)}${fallback('Now dropped to default (no route matches)', data.nowDefault)}${fallback('No longer default-only (a route matches now)', data.noLongerDefault)}</section>`}
+${data.routesChange ? routesChangeHtml(data) : ''}`;
   return page(`Routing diff — ${data.oldLabel} → ${data.newLabel}`, header, body);
 };
 
