@@ -427,7 +427,7 @@ const findingRow = (f: FindingView): string => {
           ['region', escapeHtml(f.finding.region)],
           ['resource', `${escapeHtml(f.finding.resourceSummary)} <span class="muted">(${escapeHtml(f.finding.resourceType)})</span>`],
           ['count', escapeHtml(f.finding.count)],
-          ...f.finding.actor.map(({ label, value }): [string, string] => [label.toLowerCase(), escapeHtml(value)]),
+          ...(f.finding.actor ?? []).map(({ label, value }): [string, string] => [label.toLowerCase(), escapeHtml(value)]),
         ] as [string, string][])
       : []),
     ['outcome', outcomeBadge(r.outcome)],

@@ -31,7 +31,7 @@ interface ReportEntry {
     sample: boolean;
     count: number;
     /** Who did what from where, since when (shared/actor-summary.ts), as labelled facts. */
-    actor: ActorFact[];
+    actor?: ActorFact[];
   };
   decision?: {
     trace: TraceStep[];
