@@ -119,7 +119,7 @@ class ReplaySummary {
     }
     if (this.digests && (this.digests.digests > 0 || this.digests.failures.length > 0)) {
       const d = this.digestCounts();
-      out.push('', `Digests: ${d.sent} sent, ${d.rendered} rendered only, ${this.digests.failures.length} failed, for ${this.digests.findings} grouped findings`);
+      out.push('', `Digest groups: ${d.sent} sent, ${d.rendered} rendered only, ${this.digests.failures.length} failed, for ${this.digests.findings} grouped findings (a group of one goes as its finding)`);
       for (const failure of this.digests.failures.slice(0, NAMED)) out.push(`  ${terminalSafe(failure)}`);
     }
     out.push(

@@ -175,7 +175,7 @@ describe('CLI: the replay summary tells sent, rendered only and failed apart', (
     expect(deliveryRow(live.stdout, 'siem')?.[1]).toBe(String(liveSummary.deliveries.siem.sent));
     for (const counts of Object.values(drySummary.deliveries) as { sent: number }[]) expect(counts.sent).toBe(0);
     expect(drySummary.digests.sent).toBe(0);
-    expect(dry.stdout).toMatch(/Digests: 0 sent, \d+ rendered only, 0 failed/);
+    expect(dry.stdout).toMatch(/Digest groups: 0 sent, \d+ rendered only, 0 failed/);
   });
 
   it('names rejected lines with file and line, counts skipped files, and never echoes a binary file', () => {
@@ -291,7 +291,7 @@ describe('CLI: digests on the console, and the group routes test shows', () => {
     expect(code).toBe(0);
     expect(stdout.match(/\[DIGEST /g)).toHaveLength(1);
     expect(stdout).toMatch(/\[DIGEST MEDIUM [\d.]+\] 3 similar findings · route eu/);
-    expect(stdout).toContain('Digests: 1 sent, 0 rendered only, 0 failed, for 3 grouped findings');
+    expect(stdout).toContain('Digest groups: 1 sent, 0 rendered only, 0 failed, for 3 grouped findings');
     expect(deliveryRow(stdout, 'chat')).toEqual(['chat', '0', '0', '0', '3', '0']);
   });
 

@@ -67,7 +67,7 @@ describe('Replay summary: what was sent, rendered only and failed', () => {
     // Act
     summary.setDigests({ digests: 3, findings: 9, failures: ['slack: digest of 2: 500'], byTarget: { chat: 2, slack: 1 } });
     // Assess
-    expect(summary.render()).toContain('Digests: 2 sent, 1 rendered only, 1 failed, for 9 grouped findings\n  slack: digest of 2: 500');
+    expect(summary.render()).toContain('Digest groups: 2 sent, 1 rendered only, 1 failed, for 9 grouped findings (a group of one goes as its finding)\n  slack: digest of 2: 500');
     expect(summary.toJSON().digests).toMatchObject({ sent: 2, rendered: 1, failed: 1, findings: 9 });
   });
 
