@@ -83,6 +83,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const session = replaySession();
   const summary = new ReplaySummary((target) => sendsIn(mode, targets.get(target)));
   await startFileTargets(config, mode === 'dry-run');
+  // The bundled corpus's README is ours, not a skipped input.
+  const skipped = positionals.length > 0 ? (name: string, why: string) => summary.skip(name, why) : undefined;
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
   const entries: ReportEntry[] = [];
   const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => entries.push(entryFromReplay(detail)) };
@@ -90,7 +92,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
   const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
   const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}) };
-  await replayStream(readInputsOrStdin(paths, (name, why) => summary.skip(name, why)), options, concurrency, (record) => {
+  await replayStream(readInputsOrStdin(paths, skipped), options, concurrency, (record) => {
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
