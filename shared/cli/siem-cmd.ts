@@ -23,7 +23,8 @@ const MAX_RESPONSE_BYTES = 10 * 1024 * 1024;
 /** One line for a client error: status, the cluster's error type and reason (redacted). */
 const describeClientError = (method: string, path: string, error: unknown, secrets: readonly string[]): string => {
   const e = error as { name?: string; message?: string; meta?: { statusCode?: number; body?: unknown } };
-  const status = e.meta?.statusCode;
+  // Transport errors (refused, timeout) carry no HTTP status; the ES client reports 0.
+  const status = e.meta?.statusCode || undefined;
   const cause = (e.meta?.body as { error?: { type?: unknown; reason?: unknown } } | undefined)?.error;
   const type = typeof cause?.type === 'string' ? cause.type : undefined;
   // Amazon OpenSearch Service answers auth failures as `{"message": …}`, not an `error` object.
@@ -31,7 +32,7 @@ const describeClientError = (method: string, path: string, error: unknown, secre
   const reason = typeof cause?.reason === 'string' ? cause.reason : typeof awsMessage === 'string' ? awsMessage : undefined;
   if (e.name === 'ProductNotSupportedError') return `${method} ${path}: the cluster did not identify itself as Elasticsearch (x-elastic-product); for OpenSearch use --flavor opensearch`;
   const what = status === 401 || status === 403 ? `the cluster refused ${method} ${path}` : `${method} ${path} failed`;
-  const detail = [status === undefined ? e.name : `HTTP ${status}`, type, reason].filter(Boolean).join(' ');
+  const detail = [status === undefined ? `${e.name}: ${e.message}` : `HTTP ${status}`, type, reason].filter(Boolean).join(' ');
   return redactText(`${what}: ${detail || e.message || 'error'}`, secrets, { oneLine: true, maxLength: 400 });
 };
 

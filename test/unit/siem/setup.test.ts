@@ -5,6 +5,7 @@ import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSiemSetup } from '../../../shared/cli/siem-cmd.ts';
 import { ecsMappings } from '../../../shared/siem/index-template.ts';
 import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
+import { closedPort } from '../../helpers/target-contract.ts';
 import { startClusterLoopback, type ClusterLoopback, type ClusterOptions } from './cluster-loopback.ts';
 
 /**
@@ -182,6 +183,18 @@ describe('siem setup', () => {
       'PUT /_index_template/guardduty-findings',
       `write ${file}`,
     ]);
+  });
+
+  it('a cluster that does not answer: one line naming the call and the cause, nothing changed', async () => {
+    // Prepare
+    const routes = routesFor(`http://127.0.0.1:${await closedPort()}`);
+
+    // Act
+    const { code, stderr } = await run(['--target', 'siem', '--routes', routes]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^siem setup: siem: GET \/ failed: ConnectionError: connect ECONNREFUSED 127\.0\.0\.1:\d+; nothing changed\n$/);
   });
 
   it('names the elasticsearch targets when --target is not one', async () => {
