@@ -144,7 +144,8 @@ const dashboardObjects = (flavor: Flavor, indexPattern: string): SavedObject[] =
     gridData: { x: (index % 2) * width, y: Math.floor(index / 2) * 15, w: index === panels.length - 1 ? 48 : width, h: 15, i: String(index + 1) },
     embeddableConfig: {},
     panelRefName: `panel_${index}`,
-    version: flavor === 'opensearch' ? '2.7.0' : '8.11.0',
+    // The oldest panel version each supports (OpenSearch Dashboards keeps Kibana 7.10's); newer Kibanas migrate it up on import.
+    version: flavor === 'opensearch' ? '7.10.2' : '7.17.0',
   }));
   const dashboard: SavedObject = {
     type: 'dashboard',
