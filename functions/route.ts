@@ -1,3 +1,5 @@
+import { createHash } from 'node:crypto';
+import { readFileSync } from 'node:fs';
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
 import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
@@ -7,12 +9,13 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../schemas/enriched.ts';
-import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
+import { configPath, loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
 import { dynamoFindingState } from '../shared/aws/dynamo-finding-state.ts';
 import { sendDeadLetter, sqsPort } from '../shared/aws/queues.ts';
 import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { dispatch, route } from '../shared/pipeline.ts';
+import type { ActiveRoutes, RoutesState } from '../shared/aws/ssm-routes.ts';
 
 /**
  * Stage 2: enriched finding (project bus) → one delivery job per target. The pipeline
@@ -26,9 +29,59 @@ const sink = sqsJobSink(sqsPort(sqs), {
   deadLetter: requireEnv('DELIVERY_DLQ_URL'),
 });
 const state = dynamoFindingState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
-const config = await loadBundledRoutes();
+const currentRoutes = await routesSource();
+
+/**
+ * The routes this stage runs: the bundled file, or with ROUTES_SSM_PATH the document `config
+ * publish` wrote there, re-read every ROUTES_SSM_MAX_AGE_SECONDS (default 60); a published
+ * document that fails the checks is refused and the last good routes stay (shared/aws/ssm-routes.ts).
+ * The SSM reader is a chunk loaded only in that mode: the bundled mode's cold start does not pay for it.
+ */
+async function routesSource(): Promise<() => Promise<RoutesState>> {
+  const file = configPath(process.env.ROUTES_FILE, 'routes.json');
+  // ROUTES_SHA256 (serverless.yml) is the YAML file's hash the package step printed; local runs hash the file itself.
+  const bundled: ActiveRoutes = {
+    config: await loadBundledRoutes(),
+    sha256: process.env.ROUTES_SHA256 || createHash('sha256').update(readFileSync(file)).digest('hex'),
+    origin: 'bundled',
+    source: file,
+  };
+  logger.appendPersistentKeys({ routesSha256: bundled.sha256, routesOrigin: bundled.origin });
+  const path = process.env.ROUTES_SSM_PATH;
+  if (!path) return async () => ({ active: bundled, refused: undefined });
+  const maxAgeSeconds = Number(process.env.ROUTES_SSM_MAX_AGE_SECONDS || '60');
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 1) throw new Error(`ROUTES_SSM_MAX_AGE_SECONDS must be a whole number of seconds >= 1, got ${process.env.ROUTES_SSM_MAX_AGE_SECONDS}`);
+  const [{ publishedRoutes }, { SSMProvider }, { DEFAULT_PROVIDERS }] = await Promise.all([
+    import('../shared/aws/ssm-routes.ts'),
+    import('@aws-lambda-powertools/parameters/ssm'),
+    import('@aws-lambda-powertools/parameters/base'),
+  ]);
+  // Powertools' default SSM provider: clearCaches() (@aws-lambda-powertools/parameters) empties it.
+  DEFAULT_PROVIDERS.ssm ??= new SSMProvider();
+  return publishedRoutes({
+    provider: DEFAULT_PROVIDERS.ssm as unknown as InstanceType<typeof SSMProvider>,
+    path,
+    maxAgeSeconds,
+    bundled,
+    reports: {
+      applied: (active, previous) =>
+        logger.info('routes document applied', { routesSha256: active.sha256, routesOrigin: active.origin, routesSource: active.source, previousRoutesSha256: previous.sha256, ssmPath: path }),
+      refused: (refusal, active) =>
+        logger.error(refusal.kind === 'invalid' ? 'routes document refused: it fails config check; the last good routes stay in use' : 'routes document unreadable; the last good routes stay in use', {
+          ssmPath: path,
+          problems: refusal.problems.slice(0, 20),
+          routesSha256: active.sha256,
+          routesOrigin: active.origin,
+        }),
+    },
+  });
+}
 
 const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{ outcome: string; targets: string[] }> => {
+  const { active: routes, refused } = await currentRoutes();
+  // Persistent keys, not appendKeys (reset after each invocation): every log line names the routes in use.
+  logger.appendPersistentKeys({ routesSha256: routes.sha256, routesOrigin: routes.origin });
+  if (refused) metrics.addMetric('ConfigRejected', MetricUnit.Count, 1);
   const parsed = z.safeParse(EnrichedFindingSchema, event.detail);
   if (!parsed.success) {
     const reason = `enriched event invalid: ${parsed.error.issues.map((i) => `$.detail.${i.path.join('.')}: ${i.message}`).slice(0, 3).join('; ')}`;
@@ -38,7 +91,7 @@ const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{
   }
   const { finding } = parsed.data;
   logger.appendKeys({ findingId: finding.id, findingType: finding.type });
-  const result = await route(parsed.data, { config, state });
+  const result = await route(parsed.data, { config: routes.config, state });
   await dispatch(parsed.data, result, sink);
   if (result.refused.length > 0) metrics.addMetric('JurisdictionRefused', MetricUnit.Count, result.refused.length);
   const targets = result.jobs.map((job) => job.target);

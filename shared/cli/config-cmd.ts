@@ -2,10 +2,10 @@ import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
 import { loadAccounts } from '../accounts.ts';
-import { parseRoutesConfig, type RouterConfig } from '../config/load.ts';
+import '../config/load.ts'; // registers the regex engine for the CLI
+import { checkRoutesText, shadowedRoutes } from '../config/routes-check.ts';
 import { CommonTargetSettingsSchema, RoutesFileSchema } from '../config/schema.ts';
 import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
-import type { CompiledRoute } from '../routing/evaluate.ts';
 import { TARGET_DEFINITIONS } from '../targets/registry.ts';
 import { BUNDLED } from './paths.ts';
 
@@ -25,9 +25,10 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
   const routesFile = values.routes ?? BUNDLED.routes();
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
-  let config: RouterConfig | undefined;
   try {
-    config = parseRoutesConfig(await readConfigText(routesFile, 'routes'), routesFile);
+    const checked = await checkRoutesText(await readConfigText(routesFile, 'routes'), routesFile);
+    errors.push(...checked.errors);
+    warnings.push(...checked.warnings);
   } catch (error) {
     if (!(error instanceof ConfigError)) throw error;
     errors.push(...error.problems);
@@ -38,16 +39,6 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       errors.push(...error.problems);
-    }
-  }
-  if (config) {
-    warnings.push(...config.warnings);
-    errors.push(...config.analysis, ...shadowedRoutes(config));
-    const now = Date.now();
-    for (const s of config.suppressions) {
-      if (s.untilMs !== undefined && s.untilMs < now) {
-        warnings.push({ file: config.file, ...s.location, message: `suppression '${s.name}' expired on ${new Date(s.untilMs).toISOString()} and no longer applies${s.owner ? ` (owner ${s.owner})` : ''}` });
-      }
     }
   }
   for (const w of warnings) io.stderr.write(`${formatProblem(w)} (warning)\n`);
@@ -78,26 +69,6 @@ const readConfigText = async (file: string, what: string): Promise<string> => {
   } catch (cause) {
     throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read ${what} file (${(cause as { code?: string }).code ?? cause})` }], { cause });
   }
-};
-
-/**
- * A route is unreachable when an earlier sibling without `continue` has a subset of its
- * conditions: everything the later route matches, the earlier one has already taken.
- */
-const shadowedRoutes = (config: RouterConfig): ConfigProblem[] => {
-  const problems: ConfigProblem[] = [];
-  const visit = (routes: readonly CompiledRoute[]) => {
-    routes.forEach((route, index) => {
-      const labels = new Set(route.conditions.map((c) => c.label));
-      const shadow = routes.slice(0, index).find((earlier) => !earlier.continue && earlier.conditions.every((c) => labels.has(c.label)));
-      if (shadow) {
-        problems.push({ file: config.file, line: route.location.line, column: route.location.column, message: `route '${route.name}' can never match: route '${shadow.name}' before it (without continue) matches everything it would` });
-      }
-      visit(route.routes);
-    });
-  };
-  visit(config.routes);
-  return problems;
 };
 
 /** `config schema`: JSON Schema (draft 2020-12) of the routes file, from the same zod schemas. */
