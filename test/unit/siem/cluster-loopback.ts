@@ -122,4 +122,4 @@ const startClusterLoopback = async (options: ClusterOptions): Promise<ClusterLoo
 };
 
 export { startClusterLoopback };
-export type { ClusterLoopback, ClusterOptions, ClusterRequest };
+export type { ClusterLoopback, ClusterOptions };
