@@ -215,6 +215,8 @@ interface QueuedMessage {
   body: string;
   /** How often the queue has handed this message out (1 on the first receive). */
   receiveCount: number;
+  /** The job itself, when it never left the process (replay): not parsed from `body` again. */
+  job?: DeliveryJob;
 }
 
 /** What became of queued messages; a digest group's members share one outcome. */
@@ -281,7 +283,7 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
   const outcomes: QueuedOutcome[] = [];
   const groups = new Map<string, DeliveryGroup>();
   for (const message of messages) {
-    const parsed = parseJob(message.body);
+    const parsed = message.job ? { ok: true as const, job: message.job } : parseJob(message.body);
     if (!parsed.ok) {
       outcomes.push(...(await deadLetter(parsed.reason, [{ message }])));
       continue;

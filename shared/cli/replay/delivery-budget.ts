@@ -39,11 +39,12 @@ const realSleep = (ms: number): Promise<void> => new Promise((resolve) => setTim
 
 /**
  * Delivers `jobs` (one job, or the members of one digest group) within the receive budget.
- * Messages are the jobs' JSON, as queued: every receive checks them as the Lambda does.
+ * The jobs were built in this process from validated findings: they go as they are, not as
+ * JSON to be parsed again (a queue's message would be).
  */
 const deliverWithBudget = async (jobs: readonly DeliveryJob[], deps: BudgetDeps): Promise<BudgetOutcome> => {
   const sleep = deps.sleep ?? realSleep;
-  let pending = jobs.map((job, index) => ({ id: String(index), body: JSON.stringify(job) }));
+  let pending = jobs.map((job, index) => ({ id: String(index), body: '', job }));
   let attempts = 0;
   let duplicate = false;
   let deadLettered: string | undefined;
