@@ -15,6 +15,7 @@ import { dirname, isAbsolute, join, relative, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../shared/errors.ts';
 import { coldStartBytes } from './cold-start-bytes.ts';
+import { describeJudgement, judgeBundle, readBundleBudget } from './bundle-budget.mjs';
 import { loadAccounts } from '../shared/accounts.ts';
 import { parseRoutesConfig } from '../shared/config/load.ts';
 import { parseYamlSource } from '../shared/config/yaml-source.ts';
@@ -112,8 +113,7 @@ const buildBundles = async ({ routesFile, accountsFile, outDir = join(root, 'dis
   if (only !== undefined && !FUNCTIONS.includes(only)) throw new BuildError(`--only expects one of ${FUNCTIONS.join(', ')}, got "${only}"`);
   const config = loadConfigFiles({ routesFile, accountsFile });
   for (const line of describeConfig(config)) log(line);
-  const budgetFile = join(root, 'scripts', 'bundle-budget.json');
-  const budget = existsSync(budgetFile) ? JSON.parse(readFileSync(budgetFile, 'utf8')) : {};
+  const budget = readBundleBudget();
   const buildOne = async (fn) => {
     const entry = join(root, 'functions', `${fn}.ts`);
     if (!existsSync(entry)) throw new BuildError(`entry point not found: ${entry}`);
@@ -155,9 +155,9 @@ const buildBundles = async ({ routesFile, accountsFile, outDir = join(root, 'dis
   };
   let overBudget = false;
   for (const { fn, size, ms } of await Promise.all((only ? [only] : FUNCTIONS).map(buildOne))) {
-    const limit = budget[fn];
-    const status = limit === undefined ? 'no budget' : size > limit ? `OVER budget ${limit}` : `budget ${limit}`;
-    if (limit !== undefined && size > limit) overBudget = true;
+    const judgement = judgeBundle(budget, fn, size);
+    const status = describeJudgement(judgement);
+    if (judgement.overLimit) overBudget = true;
     log(`${fn.padEnd(8)} ${shown(join(outDir, fn))}/index.mjs + static chunks ${(size / 1024).toFixed(1)} KiB (${size} B, ${status}) ${ms} ms`);
   }
   if (overBudget && checkBudget) {

@@ -1,11 +1,10 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { Context } from 'aws-lambda';
 import type { AccountDirectory } from '../accounts.ts';
 import type { RouterConfig } from '../config/load.ts';
 import { makeJob, type DeliveryJob } from '../delivery/job.ts';
 import { digestGroupKey } from '../delivery/digest.ts';
-import { idempotentRunner, memoryIdempotencyStore } from '../delivery/idempotency.ts';
+import { memoryRunOnce } from '../delivery/idempotency.ts';
 import { memoryJobSink } from '../delivery/memory-sink.ts';
 import type { DeadLetter } from '../delivery/sink.ts';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
@@ -351,10 +350,8 @@ const REPLAY_MEMORY_KEYS = 20_000;
 
 /** The in-process stand-ins that live for one replay run: finding state, idempotency records, order lanes, digests. */
 const replaySession = (): Pick<ReplayOptions, 'state' | 'once' | 'lanes' | 'digests'> & { digests: DigestBuffer } => {
-  const store = memoryIdempotencyStore({ maxEntries: REPLAY_MEMORY_KEYS });
-  // Replay has no Lambda deadline; give in-progress records the same bound a job has.
-  const context = { getRemainingTimeInMillis: () => 60_000 } as Context;
-  const once = idempotentRunner(store, context);
+  // Powertools' semantics in memory, without its persistence machinery (shared/delivery/idempotency.ts).
+  const once = memoryRunOnce({ maxEntries: REPLAY_MEMORY_KEYS });
   return {
     state: memoryFindingState({ maxFindings: REPLAY_MEMORY_KEYS }),
     digests: digestBuffer(),

@@ -1,3 +1,4 @@
+import { boundedMap } from '../bounded-map.ts';
 import { composeKey } from '../keys.ts';
 
 /**
@@ -50,24 +51,21 @@ const relate = (stored: StoredState | undefined, incoming: FindingSnapshot): Tra
 
 /**
  * Finding high-water marks in memory. With `maxFindings`, the least recently seen finding is
- * forgotten beyond that many (bounded memory for long replays): a later update of a forgotten
+ * forgotten beyond that many (at least that many are kept; bounded memory for long replays): a later update of a forgotten
  * finding counts as its first occurrence.
  */
 const memoryFindingState = (options: { maxFindings?: number } = {}): FindingStateStore => {
-  const maxFindings = options.maxFindings ?? Number.POSITIVE_INFINITY;
-  const states = new Map<string, StoredState>();
+  // Write order is recency order: every advance re-writes its key (batched eviction: see boundedMap).
+  const states = boundedMap<string, StoredState>(options.maxFindings);
   return {
     advance: async (key, snapshot) => {
       const stored = states.get(key);
       const transition = relate(stored, snapshot);
-      if (stored !== undefined) {
-        states.delete(key); // re-insert below: Map order is recency order, oldest first
-        states.set(key, stored);
-      }
       if (transition.relation === 'first' || transition.relation === 'newer') {
         states.set(key, { mark: snapshot, ...(stored ? { prior: stored.mark } : {}), ...(stored?.lastNotifiedAtMs ? { lastNotifiedAtMs: stored.lastNotifiedAtMs } : {}) });
+      } else if (stored !== undefined) {
+        states.set(key, stored);
       }
-      while (states.size > maxFindings) states.delete(states.keys().next().value!);
       return transition;
     },
     markNotified: async (key, atMs) => {

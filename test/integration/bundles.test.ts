@@ -5,6 +5,9 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
+import { coldStartBytes, type Metafile } from '../../scripts/cold-start-bytes.ts';
+// @ts-expect-error: a plain .mjs module of the build, no type declarations
+import { judgeBundle, readBundleBudget } from '../../scripts/bundle-budget.mjs';
 
 /**
  * The built bundles (scripts/build.mjs into a temporary directory), as Lambda loads them:
@@ -31,6 +34,32 @@ beforeAll(async () => {
 afterAll(async () => {
   await aws?.close();
   rmSync(out, { recursive: true, force: true });
+});
+
+describe('the size budget (scripts/bundle-budget.json)', () => {
+  const budget = readBundleBudget();
+
+  it('holds a function without a ceiling to the 250 KB goal, one with a ceiling to its ceiling', () => {
+    const goalOnly = { goalBytes: 250_000, functions: {} };
+    expect(judgeBundle(goalOnly, 'enrich', 250_001)).toMatchObject({ overLimit: true, goalMet: false, overGoalBytes: 1 });
+    expect(judgeBundle(goalOnly, 'enrich', 250_000)).toMatchObject({ overLimit: false, goalMet: true, overGoalBytes: 0 });
+    const withCeiling = { goalBytes: 250_000, functions: { route: { ceilingBytes: 400_000 } } };
+    expect(judgeBundle(withCeiling, 'route', 399_000)).toMatchObject({ overLimit: false, goalMet: false, overGoalBytes: 149_000 });
+    expect(judgeBundle(withCeiling, 'route', 400_001)).toMatchObject({ overLimit: true });
+  });
+
+  it('the goal is 250 KB and a ceiling exists only where the goal is missed today (within ~2% of the measured size)', () => {
+    expect(budget.goalBytes).toBe(250_000);
+    for (const [fn, { ceilingBytes, measuredBytes }] of Object.entries(budget.functions as Record<string, { ceilingBytes: number; measuredBytes: number }>)) {
+      expect(measuredBytes, fn).toBeGreaterThan(budget.goalBytes);
+      expect(ceilingBytes / measuredBytes, fn).toBeLessThan(1.02);
+    }
+  });
+
+  it.each(FUNCTIONS)('%s: the built bundle is within its limit (the build enforces it)', (fn) => {
+    const bytes = coldStartBytes(JSON.parse(readFileSync(join(out, fn, 'meta.json'), 'utf8')) as Metafile, join(out, fn, 'index.mjs'), ROOT);
+    expect(judgeBundle(budget, fn, bytes).overLimit).toBe(false);
+  });
 });
 
 describe('node builtins in the bundles', () => {
