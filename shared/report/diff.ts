@@ -1,4 +1,4 @@
-import { severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
+import { formatSeverity, severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
 import type { ReportTarget } from './model.ts';
 import { unifiedDiff, type UnifiedDiff } from './text-diff.ts';
 
@@ -216,7 +216,8 @@ const buildDiff = (input: DiffInput): DiffData => {
 const describeSuppression = (s: { reason: string; owner?: string }): string => `${s.reason}${s.owner ? ` (owner ${s.owner})` : ''}`;
 
 const plural = (n: number, one: string, many = `${one}s`) => `${n} ${n === 1 ? one : many}`;
-const severityText = (f: ChangedFinding) => `${severityTitle(f.severityLabel)} ${f.severity}`;
+/** The one written form (shared/severity.ts): `High 8.0`. */
+const severityText = (f: ChangedFinding) => formatSeverity(f.severity);
 const list = (items: readonly string[]) => (items.length === 0 ? '(none)' : items.join(', '));
 
 /** The one-line plan summary, also the last line of the text output. */

@@ -1,5 +1,5 @@
 import { createHash } from 'node:crypto';
-import { severityTitle, type SeverityLabel } from '../severity.ts';
+import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import type { ChangedFinding, DiffData, RouteGroup } from './diff.ts';
 import { planLine } from './diff.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../cli/delivery-status.ts';
@@ -194,7 +194,7 @@ ${body}
 const severityBadge = (label: SeverityLabel | null, severity?: number | null): string =>
   label === null
     ? '<span class="sev sev-none">n/a</span>'
-    : `<span class="sev sev-${label}">${severityTitle(label)}${severity === undefined || severity === null ? '' : ` ${escapeHtml(severity)}`}</span>`;
+    : `<span class="sev sev-${label}">${severity === undefined || severity === null ? severityTitle(label) : escapeHtml(formatSeverity(severity))}</span>`;
 
 const outcomeBadge = (outcome: string): string => `<span class="out out-${escapeHtml(outcome)}">${escapeHtml(outcome)}</span>`;
 const chips = (items: readonly string[], empty = '<span class="muted">none</span>'): string =>
