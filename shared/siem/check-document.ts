@@ -28,6 +28,21 @@ const depthOf = (value: unknown): number => {
   return 0;
 };
 
+/**
+ * A date against its `format` (`a||b` alternatives): the ISO formats take an ISO-8601 string,
+ * `epoch_millis` / `epoch_second` a number (or its digits). Other formats are not modelled: reported.
+ */
+const dateProblem = (format: string, value: unknown): string | undefined => {
+  const formats = format.split('||');
+  const known = formats.filter((f) => ['strict_date_optional_time', 'date_optional_time', 'epoch_millis', 'epoch_second'].includes(f));
+  if (known.length !== formats.length) return `date format ${format} is not modelled by this checker`;
+  const iso = formats.some((f) => f.endsWith('date_optional_time'));
+  const epoch = formats.some((f) => f.startsWith('epoch_'));
+  if (iso && typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(value))) return undefined;
+  if (epoch && ((typeof value === 'number' && Number.isFinite(value)) || (typeof value === 'string' && /^-?\d+(\.\d+)?$/.test(value)))) return undefined;
+  return `date (${format}) does not take ${JSON.stringify(value)?.slice(0, 60)}`;
+};
+
 /** One leaf value (arrays are unrolled by the caller, as Elasticsearch does). */
 const leafProblem = (mapping: Exclude<FieldMapping, { properties: unknown }>, value: unknown): string | undefined => {
   switch (mapping.type) {
@@ -38,8 +53,7 @@ const leafProblem = (mapping: Exclude<FieldMapping, { properties: unknown }>, va
     case 'text':
       return typeof value === 'string' ? undefined : `text expects a string, got ${describe(value)}`;
     case 'date':
-      if (typeof value === 'string' && ISO_DATE.test(value) && !Number.isNaN(Date.parse(value))) return undefined;
-      return `date (${mapping.format}) expects an ISO-8601 string, got ${JSON.stringify(value)?.slice(0, 60)}`;
+      return dateProblem(mapping.format, value);
     case 'long':
       return Number.isSafeInteger(value) ? undefined : `long expects an integer, got ${JSON.stringify(value)?.slice(0, 60)}`;
     case 'float':

@@ -131,6 +131,18 @@ describe('checkDocument', () => {
     expect(problems.map((p) => p.path)).toEqual([path]);
   });
 
+  it('reads a date by its format: epoch_millis takes a number, the ISO format does not', () => {
+    // Prepare
+    const both = { properties: { t: { type: 'date', format: 'strict_date_optional_time||epoch_millis' } as const } };
+    const iso = { properties: { t: { type: 'date', format: 'strict_date_optional_time' } as const } };
+
+    // Act
+    const results = [checkDocument(both, { t: 1_744_000_000_000 }), checkDocument(both, { t: '2025-04-07T04:26:40Z' }), checkDocument(iso, { t: 1_744_000_000_000 })];
+
+    // Assess
+    expect(results.map((problems) => problems.length)).toEqual([0, 0, 1]);
+  });
+
   it('accepts arrays of a mapped type, nulls and a flattened object of mixed types', () => {
     // Act
     const problems = checkDocument(mappings, { related: { ip: ['192.0.2.1', '2001:db8::1'] }, tags: null, aws: { guardduty: { a: 1, b: 'x', c: [{ d: true }] } } });
