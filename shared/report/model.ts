@@ -185,8 +185,9 @@ const entryFromReplay = (detail: ReplayDetail): ReportEntry => {
  * Which findings the page details once it has more than `limits.detailed`: the first half of the
  * budget goes to the first findings in input order; the rest to the first finding of each group
  * (type × severity × outcome × routes × targets) not yet shown, so every kind of decision has an
- * example however far into the input it first appears. Decided as records arrive: nothing else
- * is kept.
+ * example however far into the input it first appears. Decided as records arrive (`kept` counts
+ * the findings this rule kept so far); up to `limits.detailed` records every one is held, in case
+ * the replay ends there.
  */
 const keepsDetails = (kept: number, limits: ReportLimits, newGroup: boolean): boolean =>
   kept < limits.detailed && (kept < Math.floor(limits.detailed / 2) || newGroup);
@@ -211,7 +212,8 @@ class ReportCollector {
   readonly #groups = new Map<string, GroupAccumulator>();
   /** Non-finding events (rejected, ignored) have no group; the first of each outcome counts as new. */
   readonly #seenOutcomes = new Set<string>();
-  readonly #detailed: { index: number; entry: ReportEntry }[] = [];
+  readonly #detailed: { index: number; entry: ReportEntry; group?: GroupAccumulator; byRule: boolean }[] = [];
+  #keptByRule = 0;
   readonly #recordTargets = new Set<string>();
   readonly #deliveries = new Map<string, Record<DeliveryStatus, number>>();
   #total = 0;
@@ -267,9 +269,15 @@ class ReportCollector {
         group.regions.add(finding.region);
       }
     }
-    if (keepsDetails(this.#detailed.length, this.#limits, newGroup)) {
-      this.#detailed.push({ index, entry: { ...entry, payloads: entry.payloads.map((p) => ({ ...p, body: cut(p.body, this.#limits.payloadChars) })) } });
-      if (group && group.row.example === undefined) group.row.example = anchorOf(index);
+    const byRule = keepsDetails(this.#keptByRule, this.#limits, newGroup);
+    if (byRule) this.#keptByRule++;
+    if (this.#total === this.#limits.detailed + 1) {
+      // More than the budget after all: keep only what the rule chose.
+      const chosen = this.#detailed.filter((d) => d.byRule);
+      this.#detailed.splice(0, this.#detailed.length, ...chosen);
+    }
+    if (byRule || this.#total <= this.#limits.detailed) {
+      this.#detailed.push({ index, entry: { ...entry, payloads: entry.payloads.map((p) => ({ ...p, body: cut(p.body, this.#limits.payloadChars) })) }, ...(group ? { group } : {}), byRule });
     }
   }
 
@@ -284,10 +292,15 @@ class ReportCollector {
     }
     const targetInfo = new Map(targets.map((t) => [t.name, t]));
     const rows = this.#limits.tableRows;
+    const examples = new Map<GroupAccumulator, string>();
+    for (const d of this.#detailed) if (d.group && !examples.has(d.group)) examples.set(d.group, anchorOf(d.index));
     const byType = coverageRows(this.#byType);
     const byResource = coverageRows(this.#byResource);
     const groups = [...this.#groups.values()]
-      .map(({ row, accounts, regions }) => ({ ...row, accounts: accounts.size, regions: regions.size }))
+      .map((g) => {
+        const example = examples.get(g);
+        return { ...g.row, accounts: g.accounts.size, regions: g.regions.size, ...(example ? { example } : {}) };
+      })
       .sort((a, b) => b.findings - a.findings || a.type.localeCompare(b.type) || a.outcome.localeCompare(b.outcome));
     const rejected = sortedCounts(this.#rejected);
     const suppressed = sortedCounts(this.#suppressed);

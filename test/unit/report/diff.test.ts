@@ -121,4 +121,31 @@ describe('routes diff: the pure model', () => {
     expect(html).not.toContain('<script>window');
     expect(html).toContain('&lt;script&gt;window.__pwned=1&lt;/script&gt;&lt;img src=x onerror=&quot;x()&quot;&gt;');
   });
+
+  it('names the account beside its id on the page, escaped', () => {
+    // Prepare
+    const hostile = '<b>payments</b>-prod';
+    const events: DiffEvent[] = [{ kind: 'finding', finding: finding('a.json', { accountName: hostile }), old: decision([]), new: decision(['chat']) }];
+    // Act
+    const html = renderDiffHtml(buildDiff({ oldLabel: 'a', newLabel: 'b', targets: [], events }));
+    // Assess
+    expect(html).toContain('<span class="acct-name">&lt;b&gt;payments&lt;/b&gt;-prod</span> <span class="muted">(111111111111)</span> · us-east-1');
+    expect(html).not.toContain('<b>payments');
+  });
+
+  it('shows the routes file change itself as an escaped unified diff', () => {
+    // Prepare
+    const before = 'routes:\n  - name: a\n    targets: [chat]\n';
+    const after = 'routes:\n  - name: a\n    targets: [chat, oncall]\n  - name: "</pre><script>x()</script>"\n';
+    // Act
+    const data = buildDiff({ oldLabel: 'old.yml', newLabel: 'new.yml', targets: [], events: [], files: { old: before, new: after } });
+    const html = renderDiffHtml(data);
+    // Assess
+    expect(data.routesChange).toMatchObject({ added: 2, removed: 1 });
+    expect(html).toContain('<span class="yl-file">--- old.yml</span>');
+    expect(html).toContain('<span class="yl-del">-    targets: [chat]</span>');
+    expect(html).toContain('<span class="yl-add">+    targets: [chat, oncall]</span>');
+    expect(html).toContain('<span class="yl-add">+  - name: &quot;&lt;/pre&gt;&lt;script&gt;x()&lt;/script&gt;&quot;</span>');
+    expect(html.match(/<script/g)).toHaveLength(1);
+  });
 });

@@ -170,3 +170,62 @@ describe('report model: from the replay runner', () => {
     expect(details[1]!.payloads.map((p) => p.target)).toEqual(second.targets);
   });
 });
+
+describe('report model: a large replay', () => {
+  const limits = { detailed: 4, tableRows: 2, payloadChars: 10 };
+  const many = (): ReportEntry[] => [
+    ...Array.from({ length: 10 }, (_, i) => ({ ...entry({ type: 'A:EC2/Same', findingId: `a${i}` }), payloads: [{ target: 'siem', contentType: 'application/json', extension: 'json', body: 'x'.repeat(25) }] })),
+    entry({ type: 'B:EC2/Later', findingId: 'b' }),
+    entry({ type: 'C:EC2/Later', findingId: 'c' }),
+    entry({ type: 'D:EC2/TooLate', findingId: 'd' }),
+  ];
+
+  it('details the first half of the budget in input order, then the first finding of each new group, and says which', () => {
+    // Act
+    const data = buildReport({ routesFile: 'r.yml', generatedAt: 'now', targets: TARGETS, defaultTargets: [], entries: many(), limits });
+    // Assess
+    expect(data.findings.map((f) => [f.anchor, f.record.findingId])).toEqual([['f1', 'a0'], ['f2', 'a1'], ['f11', 'b'], ['f12', 'c']]);
+    expect(data.summary.total).toBe(13);
+    expect(data.limits).toEqual(limits);
+  });
+
+  it('groups every finding, lists the largest groups up to the row limit and counts the rest', () => {
+    // Act
+    const data = buildReport({ routesFile: 'r.yml', generatedAt: 'now', targets: TARGETS, defaultTargets: [], entries: many(), limits });
+    // Assess
+    expect(data.groups.map((g) => [g.type, g.findings, g.example])).toEqual([
+      ['A:EC2/Same', 10, 'f1'],
+      ['B:EC2/Later', 1, 'f11'],
+    ]);
+    expect(data.unlisted.groups).toBe(2);
+    expect(data.unlisted.byType).toBe(2);
+    expect(data.coverage.byType).toHaveLength(2);
+  });
+
+  it('cuts a long payload and says how much was left out', () => {
+    // Act
+    const data = buildReport({ routesFile: 'r.yml', generatedAt: 'now', targets: TARGETS, defaultTargets: [], entries: many(), limits });
+    // Assess
+    expect(data.findings[0]!.payloads[0]!.body).toBe(`${'x'.repeat(10)}\n… (15 more characters not shown)`);
+  });
+
+  it('details everything when the replay fits the budget', () => {
+    // Act
+    const data = buildReport({ routesFile: 'r.yml', generatedAt: 'now', targets: TARGETS, defaultTargets: [], entries: many().slice(0, 4), limits });
+    // Assess
+    expect(data.findings).toHaveLength(4);
+  });
+
+  it('counts each target’s deliveries by status, as the replay summary does', () => {
+    // Prepare
+    const withDeliveries = (deliveries: Record<string, string>) => entry({ targets: Object.keys(deliveries), ...({ deliveries } as Partial<ReplayRecord>) });
+    // Act
+    const data = build([withDeliveries({ siem: 'sent', slack: 'rendered' }), withDeliveries({ siem: 'sent', slack: 'failed' }), withDeliveries({ pager: 'held' })]);
+    // Assess
+    expect(data.deliveries).toEqual([
+      { target: 'siem', counts: { sent: 2, rendered: 0, failed: 0, held: 0, duplicate: 0 } },
+      { target: 'slack', counts: { sent: 0, rendered: 1, failed: 1, held: 0, duplicate: 0 } },
+      { target: 'pager', counts: { sent: 0, rendered: 0, failed: 0, held: 1, duplicate: 0 } },
+    ]);
+  });
+});
