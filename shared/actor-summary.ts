@@ -368,5 +368,5 @@ const actorFacts = (summary: ActorSummary): ActorFact[] => {
 
 const fact = (label: ActorFact['label'], value: string | undefined): ActorFact | undefined => (value === undefined ? undefined : { label, value });
 
-export { actorSummary, actorFacts, originText, seenText, ACTION_LABELS };
-export type { ActorSummary, ActorFact, ActionKind, Origin };
+export { actorSummary, actorFacts };
+export type { ActorFact, ActionKind };
