@@ -162,6 +162,23 @@ describe('siem setup', () => {
     expect(calls(es)).toEqual(['GET /']);
   });
 
+  it.each([
+    ['elasticsearch', 'opensearch', /^siem setup: siem: GET \/: the cluster did not identify itself as Elasticsearch \(x-elastic-product\); for OpenSearch use --flavor opensearch; nothing changed\n$/],
+    ['opensearch', 'elasticsearch', /^siem setup: siem: the cluster is elasticsearch 8\.15\.0, not opensearch \(use --flavor elasticsearch\); nothing changed\n$/],
+  ] as const)('--flavor %s against %s: one line naming the right flavor, only GET / sent', async (flavor, distribution, message) => {
+    // Prepare
+    const other = await cluster({ distribution, version: distribution === 'opensearch' ? '2.11.0' : '8.15.0' });
+    const routes = routesFor(other.origin);
+
+    // Act
+    const { code, stderr } = await run(['--target', 'siem', '--routes', routes, '--flavor', flavor]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toMatch(message);
+    expect(calls(other)).toEqual(['GET /']);
+  });
+
   it('--dry-run prints every request and contacts nothing', async () => {
     // Prepare
     const es = await cluster();
