@@ -21,7 +21,7 @@ const describe = (result: ChaosResult): string => {
   const s = result.eventSource;
   return [
     `chaos seed ${result.seed}, ${result.findings} findings${result.mutation ? `, mutation ${result.mutation}` : ''}, ${(result.elapsedMs / 1000).toFixed(1)} s (queue clock +${(s.virtualMs / 1000).toFixed(0)} s)`,
-    `  receivers: ${f.requests} requests, ${f.transientFaults} planned transient faults, ${f.absorbedRetries} retries absorbed by the key, ${f.fatedToFail} jobs fated to fail, ${f.redriven} redriven by SQS after their dead letter`,
+    `  receivers: ${f.requests} requests, ${f.transientFaults} planned transient faults, ${f.absorbedRetries} retries absorbed by the key, ${f.fatedToFail} jobs fated to fail, ${f.redriven} redriven by SQS after their dead letter${f.retryAfterViolations > 0 ? `, ${f.retryAfterViolations} retries before Retry-After (${f.earlyRetries.slice(0, 3).join(', ')})` : ''}`,
     `  event source: ${s.invocations} invocations, ${s.receives} receives, ${s.batchItemFailures} handed back, ${s.duplicateReceives} duplicate receives, ${s.lostDeletes} lost deletes, ${s.handlerErrors} failed invocations (${s.timeouts} timed out${f.disturbed > 0 ? `: budget checks relaxed for their ${f.disturbed} jobs` : ''})${f.starved > 0 ? `, ${f.starved} dead-lettered job(s) had a receive without a request (starved machine; reported, not failed)` : ''}${s.lastHandlerError ? `, last: ${s.lastHandlerError}` : ''}`,
   ].join('\n');
 };
