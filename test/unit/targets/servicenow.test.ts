@@ -129,6 +129,31 @@ describe('Target: servicenow', () => {
   });
 
   describe('fields', () => {
+    it('a DNS finding names its domain as the activity, and no empty remote party', async () => {
+      // Prepare
+      const enriched = await enrichedFrom(loadFinding('samples/backdoor-ec2-c-cactivity-b-dns.json'));
+
+      // Act
+      const body = buildServiceNowRecord(enriched, {});
+
+      // Assess
+      expect(body.description).toContain('\nActivity: DNS request: pool.miner.example over UDP\n');
+      expect(body.description).not.toContain('Remote party');
+    });
+
+    it('an API call from abroad: API, IP, city, country, AS organisation and caller', async () => {
+      // Prepare
+      const enriched = await enrichedFrom(loadFinding('samples/unauthorizedaccess-iamuser-instancecredentialexfiltration-outsideaws.json'));
+
+      // Act
+      const body = buildServiceNowRecord(enriched, {});
+
+      // Assess
+      expect(body.description).toContain('\nActivity: AWS API call: ListUsers on iam.amazonaws.com\n');
+      expect(body.description).toContain('\nRemote party: 198.51.100.131, Bucharest, Romania, AS64509 Documentation Transit Co\n');
+      expect(body.description).toContain('\nCaller: build-bot, user agent aws-cli/2.17.0');
+    });
+
     it.each([
       { severity: 9.5, urgency: '1', impact: '1' },
       { severity: 8, urgency: '1', impact: '2' },
