@@ -262,6 +262,8 @@ describe('Target: eventbridge', () => {
       // Prepare
       const enriched = sample('instance');
       enriched.finding.description = 'x'.repeat(300_000);
+      // OCSF cuts each string to string_t (65,535 bytes) itself: long tags keep the document over the entry limit.
+      enriched.finding.resource.instanceDetails!.tags = Array.from({ length: 6 }, (_, i) => ({ key: `k${i}`, value: 'y'.repeat(60_000) }));
 
       // Act
       const entry = buildEntry(enriched, { ...CONFIG, format });
