@@ -71,6 +71,48 @@ describe('replayStream', () => {
   });
 });
 
+describe('replay digests under the receive budget', () => {
+  it('dead-letters every member of a digest the target refuses, once each, with the reason', async () => {
+    // Prepare: a Slack webhook that refuses everything; three findings held for one digest
+    let requests = 0;
+    const listening = await listenLoopback(
+      createServer(async (req, res) => {
+        await readBody(req);
+        requests++;
+        res.writeHead(400, { 'content-type': 'text/plain' }).end('invalid_payload');
+      }),
+    );
+    close = listening.close;
+    const config = parseRoutesConfig(
+      [
+        'targets:',
+        `  room: { type: slack, webhookUrl: { value: "${listening.origin}/services/T0/B0/x" }, allowPrivateNetwork: true }`,
+        'default: { targets: [room] }',
+        'routes:',
+        '  - name: grouped',
+        '    match: { severity: { min: 0 } }',
+        '    targets: [room]',
+        '    group: { by: [accountId], window: 5m }',
+        '',
+      ].join('\n'),
+      'routes.yml',
+    );
+    const targets = createTargets(config, { secrets: localSecretResolver({}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
+    const session = replaySession();
+    const letters: { target?: string; findingId?: string; reason: string }[] = [];
+    const records: ReplayRecord[] = [];
+    // Act
+    await replayStream(findings(3, [], []), { config, accounts: staticAccountDirectory(ACCOUNTS), targets, mode: 'send', ...session, deadLetters: (l) => void letters.push(l) }, 4, (r) => void records.push(r));
+    const digests = await session.digests.flushAll();
+    // Assess
+    expect(records.map((r) => r.reason)).toEqual(records.map(() => 'grouped into a digest: room'));
+    expect(requests).toBe(1);
+    expect(letters.map((l) => [l.target, l.findingId])).toEqual([0, 1, 2].map((i) => ['room', `finding-${i}`]));
+    expect(letters.every((l) => l.reason.includes('HTTP 400'))).toBe(true);
+    expect(digests.failures).toEqual([expect.stringContaining('room: digest of 3')]);
+  });
+});
+
 describe('CLI: replay --concurrency and --dead-letters mistakes', () => {
   const BIN = join(import.meta.dirname, '../../../bin/findings-router.mjs');
   it.each([
