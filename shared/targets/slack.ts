@@ -26,6 +26,7 @@ type SlackConfig = z.infer<typeof SlackConfigSchema>;
 const SECTION_LIMIT = 3000;
 const FIELD_LIMIT = 2000;
 const FALLBACK_LIMIT = 3000;
+const ACTOR_FACT_LIMIT = 400;
 const SEVERITY_EMOJI: Record<SeverityLabel, string> = {
   critical: ':rotating_light:',
   high: ':red_circle:',
@@ -48,8 +49,8 @@ const buildSlackMessage = (enriched: EnrichedFinding) => {
     `*Type*\n${esc(finding.type, FIELD_LIMIT)}`,
     `*Count*\n${e.count}`,
   ];
-  // Who did what from where, since when: one line per fact, each value escaped.
-  const actor = actorFacts(actorSummary(finding)).map(({ label, value }) => `*${label}* ${esc(value, 600)}`).join('\n');
+  // Who did what from where, since when: one line per fact, each value escaped; 7 facts × 400 stay within one section.
+  const actor = actorFacts(actorSummary(finding)).map(({ label, value }) => `*${label}* ${esc(value, ACTOR_FACT_LIMIT)}`).join('\n');
   // One line, no edge spaces: Slack shows `*title *` (a published sample's trailing space) with literal asterisks.
   const title = stripInvisible(`${e.sample ? '[SAMPLE] ' : ''}${finding.title ?? finding.type}`).replace(/\s+/g, ' ').trim();
   return {
