@@ -129,6 +129,23 @@ describe('siem setup', () => {
     for (const request of os.requests) expect(request.headers.authorization).toMatch(/^AWS4-HMAC-SHA256 Credential=AKIDFIREHOSELOOPBACK\/\d{8}\/eu-west-1\/es\/aws4_request/);
   });
 
+  it('Kibana refusing the import: one line saying the template and policy are installed, exit 1', async () => {
+    // Prepare
+    const es = await cluster();
+    const kibana = await cluster({ authorization: 'Basic another-user' });
+    const routes = routesFor(es.origin);
+
+    // Act
+    const { code, stderr } = await run(['--target', 'siem', '--routes', routes, '--dashboards-url', kibana.origin]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toMatch(/^siem setup: siem: dashboards import refused: HTTP 401: .*security_exception.*\(template and policy are installed\)\n$/);
+    expect(es.stored.has('/_index_template/guardduty-findings')).toBe(true);
+    expect(kibana.imported).toEqual([]);
+    expect(stderr).not.toContain(PASSWORD);
+  });
+
   it('a user without manage privileges (403) gets one line, and nothing is written', async () => {
     // Prepare
     const es = await cluster({ refuse: true });
