@@ -398,5 +398,5 @@ const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(ke
 const sortedCounts = (map: Map<string, number>) =>
   [...map].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 
-export { buildReport, entryFromReplay, keepsDetails, ReportCollector, OUTCOMES, REPORT_LIMITS };
-export type { ReportData, ReportEntry, ReportInput, ReportLimits, ReportMeta, ReportTarget, CoverageRow, FindingView, GroupRow };
+export { buildReport, entryFromReplay, ReportCollector, OUTCOMES };
+export type { ReportData, ReportEntry, ReportInput, ReportTarget, CoverageRow, FindingView };

@@ -134,4 +134,4 @@ const unifiedDiffText = (diff: UnifiedDiff): string =>
   diff.hunks.map((h) => [`@@ -${h.oldStart},${h.oldLines} +${h.newStart},${h.newLines} @@`, ...h.lines.map((l) => `${l.kind}${l.text}`)].join('\n')).join('\n');
 
 export { unifiedDiff, unifiedDiffText };
-export type { UnifiedDiff, Hunk, DiffLine };
+export type { UnifiedDiff };
