@@ -75,4 +75,4 @@ const expiredSuppressionWarnings = (config: RouterConfig, now = Date.now()): str
       `warning: ${formatProblem({ file: config.file, ...s.location, message: `suppression '${s.name}' expired on ${new Date(s.untilMs!).toISOString()} and no longer applies: the findings it matched are routed${s.owner ? ` (owner ${s.owner})` : ''}` })}`,
     );
 
-export { checkReplayFlags, failOnVerdict, startFileTargets, expiredSuppressionWarnings, FAIL_ON_EXIT };
+export { checkReplayFlags, failOnVerdict, startFileTargets, expiredSuppressionWarnings };

@@ -168,4 +168,3 @@ const table = (header: string[], rows: string[][]): string[] => {
 const bump = (map: Map<string, number>, key: string) => map.set(key, (map.get(key) ?? 0) + 1);
 
 export { ReplaySummary };
-export type { DigestStats };
