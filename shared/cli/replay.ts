@@ -14,7 +14,7 @@ import { replayStream, replaySession, type DeliveryMode } from './replay-runner.
 import { openDeadLetterFile } from './replay/dead-letter-file.ts';
 import { concurrencyOf, DEFAULT_CONCURRENCY } from './replay/concurrency.ts';
 import { checkOutputFile } from './usage.ts';
-import { buildReport, entryFromReplay, type ReportEntry } from '../report/model.ts';
+import { entryFromReplay, ReportCollector } from '../report/model.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { ReplaySummary } from './summary.ts';
 
@@ -86,8 +86,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   // The bundled corpus's README is ours, not a skipped input.
   const skipped = positionals.length > 0 ? (name: string, why: string) => summary.skip(name, why) : undefined;
   const progress = io.stderr.isTTY && !values.json ? io.stderr : undefined;
-  const entries: ReportEntry[] = [];
-  const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => entries.push(entryFromReplay(detail)) };
+  const report = new ReportCollector();
+  const collect = values.report === undefined ? {} : { collect: (detail: Parameters<typeof entryFromReplay>[0]) => report.add(entryFromReplay(detail)) };
   const concurrency = concurrencyOf(values.concurrency);
   if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
   const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
@@ -109,12 +109,11 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   if (values['summary-json'] === '-') io.stdout.write(summaryJson);
   else if (values['summary-json'] !== undefined) await writeFile(values['summary-json'], summaryJson);
   if (values.report !== undefined) {
-    const data = buildReport({
+    const data = report.build({
       routesFile: config.file,
       generatedAt: new Date().toISOString(),
       targets: [...config.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind })),
       defaultTargets: config.defaultTargets,
-      entries,
     });
     await writeFile(values.report, renderReportHtml(data));
     human.write(`report: ${values.report}\n`);
