@@ -17,6 +17,9 @@ const COMMANDS: Record<string, Command> = {
   replay: async (argv, io) => (await import('./replay.ts')).runReplay(argv, io),
   'config check': async (argv, io) => (await import('./config-cmd.ts')).runConfigCheck(argv, io),
   'config schema': async (argv, io) => (await import('./config-cmd.ts')).runConfigSchema(argv, io),
+  'config publish': async (argv, io) => (await import('./config-cmd.ts')).runConfigPublish(argv, io),
+  'config rollback': async (argv, io) => (await import('./config-cmd.ts')).runConfigRollback(argv, io),
+  'config status': async (argv, io) => (await import('./config-cmd.ts')).runConfigStatus(argv, io),
   'routes test': async (argv, io) => (await import('./routes-cmd.ts')).runRoutesTest(argv, io),
   targets: async (argv, io) => (await import('./targets-cmd.ts')).runTargets(argv, io),
   'routes diff': async (argv, io) => (await import('./diff-cmd.ts')).runRoutesDiff(argv, io),
@@ -37,6 +40,9 @@ Commands:
   targets [--json]        list every target type with its settings
   config check            validate a routes file (and --accounts) with file:line:column errors
   config schema           print the routes file JSON Schema (draft 2020-12)
+  config publish          --routes FILE --ssm PATH: check, then store the routes in SSM for the route stage
+  config rollback         --ssm PATH: restore the previous published routes (or --to-version N)
+  config status           --stage S: bundled, published and working-tree routes hashes
   routes test EVENT...    show the routing decision trace; --expect t1,t2 to assert; --matrix for coverage
   routes diff             --old A.yml --new B.yml: which findings change targets (exit 2 when any do)
   dlq list                dead letters (--queue delivery|quarantine or --queue-url): age, stage, target, finding, reason
@@ -55,7 +61,7 @@ Exit codes: 0 done, 1 configuration, AWS or runtime error (or routes test --expe
 
 /** Words that only group subcommands: `findings-router dlq` alone lists them. */
 const GROUPS: Record<string, string> = {
-  config: 'check | schema',
+  config: 'check | schema | publish | rollback | status',
   routes: 'test | diff',
   dlq: 'list | show | redrive | export',
   members: 'import | status | diff',
