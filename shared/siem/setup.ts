@@ -9,9 +9,13 @@ import { ecsMappings, ilmPolicy, indexTemplate, ismPolicy, POLICY_NAME, TEMPLATE
  * a cluster that is too old or refuses (403) is found before anything is written.
  */
 class SiemSetupError extends FindingsRouterError {
-  constructor(message: string, options?: ErrorOptions) {
+  /** The message already says what was and was not installed. */
+  readonly saysWhatChanged: boolean;
+
+  constructor(message: string, options?: ErrorOptions & { saysWhatChanged?: boolean }) {
     super(message, options);
     this.name = 'SiemSetupError';
+    this.saysWhatChanged = options?.saysWhatChanged ?? false;
   }
 }
 
@@ -59,7 +63,7 @@ const clusterVersion = (body: unknown): { flavor: Flavor; version: string; major
   const version = (body as { version?: { number?: unknown; distribution?: unknown } } | null)?.version;
   const number = typeof version?.number === 'string' ? version.number : undefined;
   const match = number === undefined ? null : /^(\d+)\.(\d+)/.exec(number);
-  if (number === undefined || match === null) throw new SiemSetupError('GET / did not answer with a version.number: is this Elasticsearch or OpenSearch? nothing changed');
+  if (number === undefined || match === null) throw new SiemSetupError('GET / did not answer with a version.number: is this Elasticsearch or OpenSearch?');
   return { flavor: version?.distribution === 'opensearch' ? 'opensearch' : 'elasticsearch', version: number, major: Number(match[1]), minor: Number(match[2]) };
 };
 
@@ -120,7 +124,8 @@ const importDashboards = async (plan: SetupPlan, ndjson: string, io: SetupIo): P
   try {
     response = await io.fetch(`${url!.replace(/\/+$/, '')}${importPath}`, { method: 'POST', headers: { ...headers, ...xsrf }, body: form, signal: AbortSignal.timeout(30_000) });
   } catch (cause) {
-    throw new SiemSetupError(`dashboards import failed: ${(cause as Error).name} ${redactText((cause as Error).message ?? '', io.secrets, { oneLine: true, maxLength: 200 })}`, { cause });
+    const reason = redactText((cause as Error).message ?? '', io.secrets, { oneLine: true, maxLength: 200 });
+    throw new SiemSetupError(`dashboards import failed: ${(cause as Error).name} ${reason} (template and policy are installed)`, { cause, saysWhatChanged: true });
   }
   const text = await readBounded(response);
   let answer: { success?: unknown; successCount?: unknown; errors?: { id?: unknown; type?: unknown; error?: { type?: unknown } }[] } = {};
@@ -132,7 +137,7 @@ const importDashboards = async (plan: SetupPlan, ndjson: string, io: SetupIo): P
   if (!response.ok || answer.success !== true) {
     const firstErrors = (answer.errors ?? []).slice(0, 3).map((e) => `${String(e.type)}:${String(e.id)} ${String(e.error?.type)}`);
     const detail = firstErrors.length > 0 ? firstErrors.join('; ') : redactText(text, io.secrets, { oneLine: true, maxLength: 200 });
-    throw new SiemSetupError(`dashboards import refused: HTTP ${response.status}${detail ? `: ${detail}` : ''} (template and policy are installed)`);
+    throw new SiemSetupError(`dashboards import refused: HTTP ${response.status}${detail ? `: ${detail}` : ''} (template and policy are installed)`, { saysWhatChanged: true });
   }
   return `imported ${String(answer.successCount)} saved objects`;
 };
@@ -154,17 +159,17 @@ const runSetup = async (call: ClusterCall, plan: SetupPlan, io: SetupIo): Promis
   try {
     await install(call, plan, io, done);
   } catch (error) {
-    if (!(error instanceof SiemSetupError) || error.message.endsWith('nothing changed') || error.message.endsWith('are installed)')) throw error;
-    throw new SiemSetupError(`${error.message}; ${done.length === 0 ? 'nothing changed' : `already installed: ${done.join(', ')}`}`, { cause: error });
+    if (!(error instanceof SiemSetupError) || error.saysWhatChanged) throw error;
+    throw new SiemSetupError(`${error.message}; ${done.length === 0 ? 'nothing changed' : `already installed: ${done.join(', ')}`}`, { cause: error, saysWhatChanged: true });
   }
 };
 
 const install = async (call: ClusterCall, plan: SetupPlan, io: SetupIo, done: string[]): Promise<void> => {
   const root = await call('GET', '/');
   const found = clusterVersion(root.body);
-  if (found.flavor !== plan.flavor) throw new SiemSetupError(`the cluster is ${found.flavor} ${found.version}, not ${plan.flavor} (use --flavor ${found.flavor}); nothing changed`);
+  if (found.flavor !== plan.flavor) throw new SiemSetupError(`the cluster is ${found.flavor} ${found.version}, not ${plan.flavor} (use --flavor ${found.flavor})`);
   if (tooOld(found.flavor, found.major, found.minor)) {
-    throw new SiemSetupError(`${found.flavor} ${found.version} is too old: siem setup needs ${MINIMUM_TEXT[found.flavor]} or later; nothing changed`);
+    throw new SiemSetupError(`${found.flavor} ${found.version} is too old: siem setup needs ${MINIMUM_TEXT[found.flavor]} or later`);
   }
   io.log(`${found.flavor} ${found.version}`);
   await call('GET', templatePath);
@@ -191,7 +196,12 @@ const install = async (call: ClusterCall, plan: SetupPlan, io: SetupIo, done: st
   const objects = dashboardObjects(plan.flavor, plan.indexPattern);
   const ndjson = toNdjson(objects);
   if (plan.dashboards.url === undefined) {
-    await io.writeFile(plan.dashboards.file, ndjson);
+    try {
+      await io.writeFile(plan.dashboards.file, ndjson);
+    } catch (cause) {
+      const code = (cause as { code?: string }).code ?? (cause as Error).name;
+      throw new SiemSetupError(`cannot write the dashboards to ${plan.dashboards.file} (${code}) (template and policy are installed)`, { cause, saysWhatChanged: true });
+    }
     io.log(`dashboards: no --dashboards-url given; wrote ${objects.length} saved objects to ${plan.dashboards.file}: import it in ${plan.flavor === 'elasticsearch' ? 'Kibana' : 'OpenSearch Dashboards'} (Stack Management / Dashboards Management → Saved objects → Import)`);
   } else {
     io.log(`dashboards: ${await importDashboards(plan, ndjson, io)}`);

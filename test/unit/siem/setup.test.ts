@@ -146,6 +146,21 @@ describe('siem setup', () => {
     expect(stderr).not.toContain(PASSWORD);
   });
 
+  it('a dashboards file that cannot be written: one line, no stack trace, the template stays installed', async () => {
+    // Prepare
+    const es = await cluster();
+    const routes = routesFor(es.origin);
+    const file = join(tmpdir(), 'no-such-dir-siem', 'deeper', 'dash.ndjson');
+
+    // Act
+    const { code, stderr } = await run(['--target', 'siem', '--routes', routes, '--dashboards-file', file]);
+
+    // Assess
+    expect(code).toBe(1);
+    expect(stderr).toBe(`siem setup: siem: cannot write the dashboards to ${file} (ENOENT) (template and policy are installed)\n`);
+    expect(es.stored.has('/_index_template/guardduty-findings')).toBe(true);
+  });
+
   it('a user without manage privileges (403) gets one line, and nothing is written', async () => {
     // Prepare
     const es = await cluster({ refuse: true });
