@@ -48,7 +48,7 @@ interface SsmCall {
 interface SsmLoopback {
   endpoint: string;
   region: typeof SSM_REGION;
-  credentials: typeof SSM_CREDENTIALS;
+  credentials: { accessKeyId: string; secretAccessKey: string };
   calls: SsmCall[];
   /** Every stored version by name, oldest first. */
   parameters: Map<string, StoredParameterVersion[]>;
@@ -76,7 +76,8 @@ const headerValue = (headers: IncomingHttpHeaders, name: string): string => {
   return Array.isArray(value) ? value.join(',') : (value ?? '');
 };
 
-const startSsmLoopback = async (): Promise<SsmLoopback> => {
+/** `credentials`: the caller's (default SSM_CREDENTIALS; a test sharing one set with other loopbacks passes it). */
+const startSsmLoopback = async (credentials: { accessKeyId: string; secretAccessKey: string } = SSM_CREDENTIALS): Promise<SsmLoopback> => {
   const parameters = new Map<string, StoredParameterVersion[]>();
   const current = (name: string) => parameters.get(name)?.at(-1);
 
@@ -148,7 +149,7 @@ const startSsmLoopback = async (): Promise<SsmLoopback> => {
 
   const loopback = {
     region: SSM_REGION,
-    credentials: SSM_CREDENTIALS,
+    credentials,
     calls: [] as SsmCall[],
     parameters,
     failCalls: [] as SsmLoopback['failCalls'],
@@ -176,7 +177,7 @@ const startSsmLoopback = async (): Promise<SsmLoopback> => {
     };
     const fail = (status: number, type: string, message: string | undefined) => reply(status, message === undefined ? { __type: type } : { __type: type, message }, type);
 
-    const auth = verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: raw }, { ...SSM_CREDENTIALS, region: SSM_REGION, service: 'ssm' });
+    const auth = verifySigV4({ method: req.method ?? 'POST', url: req.url ?? '/', headers: req.headers, body: raw }, { ...credentials, region: SSM_REGION, service: 'ssm' });
     if (!auth.ok) return fail(auth.status, auth.type, auth.message);
     if (headerValue(req.headers, 'content-type') !== 'application/x-amz-json-1.1') return fail(400, 'SerializationException', 'Expected Content-Type application/x-amz-json-1.1');
     const handle = operations[operation];
