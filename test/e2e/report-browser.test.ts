@@ -1,5 +1,5 @@
 import { spawnSync } from 'node:child_process';
-import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { createWriteStream, mkdirSync, mkdtempSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { pathToFileURL } from 'node:url';
@@ -266,12 +266,13 @@ describe.skipIf(SKIP)('replay --report over 100,000 findings in a headless brows
   const FINDINGS = 100_000;
   const SIZE_BOUND = 5 * 1024 * 1024;
   let browser: Browser;
+  let cwd: string;
   let report: string;
   let records: JsonRecord[];
 
   beforeAll(async () => {
-    // Prepare: the sample corpus cloned with new finding ids, one event per line
-    const cwd = mkdtempSync(join(tmpdir(), 'report-scale-'));
+    // Prepare: the sample corpus cloned with new finding ids, one event per line (~250 MB, removed afterwards)
+    cwd = mkdtempSync(join(tmpdir(), 'report-scale-'));
     const samples = readdirSync(SAMPLES)
       .filter((name) => name.endsWith('.json'))
       .map((name) => JSON.parse(readFileSync(join(SAMPLES, name), 'utf8')) as { detail: { id: string } });
@@ -293,6 +294,7 @@ describe.skipIf(SKIP)('replay --report over 100,000 findings in a headless brows
 
   afterAll(async () => {
     await browser?.close();
+    if (cwd) rmSync(cwd, { recursive: true, force: true });
   });
 
   it(`stays under ${SIZE_BOUND / 1024 / 1024} MB, counts every finding as --json does, and becomes usable (load time recorded, not asserted)`, async () => {
