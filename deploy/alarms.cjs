@@ -66,6 +66,15 @@ const router = async ({ resolveVariable }) => {
       ...queueDepth('WatchMembersDLQ', 'Membership checks EventBridge or Lambda could not run (WatchMembersDLQ not empty)', options),
       ...functionErrors('Enrich', 'enrich function errors', 60, options),
       ...functionErrors('Route', 'route function errors', 60, options),
+      // SSM mode only: the EMF metric the route stage emits while it refuses the published routes document.
+      RouteConfigRejectedAlarm: alarm({
+        ...options,
+        condition: 'RoutesFromSsm',
+        description: 'The route stage refuses the routes document in SSM (fails config check, edited by hand, or unreadable) and keeps the last good routes: findings-router config status, then config publish or config rollback',
+        namespace: 'FindingsRouter',
+        metric: 'ConfigRejected',
+        dimensions: [{ Name: 'service', Value: 'findings-router' }],
+      }),
       ...functionErrors('Deliver', 'deliver function errors (whole-batch failures; per-item failures are retried via SQS)', 60, options),
       ...functionErrors('WatchMembers', 'watchMembers function errors (membership not checked, or an alert not published)', 900, options),
       ...ruleFailures('IngestRule', ingestRule, 'enrich (ingest rule)', undefined, options),
