@@ -21,7 +21,8 @@ const runChaos = (args: string[]): Promise<{ code: number | null; stdout: string
   });
 
 describe('chaos run', () => {
-  it('passes clean and fails for every known mutation', { timeout: 300_000 }, async () => {
+  // Five runs of the whole pipeline: minutes on a loaded 2-core machine.
+  it('passes clean and fails for every known mutation', { timeout: 600_000 }, async () => {
     // Act
     const { code, stdout, stderr } = await runChaos(['--self-test', '--findings', '24', '--seed', '7']);
     // Assess
