@@ -3,9 +3,20 @@
 // --json writes a record as each finding ends: what follows is the per-finding work, start-up
 // excluded) and its peak RSS. CPU times survive the CLI's execve re-exec, so they cover the
 // whole process. Wall times are Date.now(): the re-exec restarts performance.now().
-import { writeFileSync } from 'node:fs';
+import { readFileSync, writeFileSync } from 'node:fs';
 
 const file = process.env.BENCH_USAGE_FILE;
+/**
+ * Peak RSS from /proc/self/status (VmHWM, the peak of this program image): getrusage's maxRSS
+ * of a child forked from the bench starts at the bench's own RSS.
+ */
+const peakRssKb = () => {
+  try {
+    return Number(/^VmHWM:\s+(\d+) kB$/m.exec(readFileSync('/proc/self/status', 'utf8'))?.[1] ?? Number.NaN);
+  } catch {
+    return Number.NaN;
+  }
+};
 const cpuMs = () => {
   const { user, system } = process.cpuUsage();
   return (user + system) / 1000;
@@ -23,6 +34,6 @@ if (file) {
     return write(...args);
   };
   process.on('exit', () => {
-    writeFileSync(file, JSON.stringify({ cpuMs: cpuMs(), firstStdoutCpuMs, firstStdoutAtMs, exitAtMs: Date.now(), stdoutWrites, maxRssKb: process.resourceUsage().maxRSS }));
+    writeFileSync(file, JSON.stringify({ cpuMs: cpuMs(), firstStdoutCpuMs, firstStdoutAtMs, exitAtMs: Date.now(), stdoutWrites, maxRssKb: peakRssKb() }));
   });
 }
