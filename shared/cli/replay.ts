@@ -114,6 +114,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
       generatedAt: new Date().toISOString(),
       targets: [...config.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind })),
       defaultTargets: config.defaultTargets,
+      skipped: { count: summary.skippedCount, first: summary.skipped },
     });
     await writeFile(values.report, renderReportHtml(data));
     human.write(`report: ${values.report}\n`);

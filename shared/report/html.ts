@@ -471,6 +471,7 @@ ${outcomeCard('routed', 'ok')}${outcomeCard('suppressed', 'info')}${outcomeCard(
 ${deliveryTable(data)}
 ${reasons('Rejected', data.rejected, data.unlisted.rejected)}${reasons('Suppressed', data.suppressed, data.unlisted.suppressed)}
 ${data.failed.length === 0 ? '' : `<h3>Failed deliveries</h3><table><tbody>${data.failed.map((f) => `<tr><td>${escapeHtml(f.source)}</td><td>${escapeHtml(f.reason)}</td></tr>`).join('')}</tbody></table>${unlistedNote(data.unlisted.failed, 'more failed events')}`}
+${data.skipped.count === 0 ? '' : `<h3 id="skipped">Skipped files (${data.skipped.count})</h3><table><tbody>${data.skipped.first.map((s) => `<tr><td>${escapeHtml(s.source)}</td><td>${escapeHtml(s.why)}</td></tr>`).join('')}</tbody></table>${unlistedNote(data.skipped.count - data.skipped.first.length, 'more skipped files')}`}
 </section>
 
 <section id="severity" aria-labelledby="h-severity"><h2 id="h-severity">Findings by severity × target</h2>

@@ -61,6 +61,8 @@ interface ReportMeta {
   generatedAt: string;
   targets: readonly ReportTarget[];
   defaultTargets: readonly string[];
+  /** Files the run left out (not an input extension, binary), as the replay summary counts them. */
+  skipped?: { count: number; first: readonly { source: string; why: string }[] };
 }
 
 interface ReportInput {
@@ -119,6 +121,7 @@ interface ReportData {
   summary: { total: number; outcomes: Record<Outcome, number> };
   /** Per target, what became of its deliveries (sent, rendered only, failed, …), as the replay summary counts them. */
   deliveries: { target: string; counts: Record<DeliveryStatus, number> }[];
+  skipped: { count: number; first: { source: string; why: string }[] };
   rejected: { reason: string; count: number }[];
   suppressed: { reason: string; count: number }[];
   failed: { source: string; reason: string }[];
@@ -318,6 +321,7 @@ class ReportCollector {
       deliveries: [...this.#deliveries]
         .sort(([a], [b]) => targetRank(targets, a) - targetRank(targets, b) || a.localeCompare(b))
         .map(([target, counts]) => ({ target, counts: { ...counts } })),
+      skipped: { count: meta.skipped?.count ?? 0, first: [...(meta.skipped?.first ?? [])] },
       rejected: rejected.slice(0, rows),
       suppressed: suppressed.slice(0, rows),
       failed: [...this.#failed],

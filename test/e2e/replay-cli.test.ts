@@ -189,7 +189,7 @@ describe('CLI: the replay summary tells sent, rendered only and failed apart', (
     writeFileSync(join(inputs, 'README.md'), '# readme');
     writeFileSync(join(inputs, 'blob.json'), Buffer.from([0x7f, 0x45, 0x4c, 0x46, 0x02, 0x01, 0x00, 0x1b, 0x5b, 0x32, 0x4a, 0x00]));
     // Act
-    const { code, stdout } = run(['replay', 'in', '--dry-run', '--summary-json', 'summary.json'], cwd);
+    const { code, stdout } = run(['replay', 'in', '--dry-run', '--summary-json', 'summary.json', '--report', 'report.html'], cwd);
     // Assess
     expect(code).toBe(0);
     expect(stdout).not.toMatch(/[\u0000-\u0008\u000b-\u001f\u007f]/);
@@ -200,6 +200,9 @@ describe('CLI: the replay summary tells sent, rendered only and failed apart', (
     expect(stdout).toContain('  in/notes.txt: not .json');
     const summary = JSON.parse(readFileSync(join(cwd, 'summary.json'), 'utf8'));
     expect(summary).toMatchObject({ events: 4, outcomes: { routed: 2, rejected: 2 }, rejected: { count: 2 }, skipped: { count: 3 } });
+    const report = readFileSync(join(cwd, 'report.html'), 'utf8');
+    expect(report).toContain('<h3 id="skipped">Skipped files (3)</h3>');
+    expect(report).toContain('<td>in/notes.txt</td>');
   });
 
   it('--summary-json - writes the summary as the last line of stdout', () => {
