@@ -39,10 +39,10 @@ const currentRoutes = await routesSource();
  */
 async function routesSource(): Promise<() => Promise<RoutesState>> {
   const file = configPath(process.env.ROUTES_FILE, 'routes.json');
-  // ROUTES_SHA256 (serverless.yml) is the YAML file's hash the package step printed; local runs hash the file itself.
+  // ROUTES_HASH (serverless.yml: sha256:<hex>) is the YAML file's hash the package step printed; local runs hash the file itself.
   const bundled: ActiveRoutes = {
     config: await loadBundledRoutes(),
-    sha256: process.env.ROUTES_SHA256 || createHash('sha256').update(readFileSync(file)).digest('hex'),
+    sha256: process.env.ROUTES_HASH?.replace(/^sha256:/, '') || createHash('sha256').update(readFileSync(file)).digest('hex'),
     origin: 'bundled',
     source: file,
   };

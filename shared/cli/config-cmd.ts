@@ -240,7 +240,7 @@ const runConfigStatus = async (argv: string[], io: Io): Promise<number> => {
   if (values.stage === undefined) throw new UsageError('--stage STAGE is required (e.g. --stage prod)');
   const stackName = values.stack ?? `findings-router-${values.stage}`;
   const outputs = await stackOutputs(stackName, values.region);
-  const bundled = outputs.BundledRoutesHash || undefined;
+  const bundled = outputs.BundledRoutesHash?.replace(/^sha256:/, '') || undefined;
   const ssmPath = outputs.RoutesSsmPath || undefined;
   io.stdout.write(`stack      ${stackName}\n`);
   io.stdout.write(`bundled    ${bundled ? short(bundled) : '(no BundledRoutesHash output: deployed before config status existed)'}\n`);

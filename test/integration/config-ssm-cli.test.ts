@@ -180,7 +180,7 @@ describe('Command: config status', () => {
   it('shows the bundled and published hashes from the stack outputs and SSM, and which one the working tree matches', async () => {
     // Prepare
     write('routes.prod.yml', routes('soc'));
-    cfn.stacks.set('findings-router-prod', { BundledRoutesHash: sha256(routes('chat')), RoutesSsmPath: PATH, FindingsBusName: 'bus' });
+    cfn.stacks.set('findings-router-prod', { BundledRoutesHash: `sha256:${sha256(routes('chat'))}`, RoutesSsmPath: PATH, FindingsBusName: 'bus' });
     await run(['config', 'publish', '--routes', 'routes.prod.yml', '--ssm', PATH]);
     // Act
     const status = await run(['config', 'status', '--stage', 'prod', '--routes', 'routes.prod.yml']);

@@ -67,8 +67,8 @@ describe('serverless package with routesSsmPath (SSM mode)', () => {
     // Act
     const variables = template.Resources.RouteLambdaFunction.Properties.Environment.Variables;
     // Assess
-    expect(variables).toMatchObject({ ROUTES_SSM_PATH: SSM_PATH, ROUTES_SSM_MAX_AGE_SECONDS: '60', ROUTES_SHA256: sha256(ROUTES_FILE) });
-    expect(template.Outputs.BundledRoutesHash).toEqual({ Value: sha256(ROUTES_FILE) });
+    expect(variables).toMatchObject({ ROUTES_SSM_PATH: SSM_PATH, ROUTES_SSM_MAX_AGE_SECONDS: '60', ROUTES_HASH: `sha256:${sha256(ROUTES_FILE)}` });
+    expect(template.Outputs.BundledRoutesHash).toEqual({ Value: `sha256:${sha256(ROUTES_FILE)}` });
     expect(template.Outputs.RoutesSsmPath).toEqual({ Condition: 'RoutesFromSsm', Value: SSM_PATH });
   });
 
