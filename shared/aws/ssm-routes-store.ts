@@ -47,4 +47,3 @@ const writeVersion = async (ssm: SSMClient, path: string, value: string, tier: '
 };
 
 export { readCurrent, readHistory, writeVersion };
-export type { StoredVersion };

@@ -104,4 +104,4 @@ const publishedRoutes = (options: { provider: ParameterProvider; path: string; m
 };
 
 export { publishedRoutes };
-export type { ActiveRoutes, ParameterProvider, Refusal, Reports, RoutesState };
+export type { ActiveRoutes, RoutesState };

@@ -66,5 +66,5 @@ const decodeRoutesDocument = (value: string, where: string): RoutesDocument => {
   return document;
 };
 
-export { ADVANCED_TIER_BYTES, DOCUMENT_FORMAT, STANDARD_TIER_BYTES, decodeRoutesDocument, encodeRoutesDocument, routesSha256, tierFor };
+export { ADVANCED_TIER_BYTES, decodeRoutesDocument, encodeRoutesDocument, routesSha256, tierFor };
 export type { RoutesDocument };

@@ -84,5 +84,5 @@ ${members}
   return loopback;
 };
 
-export { startCloudFormationLoopback, CFN_CREDENTIALS, CFN_REGION };
+export { startCloudFormationLoopback };
 export type { CfnLoopback };

@@ -197,5 +197,5 @@ const startSsmLoopback = async (credentials: { accessKeyId: string; secretAccess
   return loopback;
 };
 
-export { startSsmLoopback, SSM_CREDENTIALS, SSM_REGION };
-export type { SsmLoopback, SsmCall, StoredParameterVersion };
+export { startSsmLoopback, SSM_CREDENTIALS };
+export type { SsmLoopback };
