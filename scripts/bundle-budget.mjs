@@ -27,4 +27,4 @@ const judgeBundle = (budget, fn, bytes) => {
 const describeJudgement = (j) =>
   `${j.overLimit ? 'OVER ' : ''}${j.hasCeiling ? `ceiling ${j.limitBytes}` : `budget ${j.limitBytes}`}; goal ${j.goalBytes} ${j.goalMet ? 'met' : `missed by ${j.overGoalBytes} B`}`;
 
-export { BUDGET_FILE, describeJudgement, judgeBundle, readBundleBudget };
+export { describeJudgement, judgeBundle, readBundleBudget };

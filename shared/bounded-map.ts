@@ -31,7 +31,4 @@ const boundedMap = <K, V>(maxEntries = Number.POSITIVE_INFINITY) => {
   };
 };
 
-type BoundedMap<K, V> = ReturnType<typeof boundedMap<K, V>>;
-
 export { boundedMap };
-export type { BoundedMap };

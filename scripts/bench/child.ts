@@ -88,4 +88,3 @@ const writeCorpus = (events: { detail: { id: string } }[], n: number, file: stri
 };
 
 export { ROOT, runNode, runReplay, sampleEvents, succeeded, writeCorpus };
-export type { ChildRun };

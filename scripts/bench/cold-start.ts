@@ -65,4 +65,3 @@ const coldStartFigure = async (work: string, rounds: number, log: (line: string)
 };
 
 export { coldStartFigure };
-export type { BundleFigure };

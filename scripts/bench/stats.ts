@@ -24,5 +24,5 @@ const atMost = (xs: number[], goal: number): Judged => ({ ...spread(xs), goal: `
 const atLeast = (xs: number[], goal: number): Judged => ({ ...spread(xs), goal: `≥ ${goal}`, met: median(xs) >= goal });
 const show = (j: Judged, unit = '') => `${j.median}${unit} (min ${j.min}, max ${j.max}, ${j.rounds} rounds; goal ${j.goal}${unit}: ${j.met ? 'met' : 'NOT met'})`;
 
-export { atLeast, atMost, median, round2, show, spread };
-export type { Judged, Spread };
+export { atLeast, atMost, median, round2, show };
+export type { Judged };

@@ -99,5 +99,5 @@ const memoryRunOnce = (options: { maxEntries?: number } = {}): RunOnce => {
   };
 };
 
-export { idempotentDelivery, idempotentRunner, memoryRunOnce, deliveryIdempotencyConfig, IDEMPOTENCY_EXPIRY_SECONDS };
+export { idempotentDelivery, idempotentRunner, memoryRunOnce };
 export type { DeliveryOutcome };
