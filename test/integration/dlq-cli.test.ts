@@ -331,7 +331,12 @@ describe('CLI: dlq export → replay', () => {
     const quarantined = await run(['dlq', 'export', '--queue', 'quarantine'], { QUARANTINE_QUEUE_URL: quarantineUrl() });
     writeFileSync(join(dir, 'dlq.ndjson'), exported.stdout);
     writeFileSync(join(dir, 'quarantine.ndjson'), quarantined.stdout);
-    const replay = await run(['replay', '--json', '--dry-run', join(dir, 'dlq.ndjson'), join(dir, 'quarantine.ndjson')]);
+    // A delivery letter is re-sent to its own target only: the routes file must define it.
+    writeFileSync(
+      join(dir, 'routes.yml'),
+      `targets:\n  hook: { type: file, path: ${JSON.stringify(join(dir, 'hook.ndjson'))} }\n  pager: { type: file, path: ${JSON.stringify(join(dir, 'pager.ndjson'))} }\n  siem: { type: file, path: ${JSON.stringify(join(dir, 'siem.ndjson'))} }\ndefault:\n  targets: [siem]\n`,
+    );
+    const replay = await run(['replay', '--json', '--dry-run', '--routes', join(dir, 'routes.yml'), join(dir, 'dlq.ndjson'), join(dir, 'quarantine.ndjson')]);
     // Assess: export
     expect(exported.code).toBe(0);
     expect(exported.stderr).toContain('exported 4 letter(s) from delivery-dlq');
@@ -348,6 +353,9 @@ describe('CLI: dlq export → replay', () => {
     for (const id of ['f1000000000000000000000000000001', 'f2000000000000000000000000000002', 'f3000000000000000000000000000003', 'f5000000000000000000000000000005', 'f7000000000000000000000000000007']) {
       expect(['routed', 'suppressed'], id).toContain(byId.get(id)?.outcome);
     }
+    // Delivery letters go back to their own target only, not through the routes again
+    expect(byId.get('f1000000000000000000000000000001')?.targets).toEqual(['hook']);
+    expect(byId.get('f3000000000000000000000000000003')?.targets).toEqual(['pager']);
     const jurisdiction = records.find((r) => r.outcome === 'rejected' && /\$\.payload\.finding\./.test(r.reason));
     expect(jurisdiction?.findingId).toBe('f4000000000000000000000000000004');
     const broken = records.find((r) => r.findingId === 'f6000000000000000000000000000006');
