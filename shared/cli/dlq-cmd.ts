@@ -13,6 +13,7 @@ import type { DeadLetter } from '../aws/queues.ts';
 import { DeliveryJobSchema } from '../delivery/job.ts';
 import { REDACTED, redactText } from '../redact.ts';
 import { validateEvent } from '../validate.ts';
+import { describeFailure } from './failure.ts';
 
 /**
  * `dlq list|show|redrive|export`: the dead-letter queue (failed deliveries) and the
@@ -463,8 +464,9 @@ const command =
         io.stderr.write(`${error.message}\n${USAGE}`);
         return 2;
       }
-      io.stderr.write(`dlq: ${safeText(`${(error as Error).name}: ${(error as Error).message}`)}\n`);
-      return 1;
+      const failure = describeFailure(error, 'dlq');
+      io.stderr.write(`${safeText(failure.message)}\n`);
+      return failure.exitCode;
     }
   };
 

@@ -3,6 +3,7 @@ import { parseArgs } from 'node:util';
 import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
 import { loadRoutesFile } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
+import { formatSeverity } from '../severity.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState } from '../state/finding-state.ts';
 import { terminalSafe } from './terminal-text.ts';
@@ -72,7 +73,7 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
     }
     const result = await route(ingested.enriched, { config, state: memoryFindingState() });
     const { finding } = ingested.enriched;
-    io.stdout.write(`${source}: ${terminalSafe(finding.type)} severity ${finding.severity} account ${finding.accountId} ${terminalSafe(finding.region)}\n`);
+    io.stdout.write(`${source}: ${terminalSafe(finding.type)} severity ${formatSeverity(finding.severity)} account ${finding.accountId} ${terminalSafe(finding.region)}\n`);
     for (const step of result.decision.trace) {
       const indent = '  '.repeat(step.depth + 1);
       io.stdout.write(`${indent}${step.matched ? '✓' : '✗'} ${step.route}${step.failed ? `  (failed: ${step.failed})` : ''}\n`);

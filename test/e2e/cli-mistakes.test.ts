@@ -66,7 +66,7 @@ const MISTAKES: [string, string[], number, RegExp][] = [
   ['routes test --expect an unknown target', ['routes', 'test', 'ssh.json', '--expect', 'siem,pagr'], 2, /^findings-router routes test: --expect: no target named 'pagr' in .*routes\.example\.yml \(targets: siem, soc-slack, oncall, chat\)\n$/],
   ['members without a region', ['members', 'status'], 1, /^findings-router members status: no AWS region: pass --region \(e\.g\. --region us-east-1\) or set AWS_REGION\n$/],
   ['members without credentials', ['members', 'status', '--region', 'us-east-1'], 1, /^findings-router members status: .*credentials.*\n$/i],
-  ['dlq without a region', ['dlq', 'list', '--queue-url', 'http://127.0.0.1:9/000000000000/dlq'], 1, /^dlq: .*Region is missing\n$/],
+  ['dlq without a region', ['dlq', 'list', '--queue-url', 'http://127.0.0.1:9/000000000000/dlq'], 1, /^findings-router dlq: no AWS region: pass --region .* or set AWS_REGION\n$/],
   ['pull without a region', ['pull', '-o', 'out.jsonl'], 1, /^findings-router pull: no region: .*\n$/],
 ];
 

@@ -54,6 +54,6 @@ describe('CLI: routes test --matrix', () => {
     const { code, stdout } = run(['-'], mkdtempSync(join(tmpdir(), 'routes-stdin-')), JSON.stringify(sshEvent()));
     // Assess
     expect(code).toBe(0);
-    expect(stdout).toMatch(/^stdin:1: UnauthorizedAccess:EC2\/SSHBruteForce severity 2/);
+    expect(stdout).toMatch(/^stdin:1: UnauthorizedAccess:EC2\/SSHBruteForce severity Low 2\.0/);
   });
 });
