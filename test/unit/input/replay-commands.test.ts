@@ -81,7 +81,7 @@ describe('replay, routes test, routes diff over GetFindings output and the S3 ex
     copyFileSync(join(API, 'get-findings.boto3.json'), join(cwd, 'boto3.json'));
     const test = run(['routes', 'test', 'boto3.json'], cwd);
     expect(test.code).toBe(0);
-    expect(test.stdout).toContain(`boto3.json.Findings[0]: ${wire[0]!.type} severity ${formatSeverity(wire[0]!.severity)} account ${wire[0]!.accountId}`);
+    expect(test.stdout).toContain(`boto3.json.Findings[0]: ${wire[0]!.type} severity ${formatSeverity(Number(wire[0]!.severity))} account ${wire[0]!.accountId}`);
     const diff = run(['routes', 'diff', '--old', join(import.meta.dirname, '../../../routes.example.yml'), '--new', join(import.meta.dirname, '../../../routes.example.yml'), 'boto3.json'], cwd);
     expect(diff.code).toBe(0);
     expect(diff.stdout).toContain('all 10 findings route the same');
