@@ -1,3 +1,0 @@
-export * from './envelope.ts';
-export * from './finding.ts';
-export * from './enriched.ts';
