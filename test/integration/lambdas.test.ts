@@ -6,6 +6,7 @@ import type { SQSEvent, SQSRecord } from 'aws-lambda';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
+import { lambdaEnvironment } from '../helpers/lambda-environment.ts';
 import { lambdaContext } from '../helpers/lambda-context.ts';
 import { startReceiver } from '../helpers/receiver.ts';
 
@@ -56,27 +57,7 @@ beforeAll(async () => {
     '    targets: []',
   ].join('\n'));
   writeFileSync(join(dir, 'accounts.yml'), 'accounts:\n  "111111111111": { name: payments-prod, tags: { env: prod } }\n');
-  Object.assign(process.env, {
-    AWS_ENDPOINT_URL: aws.endpoint,
-    AWS_ACCESS_KEY_ID: aws.clientConfig.credentials.accessKeyId,
-    AWS_SECRET_ACCESS_KEY: aws.clientConfig.credentials.secretAccessKey,
-    AWS_REGION: 'us-east-1',
-    AWS_MAX_ATTEMPTS: '1',
-    EVENT_BUS_NAME: 'findings-router-bus',
-    QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'),
-    DELIVERY_QUEUE_URL: aws.queueUrl('delivery'),
-    DELIVERY_DLQ_URL: aws.queueUrl('delivery-dlq'),
-    DIGEST_QUEUE_URL: aws.queueUrl('digest'),
-    STATE_TABLE: 'state',
-    IDEMPOTENCY_TABLE: 'idempotency',
-    AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-    AWS_LAMBDA_FUNCTION_NAME: 'findings-router-deliver',
-    ROUTES_FILE: join(dir, 'routes.yml'),
-    ACCOUNTS_FILE: join(dir, 'accounts.yml'),
-    TEST_HMAC: HMAC_SECRET,
-    POWERTOOLS_LOG_LEVEL: 'SILENT',
-    POWERTOOLS_METRICS_DISABLED: 'true',
-  });
+  Object.assign(process.env, lambdaEnvironment(aws, dynamo.endpoint, dir), { TEST_HMAC: HMAC_SECRET });
   handlers = {
     enrich: (await import('../../functions/enrich.ts')).handler,
     route: (await import('../../functions/route.ts')).handler,
