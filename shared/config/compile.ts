@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { compileActionsPolicy, type ActionsPolicy } from '../actions/config.ts';
 import { ConfigError, type ConfigProblem } from '../errors.ts';
 import type { Glob } from '../routing/glob.ts';
 import { compileGlob, MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
@@ -52,6 +53,8 @@ interface RouterConfig {
   warnings: readonly ConfigProblem[];
   /** Findings of static analysis that `config check` treats as errors (e.g. jurisdiction leaks). */
   analysis: readonly ConfigProblem[];
+  /** The `actions:` block compiled; absent means every action is refused. */
+  actions: ActionsPolicy;
 }
 
 const settingKeysOf = (): string[] =>
@@ -137,7 +140,7 @@ const compileRoutesConfig = (source: ConfigSource): RouterConfig => {
   analysis.push(...jurisdictionLeaks(data.routes ?? [], targets, jurisdictions, source));
 
   if (problems.length > 0) throw new ConfigError(problems);
-  return { file, targets, defaultTargets: data.default.targets, routes, suppressions, jurisdictions, warnings, analysis };
+  return { file, targets, defaultTargets: data.default.targets, routes, suppressions, jurisdictions, warnings, analysis, actions: compileActionsPolicy(data.actions) };
 };
 
 const parseTarget = (

@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
 import { ownRecord } from './own-record.ts';
+import { ActionsConfigSchema, ACTIONS_KNOWN_KEYS } from '../actions/config.ts';
 
 /**
  * The routes file. Strict everywhere: an unknown key is an error, not a silent no-op.
@@ -89,6 +90,8 @@ const RoutesFileSchema = z.strictObject({
   suppress: z.optional(z.array(SuppressionSchema)),
   /** Jurisdiction name → region globs whose findings may go to targets of that jurisdiction. */
   jurisdictions: z.optional(ownRecord(z.string(), z.array(z.string()).check(z.minLength(1)))),
+  /** Buttons in chat and other inbound actions: allow-lists and secrets (shared/actions/config.ts). */
+  actions: z.optional(ActionsConfigSchema),
 });
 type RoutesFile = z.infer<typeof RoutesFileSchema>;
 
@@ -96,7 +99,7 @@ type RoutesFile = z.infer<typeof RoutesFileSchema>;
 const KNOWN_KEYS = [
   'targets', 'default', 'routes', 'suppress', 'jurisdictions', 'name', 'match', 'continue', 'notify', 'group', 'on',
   'repeatInterval', 'by', 'window', 'reason', 'owner', 'until', 'not', 'any', 'type', 'min', 'max', 'id', 'ou', 'tags',
-  'known', 'rateLimit', 'perSecond', 'burst', 'audit', 'jurisdiction', ...MATCHER_KEYS,
+  'known', 'rateLimit', 'perSecond', 'burst', 'audit', 'jurisdiction', ...MATCHER_KEYS, ...ACTIONS_KNOWN_KEYS,
 ];
 
 const durationMs = (duration: string): number => {
