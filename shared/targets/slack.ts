@@ -9,6 +9,7 @@ import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.t
 import { stripInvisible, truncate } from '../text.ts';
 import type { FetchLike, HttpResponse } from './http.ts';
 import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
+import { TargetActionsSchema, withSlackButtons } from '../actions/slack-buttons.ts';
 import type { TargetDefinition } from './types.ts';
 
 /**
@@ -20,6 +21,8 @@ const SlackConfigSchema = z.strictObject({
   type: z.literal('slack'),
   webhookUrl: SecretRefSchema,
   allowPrivateNetwork: z.optional(z.boolean()),
+  /** Buttons under each finding (docs/actions.md); absent: none. */
+  actions: z.optional(TargetActionsSchema),
 });
 type SlackConfig = z.infer<typeof SlackConfigSchema>;
 
@@ -110,7 +113,7 @@ const slackTarget: TargetDefinition<SlackConfig> = {
     name,
     type: 'slack',
     kind: 'chat',
-    render: (enriched) => ({ body: JSON.stringify(buildSlackMessage(enriched)), contentType: 'application/json', extension: 'json' }),
+    render: (enriched) => ({ body: JSON.stringify(withSlackButtons(buildSlackMessage(enriched), enriched, config.actions)), contentType: 'application/json', extension: 'json' }),
     renderDigest: (digest) => ({ body: JSON.stringify(buildSlackDigest(digest)), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await secrets.resolve(config.webhookUrl);
