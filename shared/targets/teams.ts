@@ -6,6 +6,8 @@ import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
 import type { TargetDefinition } from './types.ts';
+import { TargetActionsSchema } from '../actions/slack-buttons.ts';
+import { TEAMS_EXECUTE_CARD_VERSION, teamsExecuteActions } from '../actions/teams-card-actions.ts';
 
 /**
  * Microsoft Teams through a Workflows (Power Automate) "When a Teams webhook request is
@@ -24,6 +26,8 @@ const TeamsConfigSchema = z.strictObject({
   type: z.literal('teams'),
   webhookUrl: SecretRefSchema,
   allowPrivateNetwork: z.optional(z.boolean()),
+  /** Action.Execute buttons (docs/actions.md: they need the router's Teams bot); absent: none. */
+  actions: z.optional(TargetActionsSchema),
 });
 type TeamsConfig = z.infer<typeof TeamsConfigSchema>;
 
@@ -84,9 +88,11 @@ interface BuildOptions {
   /** Multiplies every free-text limit; the builder lowers it until the message fits. */
   scale: number;
   withAction: boolean;
+  /** Action.Execute buttons (shared/actions/teams-card-actions.ts); the card then declares 1.5. */
+  executeActions: readonly object[];
 }
 
-const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOptions) => {
+const buildCard = (enriched: EnrichedFinding, { scale, withAction, executeActions }: BuildOptions) => {
   const { finding, enrichment: e } = enriched;
   const limit = (n: number) => Math.max(40, Math.floor(n * scale));
   const severity = formatSeverity(finding.severity);
@@ -109,7 +115,7 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
   return {
     $schema: 'http://adaptivecards.io/schemas/adaptive-card.json',
     type: 'AdaptiveCard',
-    version: '1.4',
+    version: executeActions.length > 0 ? TEAMS_EXECUTE_CARD_VERSION : '1.4',
     msteams: { width: 'Full' },
     body: [
       {
@@ -124,7 +130,7 @@ const buildCard = (enriched: EnrichedFinding, { scale, withAction }: BuildOption
       { type: 'TextBlock', text: description || '_no description_', wrap: true },
       { type: 'TextBlock', text: `Finding ${esc(finding.id, ID_LIMIT)}`, isSubtle: true, size: 'Small', wrap: true },
     ],
-    actions: withAction ? [{ type: 'Action.OpenUrl', title: 'Open in the GuardDuty console', url: e.consoleUrl }] : [],
+    actions: withAction ? [{ type: 'Action.OpenUrl', title: 'Open in the GuardDuty console', url: e.consoleUrl }, ...executeActions] : [],
   };
 };
 
@@ -140,10 +146,10 @@ const utf8Bytes = (value: unknown): number => Buffer.byteLength(JSON.stringify(v
  * free-text limits shrink step by step, and as a last resort (an absurdly long finding id
  * inside the console URL) the button is dropped rather than sending a card Teams refuses.
  */
-const buildTeamsMessage = (enriched: EnrichedFinding) => {
+const buildTeamsMessage = (enriched: EnrichedFinding, executeActions: readonly object[] = []) => {
   for (const withAction of [true, false]) {
     for (const scale of [1, 0.5, 0.25, 0.1, 0]) {
-      const message = wrapCard(buildCard(enriched, { scale, withAction }));
+      const message = wrapCard(buildCard(enriched, { scale, withAction, executeActions: withAction ? executeActions : [] }));
       if (utf8Bytes(message) <= TEAMS_MAX_PAYLOAD_BYTES) return message;
     }
   }
@@ -183,7 +189,7 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
     name,
     type: 'teams',
     kind: 'chat',
-    render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched)), contentType: 'application/json', extension: 'json' }),
+    render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched, teamsExecuteActions(enriched, config.actions))), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await secrets.resolve(config.webhookUrl);
       if (isLegacyConnectorUrl(url)) {
