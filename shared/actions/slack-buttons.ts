@@ -38,7 +38,7 @@ interface ButtonLook {
   confirm?: (ref: FindingRef) => { title: string; text: string; confirm: string };
 }
 
-const where = (ref: FindingRef): string => `${ref.type ? `${ref.type} ` : ''}in account ${ref.accountId}, ${ref.region}`;
+const what = (ref: FindingRef): string => `${ref.type ? `${ref.type} finding` : 'finding'} (account ${ref.accountId}, ${ref.region})`;
 
 const BUTTONS: Record<ActionName, ButtonLook> = {
   acknowledge: { label: 'Acknowledge', style: 'primary' },
@@ -47,7 +47,7 @@ const BUTTONS: Record<ActionName, ButtonLook> = {
     style: 'danger',
     confirm: (ref) => ({
       title: 'Archive this finding?',
-      text: `Archives the finding ${where(ref)} in its GuardDuty administrator account. It leaves the current findings list; new occurrences still arrive.`,
+      text: `Archives this ${what(ref)} in GuardDuty, through its administrator account. It leaves the current findings list; new occurrences still arrive.`,
       confirm: 'Archive',
     }),
   },
@@ -58,7 +58,7 @@ const BUTTONS: Record<ActionName, ButtonLook> = {
     style: 'danger',
     confirm: (ref) => ({
       title: `Suppress for ${BUTTON_SUPPRESS_DAYS} days?`,
-      text: `Stops notifications for findings like this one (${where(ref)}, same resource) for ${BUTTON_SUPPRESS_DAYS} days. Audit targets still receive them.`,
+      text: `Stops notifications for findings like this ${what(ref)} on the same resource for ${BUTTON_SUPPRESS_DAYS} days. Audit targets still receive them.`,
       confirm: 'Suppress',
     }),
   },
