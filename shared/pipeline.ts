@@ -57,6 +57,8 @@ interface RouteDeps {
   config: RouterConfig;
   state: FindingStateStore;
   now?: () => number;
+  /** Runtime suppressions ("Suppress similar", shared/suppressions/), tried after the YAML ones; expired ones never apply. */
+  runtimeSuppressions?: readonly CompiledSuppression[];
 }
 
 const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteResult> => {
@@ -75,9 +77,9 @@ const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteR
   };
 
   const decision = evaluateRoutes(config.routes, config.defaultTargets, enriched);
-  const suppression = config.suppressions.find(
-    (s) => (s.untilMs === undefined || now <= s.untilMs) && s.conditions.every((c) => c.test(enriched)),
-  );
+  const applies = (s: CompiledSuppression) => (s.untilMs === undefined || now <= s.untilMs) && s.conditions.every((c) => c.test(enriched));
+  // The reviewed YAML entry is named when both match: it is the one a reader of routes.yml can find.
+  const suppression = config.suppressions.find(applies) ?? deps.runtimeSuppressions?.find(applies);
   const chosen = suppression
     ? [...config.targets.values()].filter((t) => t.common.audit === true).map((t) => t.name)
     : decision.targets;
