@@ -1,0 +1,173 @@
+import { readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import { Ajv, type ValidateFunction } from 'ajv';
+import draft06 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
+import * as z from 'zod/mini';
+import { beforeAll, describe, expect, it } from 'vitest';
+import type { EnrichedFinding } from '../../../schemas/enriched.ts';
+import { decodeButtonValue } from '../../../shared/actions/button-value.ts';
+import { teamsCardWithOutcome } from '../../../shared/actions/teams-card-actions.ts';
+import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsConfigSchema, teamsTarget } from '../../../shared/targets/teams.ts';
+import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
+import { representativeFindings } from '../../helpers/representative.ts';
+import { targetContext } from '../../helpers/target-contract.ts';
+
+/**
+ * The Teams card with Action.Execute buttons, validated as test/unit/targets/teams-card-schema
+ * validates the plain card: the official Adaptive Card 1.4.0 schema extract
+ * (test/events/adaptive-card), with `Action.Execute` added to the actions it accepts. The
+ * definition is the 1.5.0 schema's (microsoft/AdaptiveCards schemas/1.5.0/adaptive-card.json at
+ * 0353e1bd503ae180c814f4ff27f7d5b2134e0e21: its property names, `additionalProperties: false`,
+ * data a string or an object, associatedInputs auto|none), because the 1.4.0 one has no `verb`,
+ * which Teams needs. The card declares 1.5 because Teams runs Action.Execute only from 1.5;
+ * validating the rest of it against 1.4 proves it uses nothing newer.
+ */
+const SCHEMA = join(import.meta.dirname, '../../events/adaptive-card/adaptive-card-1.4.0.extract.json');
+const ALL = ['acknowledge', 'archive', 'false-positive', 'useful', 'suppress'] as const;
+
+let validate: ValidateFunction;
+beforeAll(() => {
+  const ajv = new Ajv({ strict: false, allErrors: true });
+  ajv.addMetaSchema(draft06);
+  ajv.addFormat('uri', (value: string) => URL.canParse(value));
+  ajv.addFormat('uri-reference', (value: string) => URL.canParse(value, 'https://base.invalid/'));
+  const { id, ...schema } = JSON.parse(readFileSync(SCHEMA, 'utf8')) as { id: string; definitions: Record<string, unknown> };
+  schema.definitions['Action.Execute'] = {
+    properties: {
+      type: { enum: ['Action.Execute'] },
+      verb: { type: 'string' },
+      data: { anyOf: [{ type: 'string' }, { type: 'object' }] },
+      associatedInputs: { enum: ['auto', 'none'] },
+      ...Object.fromEntries(['title', 'iconUrl', 'id', 'style', 'fallback', 'tooltip', 'isEnabled', 'mode', 'requires'].map((name) => [name, {}])),
+    },
+    type: 'object',
+    additionalProperties: false,
+    allOf: [{ $ref: '#/definitions/Extendable.Action' }],
+  };
+  const implementations = schema.definitions['ImplementationsOf.Action'] as { anyOf: unknown[] };
+  schema.definitions['ImplementationsOf.Action'] = { anyOf: [...implementations.anyOf, { required: ['type'], allOf: [{ $ref: '#/definitions/Action.Execute' }] }] };
+  validate = ajv.compile({ $id: id, ...schema });
+});
+
+type Card = { version: string; body: Record<string, unknown>[]; actions: Record<string, unknown>[]; [key: string]: unknown };
+const cardOf = (message: unknown): Card => (message as { attachments: { content: Card }[] }).attachments[0]!.content;
+const problems = (card: Card): string[] => {
+  const { msteams: _hostExtension, ...rest } = card;
+  return validate({ ...rest, version: '1.4' }) ? [] : (validate.errors ?? []).map((e) => `${e.instancePath} ${e.message} ${JSON.stringify(e.params)}`);
+};
+
+const rendered = (enriched: EnrichedFinding, settings: Record<string, unknown> = {}) => {
+  const config = z.parse(TeamsConfigSchema, { type: 'teams', webhookUrl: { env: 'TEAMS_URL' }, ...settings });
+  return JSON.parse(teamsTarget.create('teams', config, targetContext()).render(enriched).body) as unknown;
+};
+const executeActions = (card: Card) => card.actions.filter((a) => a.type === 'Action.Execute');
+
+describe('Teams buttons (Action.Execute)', () => {
+  it('without an actions setting the card is byte for byte the built 1.4 one (existing goldens hold)', async () => {
+    // Prepare
+    const [[, enriched]] = (await representativeFindings()) as [[string, EnrichedFinding]];
+
+    // Act
+    const message = rendered(enriched);
+
+    // Assess
+    expect(JSON.stringify(message)).toBe(JSON.stringify(buildTeamsMessage(enriched)));
+    expect(cardOf(message).version).toBe('1.4');
+  });
+
+  it('with every action: one Action.Execute per action after the console link, the card declares 1.5, as in test/golden/teams-buttons', async () => {
+    // Prepare
+    const [[name, enriched]] = (await representativeFindings()) as [[string, EnrichedFinding]];
+
+    // Act
+    const card = cardOf(rendered(enriched, { actions: [...ALL] }));
+
+    // Assess
+    await expect(`${JSON.stringify(card, null, 2)}\n`).toMatchFileSnapshot(`../../golden/teams-buttons/${name}.json`);
+    expect(card.version).toBe('1.5');
+    expect(card.actions[0]!.type).toBe('Action.OpenUrl');
+    expect(executeActions(card).map((a) => a.verb)).toEqual([...ALL]);
+    expect(executeActions(card).map((a) => a.style)).toEqual(['positive', 'destructive', undefined, undefined, 'destructive']);
+    const { finding } = enriched;
+    for (const action of executeActions(card)) {
+      const data = action.data as { value: string; days?: number };
+      expect(decodeButtonValue(data.value)).toEqual({ id: finding.id, accountId: finding.accountId, region: finding.region, type: finding.type });
+      expect(data.days).toBe(action.verb === 'suppress' ? 7 : undefined);
+    }
+  });
+
+  it('every representative card with buttons validates against the schema, within the size limit', async () => {
+    // Prepare
+    const findings = (await representativeFindings()).map(([, enriched]) => enriched);
+
+    // Act
+    const messages = findings.map((enriched) => rendered(enriched, { actions: [...ALL] }));
+
+    // Assess
+    expect(messages.flatMap((m) => problems(cardOf(m)))).toEqual([]);
+    expect(messages.every((m) => executeActions(cardOf(m)).length === 5)).toBe(true);
+    expect(Math.max(...messages.map((m) => Buffer.byteLength(JSON.stringify(m))))).toBeLessThanOrEqual(TEAMS_MAX_PAYLOAD_BYTES);
+  });
+
+  it('the added definition has teeth: an Action.Execute with an unknown property is refused', async () => {
+    // Prepare
+    const [[, enriched]] = (await representativeFindings()) as [[string, EnrichedFinding]];
+    const card = cardOf(rendered(enriched, { actions: ['archive'] }));
+    executeActions(card)[0]!.url = 'https://example.com';
+
+    // Act
+    const found = problems(card);
+
+    // Assess
+    expect(found.length).toBeGreaterThan(0);
+  });
+
+  it('a hostile finding gets no buttons (its id would not survive the endpoint), a valid card, and stays within the size limit', async () => {
+    // Prepare
+    const enriched = await enrichedFrom(hostileFinding(), hostileAccount());
+
+    // Act
+    const message = rendered(enriched, { actions: [...ALL] });
+
+    // Assess
+    expect(executeActions(cardOf(message))).toEqual([]);
+    expect(cardOf(message).version).toBe('1.4');
+    expect(problems(cardOf(message))).toEqual([]);
+    expect(Buffer.byteLength(JSON.stringify(message))).toBeLessThanOrEqual(TEAMS_MAX_PAYLOAD_BYTES);
+  });
+
+  it.each([
+    ['an unknown action', ['archive', 'delete']],
+    ['an empty list', []],
+    ['a repeated action', ['useful', 'useful']],
+  ])('the setting refuses %s', (_name, actions) => {
+    // Act
+    const result = z.safeParse(TeamsConfigSchema, { type: 'teams', webhookUrl: { env: 'TEAMS_URL' }, actions });
+
+    // Assess
+    expect(result.success).toBe(false);
+  });
+
+  it('the refreshed card shows who did what with escaped text, keeps the buttons, and replaces an earlier outcome line', async () => {
+    // Prepare
+    const [[, enriched]] = (await representativeFindings()) as [[string, EnrichedFinding]];
+    const card = cardOf(rendered(enriched, { actions: [...ALL] }));
+    const outcome = (name: string, message: string) => ({
+      request: { action: 'archive' as const, finding: { id: 'f', accountId: '111122223333', region: 'eu-west-1' }, actor: { platform: 'teams' as const, id: 'aad', name }, receivedAt: 0 },
+      status: 'done' as const,
+      message,
+    });
+    const at = new Date('2026-12-05T08:30:00Z');
+
+    // Act
+    const once = teamsCardWithOutcome(card, outcome('[Mallory](https://evil.example)', 'done **now**'), at, escapeTeamsMarkdown) as Card;
+    const twice = teamsCardWithOutcome(once, outcome('Ann', 'again'), at, escapeTeamsMarkdown) as Card;
+
+    // Assess
+    const lines = (c: Card) => c.body.filter((e) => e.id === 'findings-router-outcome').map((e) => e.text as string);
+    expect(lines(once)).toEqual(['Archived in GuardDuty by ［Mallory］(https://evil.example) at 2026-12-05 08:30 UTC — done ∗∗now∗∗']);
+    expect(lines(twice)).toEqual(['Archived in GuardDuty by Ann at 2026-12-05 08:30 UTC — again']);
+    expect(twice.actions).toEqual(card.actions);
+    expect(problems(twice)).toEqual([]);
+  });
+});
