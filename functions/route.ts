@@ -9,13 +9,19 @@ import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../schemas/enriched.ts';
-import { configPath, loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
+import { requireEnv } from '../shared/config/env.ts';
+import { configPath, loadConfig } from '../shared/config/load.ts';
+import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { dynamoFindingState } from '../shared/aws/dynamo-finding-state.ts';
 import { sendDeadLetter, sqsPort } from '../shared/aws/queues.ts';
 import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { dispatch, route } from '../shared/pipeline.ts';
 import type { ActiveRoutes, RoutesState } from '../shared/aws/ssm-routes.ts';
+import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
+import { cachedRuntimeSuppressions } from '../shared/suppressions/cache.ts';
+import { redactText } from '../shared/redact.ts';
+import type { CompiledSuppression } from '../shared/config/compile.ts';
 
 /**
  * Stage 2: enriched finding (project bus) → one delivery job per target. The pipeline
@@ -30,6 +36,7 @@ const sink = sqsJobSink(sqsPort(sqs), {
 });
 const state = dynamoFindingState(new DynamoDBClient({}), requireEnv('STATE_TABLE'));
 const currentRoutes = await routesSource();
+const currentRuntimeSuppressions = runtimeSuppressionsSource();
 
 /**
  * The routes this stage runs: the bundled file, or with ROUTES_SSM_PATH the document `config
@@ -41,7 +48,7 @@ async function routesSource(): Promise<() => Promise<RoutesState>> {
   const file = configPath(process.env.ROUTES_FILE, 'routes.json');
   // ROUTES_HASH (serverless.yml: sha256:<hex>) is the YAML file's hash the package step printed; local runs hash the file itself.
   const bundled: ActiveRoutes = {
-    config: await loadBundledRoutes(),
+    config: await loadConfig(ROUTES_CONFIG, { bundled: true }),
     sha256: process.env.ROUTES_HASH?.replace(/^sha256:/, '') || createHash('sha256').update(readFileSync(file)).digest('hex'),
     origin: 'bundled',
     source: file,
@@ -77,6 +84,32 @@ async function routesSource(): Promise<() => Promise<RoutesState>> {
   });
 }
 
+/**
+ * "Suppress similar" suppressions from SUPPRESSIONS_TABLE (read-only here; the actions function
+ * writes them), re-read every SUPPRESSIONS_MAX_AGE_SECONDS (default 60; why: shared/suppressions/cache.ts).
+ * Without the variable none apply. A bad row is logged and skipped; an unreadable table keeps the last good list.
+ */
+function runtimeSuppressionsSource(): () => Promise<readonly CompiledSuppression[]> {
+  const table = process.env.SUPPRESSIONS_TABLE;
+  if (!table) return async () => [];
+  const maxAgeSeconds = Number(process.env.SUPPRESSIONS_MAX_AGE_SECONDS || '60');
+  if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw new Error(`SUPPRESSIONS_MAX_AGE_SECONDS must be a whole number of seconds >= 0, got ${process.env.SUPPRESSIONS_MAX_AGE_SECONDS}`);
+  return cachedRuntimeSuppressions(dynamoSuppressionStore(new DynamoDBClient({}), table), {
+    maxAgeMs: maxAgeSeconds * 1000,
+    reports: {
+      badRows: (bad) => {
+        logger.error('runtime suppressions skipped: rows that fail the checks', { suppressionsTable: table, bad: bad.slice(0, 20), badCount: bad.length });
+        metrics.addMetric('SuppressionRowsInvalid', MetricUnit.Count, bad.length);
+      },
+      readFailed: (error, kept) => {
+        logger.error('runtime suppressions unreadable; the last good list stays in use', { suppressionsTable: table, error: redactText(`${error.name}: ${error.message}`), kept });
+        metrics.addMetric('SuppressionsUnreadable', MetricUnit.Count, 1);
+      },
+      truncated: (read) => logger.error('runtime suppressions table holds more than one read takes; the rest do not apply', { suppressionsTable: table, read }),
+    },
+  });
+}
+
 const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{ outcome: string; targets: string[] }> => {
   const { active: routes, refused } = await currentRoutes();
   // Persistent keys, not appendKeys (reset after each invocation): every log line names the routes in use.
@@ -91,7 +124,7 @@ const routeHandler = async (event: EventBridgeEvent<string, unknown>): Promise<{
   }
   const { finding } = parsed.data;
   logger.appendKeys({ findingId: finding.id, findingType: finding.type });
-  const result = await route(parsed.data, { config: routes.config, state });
+  const result = await route(parsed.data, { config: routes.config, state, runtimeSuppressions: await currentRuntimeSuppressions() });
   await dispatch(parsed.data, result, sink);
   if (result.refused.length > 0) metrics.addMetric('JurisdictionRefused', MetricUnit.Count, result.refused.length);
   const targets = result.jobs.map((job) => job.target);
