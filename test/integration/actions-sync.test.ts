@@ -1,0 +1,182 @@
+import { createHmac } from 'node:crypto';
+import { createServer, type Server } from 'node:http';
+import type { AddressInfo } from 'node:net';
+import { afterAll, beforeAll, describe, expect, it } from 'vitest';
+import type { SyncBackConfig } from '../../shared/actions/sync/config.ts';
+import { syncEventToAction, MAX_SYNC_BODY_BYTES } from '../../shared/actions/sync/handle.ts';
+import { recordRemoteRecords } from '../../shared/actions/sync/record.ts';
+import type { ActionRequest } from '../../shared/actions/model.ts';
+import { dynamoLedger } from '../../shared/aws/dynamo-ledger.ts';
+import { localSecretResolver } from '../../shared/secrets.ts';
+import { jiraTarget } from '../../shared/targets/jira.ts';
+import type { Ledger } from '../../shared/targets/ledger.ts';
+import { opsgenieTarget } from '../../shared/targets/opsgenie.ts';
+import { findingDedupKey, pagerDutyTarget } from '../../shared/targets/pagerduty.ts';
+import type { Target } from '../../shared/targets/types.ts';
+import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import { startDynalite } from '../helpers/dynalite.ts';
+import { startJiraReceiver, type JiraReceiver } from '../helpers/jira-receiver.ts';
+import { startOpsgenie, type OpsgenieReceiver } from '../helpers/opsgenie-receiver.ts';
+import { startPagerDuty, type PagerDutyReceiver } from '../helpers/pagerduty-receiver.ts';
+import { representativeFindings } from '../helpers/representative.ts';
+import { sendFinding, targetContext } from '../helpers/target-contract.ts';
+import { jiraIssueUpdated, opsgenieClosed, pagerDutyResolved } from '../unit/actions/sync/fixtures.ts';
+
+/**
+ * The whole sync-back path over real parts: the pagerduty, opsgenie and jira targets deliver a
+ * finding to loopback services (wrapped so the router remembers what it created, in DynamoDB on
+ * dynalite); then each service's webhook, built from what that service actually holds (dedup
+ * key, alias, issue key) and signed its way, is POSTed to a loopback HTTP endpoint running
+ * syncEventToAction, and must come out as an archive request for exactly that finding.
+ */
+const ROUTING_KEY = 'R0UT1NGKEYSYNCBACK0123456789abcd';
+const OPSGENIE_KEY = 'og-api-key-0a1b2c3d';
+const JIRA_EMAIL = 'router@example.com';
+const JIRA_TOKEN = 'jira-api-token-sync';
+const PD_SECRET = 'pd-webhook-signing-secret-e2e';
+const OG_SECRET = 'og-webhook-shared-secret-e2e-0123456789';
+const JIRA_SECRET = 'jira-webhook-secret-e2e';
+const ENV = { ROUTING_KEY, OPSGENIE_KEY, JIRA_EMAIL, JIRA_TOKEN, PD_SECRET, OG_SECRET, JIRA_SECRET };
+
+const SYNC_BACK: SyncBackConfig = {
+  pagerduty: { archiveOnResolve: true, signingSecret: { env: 'PD_SECRET' } },
+  opsgenie: { archiveOnClose: true, secret: { env: 'OG_SECRET' } },
+  jira: { archiveOnDone: true, secret: { env: 'JIRA_SECRET' } },
+};
+
+let dynamo: Awaited<ReturnType<typeof startDynalite>>;
+let ledger: Ledger;
+let pagerDuty: PagerDutyReceiver;
+let opsgenie: OpsgenieReceiver;
+let jira: JiraReceiver;
+let endpoint: Server;
+let endpointUrl: string;
+let delivered: EnrichedFinding;
+let neverDelivered: EnrichedFinding;
+const actions: ActionRequest[] = [];
+
+/** The endpoint A's Function URL handler will be: raw body in, status and one line out. */
+const startEndpoint = async (): Promise<Server> => {
+  const server = createServer((req, res) => {
+    const chunks: Buffer[] = [];
+    let size = 0;
+    req.on('data', (chunk: Buffer) => {
+      size += chunk.length;
+      if (size <= MAX_SYNC_BODY_BYTES + 1) chunks.push(chunk);
+    });
+    req.on('end', async () => {
+      const platform = req.url === '/sync/pagerduty' ? 'pagerduty' : req.url === '/sync/opsgenie' ? 'opsgenie' : req.url === '/sync/jira' ? 'jira' : undefined;
+      if (platform === undefined) return res.writeHead(404).end();
+      const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]));
+      const result = await syncEventToAction(platform, { headers, body: Buffer.concat(chunks), receivedAt: Date.now() }, { syncBack: SYNC_BACK, secrets: localSecretResolver(ENV), ledger });
+      if (result.action) actions.push(result.action);
+      res.writeHead(result.statusCode, { 'content-type': 'text/plain' }).end(result.reason);
+    });
+  });
+  await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
+  return server;
+};
+
+const post = async (path: string, body: unknown, headers: (raw: Buffer) => Record<string, string>) => {
+  const raw = Buffer.from(JSON.stringify(body), 'utf8');
+  const response = await fetch(`${endpointUrl}${path}`, { method: 'POST', body: raw, headers: { 'content-type': 'application/json', ...headers(raw) } });
+  return { status: response.status, text: await response.text() };
+};
+const hmac = (secret: string, raw: Buffer) => createHmac('sha256', secret).update(raw).digest('hex');
+const pdSigned = (secret = PD_SECRET) => (raw: Buffer) => ({ 'X-PagerDuty-Signature': `v1=${hmac(secret, raw)}` });
+const jiraSigned = (secret = JIRA_SECRET) => (raw: Buffer) => ({ 'X-Hub-Signature': `sha256=${hmac(secret, raw)}` });
+const ogHeader = (secret = OG_SECRET) => () => ({ 'X-Findings-Router-Secret': secret });
+
+const wrapped = (target: Target, type: string): Target => recordRemoteRecords(target, type, ledger, SYNC_BACK);
+
+beforeAll(async () => {
+  dynamo = await startDynalite();
+  await dynamo.createTable('state', 'findingKey');
+  ledger = dynamoLedger(dynamo.client, 'state');
+  [pagerDuty, opsgenie, jira] = await Promise.all([
+    startPagerDuty({ routingKeys: [ROUTING_KEY] }),
+    startOpsgenie({ apiKeys: [OPSGENIE_KEY] }),
+    startJiraReceiver({ email: JIRA_EMAIL, apiToken: JIRA_TOKEN, project: 'SEC' }),
+  ]);
+  endpoint = await startEndpoint();
+  endpointUrl = `http://127.0.0.1:${(endpoint.address() as AddressInfo).port}`;
+
+  const findings = await representativeFindings();
+  delivered = findings[0]![1];
+  neverDelivered = findings[1]![1];
+  const context = targetContext({ env: ENV, ledger });
+  const targets = [
+    wrapped(pagerDutyTarget.create('oncall', { type: 'pagerduty', routingKey: { env: 'ROUTING_KEY' }, url: pagerDuty.url, allowPrivateNetwork: true }, context), 'pagerduty'),
+    wrapped(opsgenieTarget.create('alerts', { type: 'opsgenie', apiKey: { env: 'OPSGENIE_KEY' }, url: opsgenie.url, allowPrivateNetwork: true }, context), 'opsgenie'),
+    wrapped(
+      jiraTarget.create('soc', { type: 'jira', url: jira.url, project: 'SEC', email: { env: 'JIRA_EMAIL' }, apiToken: { env: 'JIRA_TOKEN' }, allowPrivateNetwork: true }, context),
+      'jira',
+    ),
+  ];
+  for (const target of targets) await sendFinding(target, delivered);
+});
+
+afterAll(async () => {
+  await new Promise<void>((resolve) => endpoint?.close(() => resolve()));
+  await Promise.all([pagerDuty?.close(), opsgenie?.close(), jira?.close()]);
+  await dynamo?.close();
+});
+
+const expectedRef = () => ({ id: delivered.finding.id, accountId: delivered.finding.accountId, region: delivered.finding.region, type: delivered.finding.type });
+
+describe('sync-back end to end', () => {
+  it('a person resolving the PagerDuty incident asks to archive that finding', async () => {
+    const incidentKey = pagerDuty.alerts[0]!.dedupKey; // what PagerDuty holds, not what the test computes
+    const answer = await post('/sync/pagerduty', pagerDutyResolved(incidentKey), pdSigned());
+    expect(answer.status).toBe(202);
+    expect(actions.at(-1)).toMatchObject({ action: 'archive', finding: expectedRef(), actor: { platform: 'pagerduty', id: 'PLH1HKV' } });
+  });
+
+  it('closing the Opsgenie alert asks to archive that finding', async () => {
+    const alias = opsgenie.alerts[0]!.alias;
+    const answer = await post('/sync/opsgenie', opsgenieClosed(alias), ogHeader());
+    expect(answer.status).toBe(202);
+    expect(actions.at(-1)).toMatchObject({ action: 'archive', finding: expectedRef(), actor: { platform: 'opsgenie' } });
+  });
+
+  it('moving the Jira issue to Done asks to archive that finding', async () => {
+    const [issue] = [...jira.issues.values()];
+    const answer = await post('/sync/jira', jiraIssueUpdated(issue!.key), jiraSigned());
+    expect(answer.status).toBe(202);
+    expect(actions.at(-1)).toMatchObject({ action: 'archive', finding: expectedRef(), actor: { platform: 'jira', id: '5b10a2844c20165700ede21g' } });
+  });
+
+  it('refuses forged and altered webhooks with 401, and asks for nothing', async () => {
+    const before = actions.length;
+    const incidentKey = pagerDuty.alerts[0]!.dedupKey;
+    const [issue] = [...jira.issues.values()];
+    const answers = [
+      await post('/sync/pagerduty', pagerDutyResolved(incidentKey), pdSigned('a-guessed-secret')),
+      await post('/sync/pagerduty', pagerDutyResolved(incidentKey), () => ({})),
+      await post('/sync/opsgenie', opsgenieClosed(opsgenie.alerts[0]!.alias), ogHeader(`${OG_SECRET}-`)),
+      await post('/sync/jira', jiraIssueUpdated(issue!.key), jiraSigned('a-guessed-secret')),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([401, 401, 401, 401]);
+    expect(answers.every((answer) => answer.text === 'unauthorized')).toBe(true);
+    expect(actions.length).toBe(before);
+  });
+
+  it('answers 200 and asks for nothing for records the router never created', async () => {
+    const before = actions.length;
+    const foreignKey = findingDedupKey(neverDelivered.finding);
+    const answers = [
+      await post('/sync/pagerduty', pagerDutyResolved(foreignKey), pdSigned()),
+      await post('/sync/opsgenie', opsgenieClosed(foreignKey), ogHeader()),
+      await post('/sync/jira', jiraIssueUpdated('SEC-4242'), jiraSigned()),
+    ];
+    expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
+    expect(answers.every((answer) => answer.text.includes('was not created by the router'))).toBe(true);
+    expect(actions.length).toBe(before);
+  });
+
+  it('leaves targets of platforms not under syncBack unwrapped (off by default)', () => {
+    const target = pagerDutyTarget.create('quiet', { type: 'pagerduty', routingKey: { env: 'ROUTING_KEY' } }, targetContext({ env: ENV, ledger }));
+    expect(recordRemoteRecords(target, 'pagerduty', ledger, { jira: SYNC_BACK.jira! })).toBe(target);
+    expect(recordRemoteRecords(target, 'pagerduty', ledger, undefined)).toBe(target);
+  });
+});
