@@ -103,4 +103,4 @@ if (process.argv[1] !== undefined && resolve(process.argv[1]) === fileURLToPath(
   process.exitCode = runDocs(process.argv.slice(2), { stdout: process.stdout, stderr: process.stderr });
 }
 
-export { runDocs, generateDocs, BEGIN, END };
+export { runDocs, END };

@@ -73,4 +73,4 @@ const checkTargetNotes = (notes: ReadonlyMap<string, TargetNote>, settingsByType
 };
 
 export { parseTargetNotes, checkTargetNotes, TargetNotesError };
-export type { TargetNote, SettingNote };
+export type { TargetNote };

@@ -216,5 +216,5 @@ const targetsMarkdown = (definitions: readonly DocumentedTarget[], notes: Readon
   ].join('\n').trimEnd() + '\n';
 };
 
-export { readmeBlock, targetsMarkdown, settingNames, valueShape, TargetDocsError };
+export { readmeBlock, targetsMarkdown, settingNames, TargetDocsError };
 export type { DocumentedTarget };
