@@ -95,7 +95,7 @@ const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteR
       refused.push({ target, reason: `region ${enriched.finding.region} is outside jurisdiction '${jurisdiction}' of target '${target}'` });
       continue;
     }
-    if (settings?.kind === 'chat' || settings?.kind === 'ticket') {
+    if (settings?.updates === 'notify-policy') {
       const routes = decision.via.get(target) ?? [];
       const verdicts = (routes.length > 0 ? routes : [undefined]).map((r) => shouldNotify(r?.notify, transition, snapshot, now));
       const yes = verdicts.find((v) => v.notify);
@@ -106,10 +106,8 @@ const route = async (incoming: EnrichedFinding, deps: RouteDeps): Promise<RouteR
       notified = true;
     }
     const job = makeJob(target, enriched, suppression ? [suppression.name] : decision.routes);
-    // Flood control: chat targets (and the console, chat on a terminal) of a grouping route get one
-    // digest per window; Critical goes at once.
-    const chatLike = settings?.kind === 'chat' || settings?.kind === 'local';
-    const grouping = chatLike && !suppression ? decision.via.get(target)?.find((r) => r.group) : undefined;
+    // Flood control: targets that take digests, of a grouping route, get one digest per window; Critical goes at once.
+    const grouping = settings?.digest === true && !suppression ? decision.via.get(target)?.find((r) => r.group) : undefined;
     if (grouping?.group && enriched.enrichment.severityLabel !== 'critical') job.digest = digestRef(grouping.name, grouping.group, enriched);
     jobs.push(job);
   }

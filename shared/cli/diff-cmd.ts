@@ -79,7 +79,7 @@ const decisionOf = (result: RouteResult): DiffDecision => ({
   via: Object.fromEntries([...result.decision.via].map(([target, routes]) => [target, routes.map((r) => r.name)])),
 });
 
-const targetsOf = (...configs: RouterConfig[]) => configs.flatMap((c) => [...c.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind })));
+const targetsOf = (...configs: RouterConfig[]) => configs.flatMap((c) => [...c.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.category })));
 
 /** Loads both files and reports the problems of both at once. */
 const loadBoth = async (oldFile: string, newFile: string): Promise<{ old: RouterConfig; new: RouterConfig }> => {

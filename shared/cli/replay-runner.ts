@@ -363,7 +363,7 @@ const replaySession = (): Pick<ReplayOptions, 'state' | 'once' | 'lanes' | 'dige
 const shouldSend = (job: DeliveryJob, options: ReplayOptions): boolean => {
   if (options.mode === 'dry-run') return false;
   if (options.mode === 'send') return true;
-  return options.targets.get(job.target)?.kind === 'local' || options.targets.get(job.target)?.type === 'file';
+  return options.config.targets.get(job.target)?.local === true;
 };
 
 /** Writes `--payloads` files and/or hands each payload to the report collector. */

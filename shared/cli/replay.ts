@@ -81,7 +81,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
 
   const session = replaySession();
-  const summary = new ReplaySummary((target) => sendsIn(mode, targets.get(target)));
+  const summary = new ReplaySummary((target) => sendsIn(mode, config.targets.get(target)));
   await startFileTargets(config, mode === 'dry-run');
   // The bundled corpus's README is ours, not a skipped input.
   const skipped = positionals.length > 0 ? (name: string, why: string) => summary.skip(name, why) : undefined;
@@ -112,7 +112,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
     const data = report.build({
       routesFile: config.file,
       generatedAt: new Date().toISOString(),
-      targets: [...config.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind })),
+      targets: [...config.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.category })),
       defaultTargets: config.defaultTargets,
       skipped: { count: summary.skippedCount, first: summary.skipped },
     });
@@ -125,8 +125,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
 };
 
 /** Whether a target's deliveries are sent in this mode (the replay runner's rule, for the summary's digests). */
-const sendsIn = (mode: DeliveryMode, target: { kind: string; type: string } | undefined): boolean =>
-  mode === 'send' || (mode === 'live' && (target?.kind === 'local' || target?.type === 'file'));
+const sendsIn = (mode: DeliveryMode, target: { local: boolean } | undefined): boolean =>
+  mode === 'send' || (mode === 'live' && target?.local === true);
 
 const readAccountsText = async (file: string): Promise<string> => {
   try {

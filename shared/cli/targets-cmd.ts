@@ -22,7 +22,7 @@ const targetDocs = (): TargetDoc[] =>
     const required = new Set(schema.required ?? []);
     return {
       type: definition.type,
-      kind: definition.kind,
+      kind: definition.category,
       summary: definition.summary,
       settings: Object.entries(schema.properties ?? {})
         .filter(([name]) => name !== 'type')

@@ -27,7 +27,12 @@ import {
 interface TargetConfig {
   name: string;
   type: string;
-  kind: string;
+  /** Display only: the definition's category. */
+  category: string;
+  /** The definition's delivery policy (see TargetDefinition). */
+  updates: 'notify-policy' | 'every-update';
+  digest: boolean;
+  local: boolean;
   settings: { type: string } & Record<string, unknown>;
   common: CommonTargetSettings;
 }
@@ -167,7 +172,7 @@ const parseTarget = (
     const key = path.join('.');
     warnings.push(source.problem(['targets', name, ...path], `target '${name}': ${key} is an inline secret value; use { env }, { ssm } or { secretsManager } outside local tests`));
   }
-  return { name, type: raw.type, kind: definition.kind, settings: settings.data, common: common.data };
+  return { name, type: raw.type, category: definition.category, updates: definition.updates, digest: definition.digest, local: definition.local, settings: settings.data, common: common.data };
 };
 
 const compileGlobs = (globs: readonly string[], path: (string | number)[], source: ConfigSource, problems: ConfigProblem[]): Glob[] =>

@@ -17,16 +17,6 @@ interface Clock {
 
 const systemClock: Clock = { now: () => Date.now(), sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)) };
 
-/** Documented service limits used when a target sets none. */
-const DEFAULT_RATE_LIMITS: Record<string, RateLimit> = {
-  slack: { perSecond: 1, burst: 3 }, // Slack: about one message per second per webhook
-  pagerduty: { perSecond: 2, burst: 10 }, // PagerDuty Events v2: 120 events per minute per routing key
-  teams: { perSecond: 4, burst: 4 }, // Teams webhooks throttle above a few requests per second
-  opsgenie: { perSecond: 5, burst: 10 },
-  jira: { perSecond: 5, burst: 10 },
-  servicenow: { perSecond: 5, burst: 10 },
-};
-
 const tokenBucket = (limit: RateLimit, target: string, clock: Clock = systemClock) => {
   let tokens = limit.burst;
   let updatedAt = clock.now();
@@ -56,5 +46,5 @@ const tokenBucket = (limit: RateLimit, target: string, clock: Clock = systemCloc
   return { take, available: () => (refill(), tokens) };
 };
 
-export { tokenBucket, DEFAULT_RATE_LIMITS, systemClock };
+export { tokenBucket, systemClock };
 export type { RateLimit, Clock };

@@ -41,13 +41,15 @@ const renderConsoleDigest = (digest: Digest): string => {
 
 const consoleTarget: TargetDefinition<ConsoleConfig> = {
   type: 'console',
-  kind: 'local',
+  category: 'local',
+  updates: 'every-update',
+  digest: true,
+  local: true,
+  example: { type: 'console' },
   summary: 'Readable chat-style rendering on standard output, for local runs.',
   configSchema: ConsoleConfigSchema,
   create: (name, _config, context) => ({
     name,
-    type: 'console',
-    kind: 'local',
     render: (enriched) => ({ body: renderConsole(enriched), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
     renderDigest: (digest) => ({ body: renderConsoleDigest(digest), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
     send: async (payload) => {

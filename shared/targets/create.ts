@@ -1,11 +1,11 @@
-import type { RouterConfig } from '../config/load.ts';
-import { DEFAULT_RATE_LIMITS, tokenBucket, type Clock } from '../delivery/rate-limit.ts';
+import type { RouterConfig } from '../config/compile.ts';
+import { tokenBucket, type Clock } from '../delivery/rate-limit.ts';
 import { targetDefinition } from './registry.ts';
 import type { Target, TargetContext } from './types.ts';
 
 /**
  * Instantiates every configured target once (cold start), keyed by name, each behind its
- * token bucket (the target's `rateLimit`, else the service's documented default).
+ * token bucket (the target's `rateLimit`, else its definition's documented default).
  */
 const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clock): Map<string, Target> => {
   const targets = new Map<string, Target>();
@@ -15,7 +15,7 @@ const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clo
     const target = definition.create(name, settings, context);
     const limit = common.rateLimit
       ? { perSecond: common.rateLimit.perSecond, burst: common.rateLimit.burst ?? 1 }
-      : DEFAULT_RATE_LIMITS[type];
+      : definition.rateLimit;
     if (limit === undefined) {
       targets.set(name, target);
       continue;

@@ -327,7 +327,11 @@ const sigv4Signer = (name: string, sigv4: { region: string; service: 'es' | 'aos
 
 const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
   type: 'elasticsearch',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: false,
+  example: { type: 'elasticsearch', url: 'https://es.example.com:9200', apiKey: { env: 'ELASTICSEARCH_API_KEY' } },
   summary: 'Elasticsearch / OpenSearch _bulk create with a deterministic _id, ECS-mapped documents.',
   configSchema: ElasticsearchConfigSchema,
   /**
@@ -354,8 +358,6 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
     const url = `${config.url.replace(/\/+$/, '')}/_bulk`;
     return {
       name,
-      type: 'elasticsearch',
-      kind: 'siem',
       render: (enriched) => ({
         body: buildBulkBody(enriched, config, idempotencyKey(name, enriched)),
         contentType: 'application/x-ndjson',

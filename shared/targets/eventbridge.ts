@@ -134,7 +134,11 @@ const eventBridgeIamStatements = (config: EventBridgeConfig): IamStatement[] => 
 
 const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   type: 'eventbridge',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: false,
+  example: { type: 'eventbridge', eventBus: 'security-automation', region: 'us-east-1' },
   summary: 'Amazon EventBridge PutEvents onto another bus (any account or region): detail in raw, enriched or OCSF JSON, resources = finding ARN.',
   configSchema: EventBridgeConfigSchema,
   iamStatements: eventBridgeIamStatements,
@@ -144,8 +148,6 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
     let sender: Promise<(payload: RenderedPayload, delivery: DeliveryContext) => Promise<void>> | undefined;
     return {
       name,
-      type: 'eventbridge',
-      kind: 'siem',
       render: (enriched) => ({ body: JSON.stringify(buildEntry(enriched, config)), contentType: 'application/json', extension: 'json' }),
       send: async (payload, delivery) => {
         const send = await (sender ??= import('./eventbridge-send.ts').then(({ eventBridgeSender }) => eventBridgeSender(name, config)));

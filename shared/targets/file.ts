@@ -17,13 +17,15 @@ type FileConfig = z.infer<typeof FileConfigSchema>;
 
 const fileTarget: TargetDefinition<FileConfig> = {
   type: 'file',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: true,
+  example: { type: 'file', path: 'out/findings.ndjson' },
   summary: 'Appends one NDJSON line per finding (the enriched finding) to a local file.',
   configSchema: FileConfigSchema,
   create: (name, config) => ({
     name,
-    type: 'file',
-    kind: 'siem',
     render: (enriched) => ({ body: `${escapeLineSeparators(renderJsonFormat(enriched, config.format))}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
     send: async (payload) => {
       try {

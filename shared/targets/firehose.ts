@@ -117,7 +117,12 @@ const credentialSecrets = async (client: FirehoseClient): Promise<string[]> => {
 
 const firehoseTarget: TargetDefinition<FirehoseConfig> = {
   type: 'firehose',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: false,
+  limits: { payloadBytes: MAX_RECORD_BYTES, source: 'Firehose: a record is at most 1,000 KiB' },
+  example: { type: 'firehose', deliveryStreamName: 'guardduty-findings', region: 'us-east-1' },
   summary: 'Amazon Data Firehose PutRecordBatch: one newline-delimited JSON record per finding update (S3 / Athena).',
   configSchema: FirehoseConfigSchema,
   /** PutRecordBatch (the only call `send` makes) on the one stream, in its region or the function's. */
@@ -139,8 +144,6 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
     };
     return {
       name,
-      type: 'firehose',
-      kind: 'siem',
       render: (enriched) => ({ body: buildRecord(enriched, config), contentType: 'application/x-ndjson', extension: 'ndjson' }),
       send: async (payload, delivery) => {
         const region = config.region ?? process.env.AWS_REGION;

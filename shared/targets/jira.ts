@@ -215,7 +215,12 @@ const parseLedgerRecord = (stored: string, current: FindingProperty): { record: 
 
 const jiraTarget: TargetDefinition<JiraConfig> = {
   type: 'jira',
-  kind: 'ticket',
+  category: 'ticket',
+  updates: 'notify-policy',
+  digest: false,
+  local: false,
+  rateLimit: { perSecond: 5, burst: 10 },
+  example: { type: 'jira', url: 'https://example.atlassian.net', project: 'SEC', email: { env: 'JIRA_EMAIL' }, apiToken: { env: 'JIRA_API_TOKEN' } },
   upserts: true,
   summary: 'Jira Cloud issue per finding (ADF description), comments on significant updates, optional transition on archive.',
   configSchema: JiraConfigSchema,
@@ -232,8 +237,6 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
 
     return {
       name,
-      type: 'jira',
-      kind: 'ticket',
       render: (enriched) => ({ body: JSON.stringify(buildJiraIssue(enriched, config)), contentType: 'application/json', extension: 'json' }),
       send: async (payload, delivery) => {
         const body = z.safeParse(CreateBodySchema, parseJson(payload.body));

@@ -269,14 +269,17 @@ const baseUrl = (config: OpsgenieConfig): string => (config.url ?? OPSGENIE_URLS
 
 const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
   type: 'opsgenie',
-  kind: 'ticket',
+  category: 'ticket',
+  updates: 'notify-policy',
+  digest: false,
+  local: false,
+  rateLimit: { perSecond: 5, burst: 10 },
+  example: { type: 'opsgenie', apiKey: { env: 'OPSGENIE_API_KEY' } },
   upserts: true,
   summary: 'Opsgenie Alert API: one alert per finding (alias), closed when the finding is archived.',
   configSchema: OpsgenieConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
-    type: 'opsgenie',
-    kind: 'ticket',
     render: (enriched) => ({
       body: JSON.stringify(
         buildOpsgenieAlert(enriched, {

@@ -234,14 +234,18 @@ const checkAccepted = (name: string, body: string, secrets: readonly string[]): 
 
 const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
   type: 'pagerduty',
-  kind: 'ticket',
+  category: 'ticket',
+  updates: 'notify-policy',
+  digest: false,
+  local: false,
+  rateLimit: { perSecond: 2, burst: 10 }, // Events API v2: 120 events per minute per routing key
+  limits: { payloadBytes: 512 * 1024, source: 'PagerDuty Events API v2: payloads are limited to 512 KB' },
+  example: { type: 'pagerduty', routingKey: { env: 'PAGERDUTY_ROUTING_KEY' } },
   upserts: true,
   summary: 'PagerDuty Events API v2: one alert per finding (dedup_key), resolved when the finding is archived.',
   configSchema: PagerDutyConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
-    type: 'pagerduty',
-    kind: 'ticket',
     render: (enriched) => ({
       body: JSON.stringify(buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive })),
       contentType: 'application/json',

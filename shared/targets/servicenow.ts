@@ -215,7 +215,12 @@ const buildWorkNote = (previous: Noticed, current: UpsertFacts): string =>
 
 const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
   type: 'servicenow',
-  kind: 'ticket',
+  category: 'ticket',
+  updates: 'notify-policy',
+  digest: false,
+  local: false,
+  rateLimit: { perSecond: 5, burst: 10 },
+  example: { type: 'servicenow', url: 'https://example.service-now.com', token: { env: 'SERVICENOW_TOKEN' } },
   upserts: true,
   summary: 'ServiceNow Table API record (incident or security incident) per finding; work notes on significant updates.',
   configSchema: ServiceNowConfigSchema,
@@ -236,8 +241,6 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
 
     return {
       name,
-      type: 'servicenow',
-      kind: 'ticket',
       render: (enriched): ServiceNowPayload => {
         const { finding, enrichment: e } = enriched;
         return {

@@ -106,13 +106,16 @@ const fetchThroughClient = (send: (body: string) => Promise<HttpResponse>): Fetc
 
 const slackTarget: TargetDefinition<SlackConfig> = {
   type: 'slack',
-  kind: 'chat',
+  category: 'chat',
+  updates: 'notify-policy',
+  digest: true,
+  local: false,
+  rateLimit: { perSecond: 1, burst: 3 }, // about one message per second per webhook
+  example: { type: 'slack', webhookUrl: { env: 'SLACK_WEBHOOK_URL' } },
   summary: 'Slack incoming webhook, Block Kit message with escaped finding text.',
   configSchema: SlackConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
-    type: 'slack',
-    kind: 'chat',
     render: (enriched) => ({ body: JSON.stringify(withSlackButtons(buildSlackMessage(enriched), enriched, config.actions)), contentType: 'application/json', extension: 'json' }),
     renderDigest: (digest) => ({ body: JSON.stringify(buildSlackDigest(digest)), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {

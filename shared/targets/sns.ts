@@ -294,7 +294,11 @@ const snsClientConfig = (config: SnsConfig) => ({
 
 const snsTarget: TargetDefinition<SnsConfig> = {
   type: 'sns',
-  kind: 'chat',
+  category: 'chat',
+  updates: 'notify-policy',
+  digest: true,
+  local: false,
+  example: { type: 'sns', topicArn: 'arn:aws:sns:us-east-1:111111111111:guardduty-findings' },
   summary: 'Amazon SNS topic: ASCII subject, readable text (or JSON) message, filterable attributes, FIFO-aware.',
   configSchema: SnsConfigSchema,
   /** Publish on the one topic (the deliver role's only SNS permission). */
@@ -306,8 +310,6 @@ const snsTarget: TargetDefinition<SnsConfig> = {
       (client ??= import('../aws/lazy/sns.ts').then(({ SNSClient, PublishCommand }) => ({ client: new SNSClient(snsClientConfig(config)), PublishCommand })));
     return {
       name,
-      type: 'sns',
-      kind: 'chat',
       render: (enriched) => ({ body: JSON.stringify(buildSnsPublish(enriched, config)), contentType: 'application/json', extension: 'json' }),
       send: async (payload, delivery) => {
         if (config.endpoint !== undefined) {

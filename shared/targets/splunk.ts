@@ -225,15 +225,17 @@ const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, 
 
 const splunkTarget: TargetDefinition<SplunkConfig> = {
   type: 'splunk',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: false,
+  example: { type: 'splunk', url: 'https://splunk.example.com:8088', token: { env: 'SPLUNK_HEC_TOKEN' } },
   summary: 'Splunk HTTP Event Collector: one JSON event per finding update, optional indexer acknowledgement.',
   configSchema: SplunkConfigSchema,
   create: (name, config, { secrets, http }) => {
     const channel = requestChannel(name);
     return {
       name,
-      type: 'splunk',
-      kind: 'siem',
       render: (enriched) => ({
         body: jsonLine(buildHecEvent(enriched, config, idempotencyKey(name, enriched))),
         contentType: 'application/json',

@@ -267,7 +267,11 @@ const classifySocketError = (target: string, where: string, error: NodeJS.ErrnoE
 
 const syslogTarget: TargetDefinition<SyslogConfig> = {
   type: 'syslog',
-  kind: 'siem',
+  category: 'siem',
+  updates: 'every-update',
+  digest: false,
+  local: false,
+  example: { type: 'syslog', host: 'siem.example.com' },
   summary: 'RFC 5424 syslog over TCP or TLS (octet counting), CEF or JSON message, structured data per finding.',
   configSchema: SyslogConfigSchema,
   create: (name, config) => {
@@ -290,8 +294,6 @@ const syslogTarget: TargetDefinition<SyslogConfig> = {
     };
     return {
       name,
-      type: 'syslog',
-      kind: 'siem',
       render: (enriched) => ({ body: renderSyslogFrame(enriched, options), contentType: 'text/plain; charset=utf-8', extension: 'log' }),
       send: async (payload, delivery) => {
         const allowPrivateNetwork = config.allowPrivateNetwork === true;

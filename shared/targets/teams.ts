@@ -182,13 +182,17 @@ const sasSecrets = (url: string): string[] => {
 
 const teamsTarget: TargetDefinition<TeamsConfig> = {
   type: 'teams',
-  kind: 'chat',
+  category: 'chat',
+  updates: 'notify-policy',
+  digest: true,
+  local: false,
+  rateLimit: { perSecond: 4, burst: 4 }, // Teams webhooks throttle above a few requests per second
+  limits: { payloadBytes: 28 * 1024, source: 'Teams: a message is at most 28 KB' },
+  example: { type: 'teams', webhookUrl: { env: 'TEAMS_WEBHOOK_URL' } },
   summary: 'Microsoft Teams Workflows webhook, Adaptive Card with escaped finding text.',
   configSchema: TeamsConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
-    type: 'teams',
-    kind: 'chat',
     render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched, teamsExecuteActions(enriched, config.actions))), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await secrets.resolve(config.webhookUrl);

@@ -25,13 +25,15 @@ const resolveUrl = async (url: string | SecretRef, resolve: (ref: SecretRef) => 
 
 const webhookTarget: TargetDefinition<WebhookConfig> = {
   type: 'webhook',
-  kind: 'ticket',
+  category: 'ticket',
+  updates: 'notify-policy',
+  digest: false,
+  local: false,
+  example: { type: 'webhook', url: 'https://hooks.example.com/guardduty', secret: { env: 'WEBHOOK_SIGNING_SECRET' } },
   summary: 'POSTs the enriched finding as JSON, HMAC-signed, with an idempotency key.',
   configSchema: WebhookConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
-    type: 'webhook',
-    kind: 'ticket',
     render: (enriched) => ({ body: renderJsonFormat(enriched, config.format), contentType: 'application/json', extension: 'json' }),
     send: async (payload, delivery) => {
       const url = await resolveUrl(config.url, (ref) => secrets.resolve(ref));

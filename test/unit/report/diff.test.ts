@@ -19,7 +19,7 @@ const diffAgainstBase = async (name: string) => {
   const accounts = staticAccountDirectory(loadAccounts(await readFile(accountsFile, 'utf8'), accountsFile));
   const configs = { old: await loadRoutesFile(join(CONFIGS, 'base.yml')), new: await loadRoutesFile(join(CONFIGS, `${name}.yml`)) };
   const events = await routeBoth([BUNDLED.samples()], configs, accounts, { cwd: EVENTS, now: NOW });
-  const targets = [...configs.new.targets.values(), ...configs.old.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.kind }));
+  const targets = [...configs.new.targets.values(), ...configs.old.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.category }));
   return buildDiff({ oldLabel: 'base.yml', newLabel: `${name}.yml`, targets, events });
 };
 

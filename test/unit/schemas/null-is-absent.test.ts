@@ -222,8 +222,8 @@ describe('Null is absent: rendering', () => {
     const [plain, nulled] = [await enrichedView(without), await enrichedView(withNulls)];
 
     // Act + Assess
-    // Webhook is a ticket-kind target whose body is the finding document (JSON formats): it keeps the nulls, as `raw` below.
-    const people = targets.filter((t) => (t.kind === 'chat' || t.kind === 'ticket') && t.type !== 'webhook');
+    // Webhook is a target people are notified through whose body is the finding document (JSON formats): it keeps the nulls, as `raw` below.
+    const people = targets.filter((t) => t.definition.updates === 'notify-policy' && t.type !== 'webhook');
     expect(people.map((t) => t.type)).toEqual(expect.arrayContaining(['slack', 'teams', 'jira', 'pagerduty', 'opsgenie', 'servicenow']));
     for (const target of people) expect({ type: target.type, body: target.render(nulled).body }).toEqual({ type: target.type, body: target.render(plain).body });
   });
