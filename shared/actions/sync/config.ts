@@ -30,21 +30,36 @@ const HeaderNameSchema = z
 
 const DEFAULT_OPSGENIE_HEADER = 'X-Findings-Router-Secret';
 
+const REF_FORMS = '{ env: NAME }, { ssm: /parameter/name } or { secretsManager: secret-id }';
+/** The shared secret reference, with a line that says what is expected instead of "Invalid input". */
+const SecretRef = z.union(SecretRefSchema.def.options, {
+  error: (issue) =>
+    issue.input === undefined
+      ? `missing: the webhook secret as a reference (${REF_FORMS})`
+      : typeof issue.input === 'string'
+        ? `a secret is never written in the file: give a reference (${REF_FORMS})`
+        : `expected a secret reference (${REF_FORMS})`,
+});
+
+/** The switch is required when the service is listed, so that listing it never archives by surprise. */
+const OnOff = (key: string) =>
+  z.boolean({ error: (issue) => (issue.input === undefined ? `missing: ${key}: true or false` : `${key} is true or false`) });
+
 const SyncBackConfigSchema = z.strictObject({
   pagerduty: z.optional(
     z.strictObject({
       /** Archive the finding when a person resolves its incident (`incident.resolved`). */
-      archiveOnResolve: z.boolean(),
+      archiveOnResolve: OnOff('archiveOnResolve'),
       /** The webhook subscription's signing secret (PagerDuty shows it once, at creation). */
-      signingSecret: SecretRefSchema,
+      signingSecret: SecretRef,
     }),
   ),
   opsgenie: z.optional(
     z.strictObject({
       /** Archive the finding when its alert is closed (`Close`). */
-      archiveOnClose: z.boolean(),
+      archiveOnClose: OnOff('archiveOnClose'),
       /** The value of the custom header set on the Opsgenie webhook integration (at least 32 characters). */
-      secret: SecretRefSchema,
+      secret: SecretRef,
       /** Default `X-Findings-Router-Secret`. */
       header: z.optional(HeaderNameSchema),
     }),
@@ -52,9 +67,9 @@ const SyncBackConfigSchema = z.strictObject({
   jira: z.optional(
     z.strictObject({
       /** Archive the finding when its issue moves into a status of the Done category. */
-      archiveOnDone: z.boolean(),
+      archiveOnDone: OnOff('archiveOnDone'),
       /** The secret entered when the admin webhook was created (Jira signs with it: `X-Hub-Signature`). */
-      secret: SecretRefSchema,
+      secret: SecretRef,
     }),
   ),
 });
