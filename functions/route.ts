@@ -18,7 +18,7 @@ import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { logger, metrics } from '../shared/observability.ts';
 import { dispatch, route } from '../shared/pipeline.ts';
 import type { ActiveRoutes, RoutesState } from '../shared/aws/ssm-routes.ts';
-import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
+import { dynamoSuppressionReader } from '../shared/aws/dynamo-suppressions.ts';
 import { cachedRuntimeSuppressions } from '../shared/suppressions/cache.ts';
 import { redactText } from '../shared/redact.ts';
 import type { CompiledSuppression } from '../shared/config/compile.ts';
@@ -94,7 +94,7 @@ function runtimeSuppressionsSource(): () => Promise<readonly CompiledSuppression
   if (!table) return async () => [];
   const maxAgeSeconds = Number(process.env.SUPPRESSIONS_MAX_AGE_SECONDS || '60');
   if (!Number.isInteger(maxAgeSeconds) || maxAgeSeconds < 0) throw new Error(`SUPPRESSIONS_MAX_AGE_SECONDS must be a whole number of seconds >= 0, got ${process.env.SUPPRESSIONS_MAX_AGE_SECONDS}`);
-  return cachedRuntimeSuppressions(dynamoSuppressionStore(new DynamoDBClient({}), table), {
+  return cachedRuntimeSuppressions(dynamoSuppressionReader(new DynamoDBClient({}), table), {
     maxAgeMs: maxAgeSeconds * 1000,
     reports: {
       badRows: (bad) => {

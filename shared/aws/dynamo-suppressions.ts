@@ -1,6 +1,6 @@
 import type { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { DeleteCommand, DynamoDBDocumentClient, GetCommand, PutCommand, ScanCommand } from '@aws-sdk/lib-dynamodb';
-import { MAX_SUPPRESSIONS, SuppressionError, type BadSuppressionRow, type RuntimeSuppression, type SuppressionStore } from '../suppressions/model.ts';
+import { MAX_SUPPRESSIONS, SuppressionError, type BadSuppressionRow, type RuntimeSuppression, type SuppressionListing, type SuppressionStore } from '../suppressions/model.ts';
 import { parseSuppressionRow, rowWhere } from '../suppressions/row.ts';
 
 /**
@@ -15,6 +15,14 @@ import { parseSuppressionRow, rowWhere } from '../suppressions/row.ts';
 const KEEP_AFTER_EXPIRY_SECONDS = 7 * 24 * 3600;
 /** Items per Scan page: a page is at most 1 MB anyway; this keeps each request small. */
 const PAGE_SIZE = 200;
+
+/**
+ * The listing alone, for the route stage: its bundle then carries no write command, and its
+ * role needs only dynamodb:Scan.
+ */
+const dynamoSuppressionReader = (client: DynamoDBClient, tableName: string): Pick<SuppressionStore, 'list'> => ({
+  list: listing(DynamoDBDocumentClient.from(client), tableName),
+});
 
 const dynamoSuppressionStore = (client: DynamoDBClient, tableName: string): SuppressionStore => {
   const documents = DynamoDBDocumentClient.from(client, { marshallOptions: { removeUndefinedValues: true } });
@@ -32,27 +40,7 @@ const dynamoSuppressionStore = (client: DynamoDBClient, tableName: string): Supp
         throw new SuppressionError(`suppression ${id} in table ${tableName} is malformed: ${(error as Error).message}`, { cause: error });
       }
     },
-    list: async () => {
-      const suppressions: RuntimeSuppression[] = [];
-      const bad: BadSuppressionRow[] = [];
-      let startKey: Record<string, unknown> | undefined;
-      let seen = 0;
-      do {
-        const page = await documents.send(
-          new ScanCommand({ TableName: tableName, Limit: Math.min(PAGE_SIZE, MAX_SUPPRESSIONS - seen), ExclusiveStartKey: startKey }),
-        );
-        for (const item of page.Items ?? []) {
-          seen++;
-          try {
-            suppressions.push(parseSuppressionRow(item));
-          } catch (error) {
-            bad.push({ where: `table ${tableName} ${rowWhere(item, `item ${seen}`)}`, reason: (error as Error).message });
-          }
-        }
-        startKey = page.LastEvaluatedKey;
-      } while (startKey !== undefined && seen < MAX_SUPPRESSIONS);
-      return { suppressions, bad, ...(startKey !== undefined ? { truncated: true } : {}) };
-    },
+    list: listing(documents, tableName),
     remove: async (id) => {
       const { Attributes } = await documents.send(new DeleteCommand({ TableName: tableName, Key: { id }, ReturnValues: 'ALL_OLD' }));
       return Attributes !== undefined;
@@ -60,4 +48,25 @@ const dynamoSuppressionStore = (client: DynamoDBClient, tableName: string): Supp
   };
 };
 
-export { dynamoSuppressionStore, KEEP_AFTER_EXPIRY_SECONDS };
+/** Every row, at most MAX_SUPPRESSIONS, page by page; a row that fails the checks is reported in `bad` and skipped. */
+const listing = (documents: DynamoDBDocumentClient, tableName: string) => async (): Promise<SuppressionListing> => {
+  const suppressions: RuntimeSuppression[] = [];
+  const bad: BadSuppressionRow[] = [];
+  let startKey: Record<string, unknown> | undefined;
+  let seen = 0;
+  do {
+    const page = await documents.send(new ScanCommand({ TableName: tableName, Limit: Math.min(PAGE_SIZE, MAX_SUPPRESSIONS - seen), ExclusiveStartKey: startKey }));
+    for (const item of page.Items ?? []) {
+      seen++;
+      try {
+        suppressions.push(parseSuppressionRow(item));
+      } catch (error) {
+        bad.push({ where: `table ${tableName} ${rowWhere(item, `item ${seen}`)}`, reason: (error as Error).message });
+      }
+    }
+    startKey = page.LastEvaluatedKey;
+  } while (startKey !== undefined && seen < MAX_SUPPRESSIONS);
+  return { suppressions, bad, ...(startKey !== undefined ? { truncated: true } : {}) };
+};
+
+export { dynamoSuppressionStore, dynamoSuppressionReader, KEEP_AFTER_EXPIRY_SECONDS };

@@ -4,6 +4,7 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { ownRecord } from '../config/own-record.ts';
 import { compileGlob } from './glob.ts';
 import { compileUserRegex } from './user-regex.ts';
+import { resourceIdOf } from '../suppressions/resource-id.ts';
 
 /**
  * The matcher table: one entry per key a route's `match:` accepts. Each entry owns its
@@ -140,6 +141,15 @@ const MATCHERS = {
     compile: (value) => {
       const test = anyGlob(value);
       return (f) => test(f.enrichment.resourceType);
+    },
+  }),
+  resourceId: define({
+    schema: oneOrMany,
+    description: 'The affected resource\'s identifier, globs allowed: instance id, `userType/userName` of an access key, bucket, cluster, function, database or volume ARN (what `suppressions export` writes).',
+    example: 'resourceId: ["i-0123456789abcdef0"]',
+    compile: (value) => {
+      const test = anyGlob(value);
+      return (f) => test(resourceIdOf(f.finding.resource));
     },
   }),
   resourceTags: define({

@@ -33,7 +33,7 @@ interface CacheOptions {
   reports?: RuntimeSuppressionReports;
 }
 
-const cachedRuntimeSuppressions = (store: SuppressionStore, options: CacheOptions): (() => Promise<readonly CompiledSuppression[]>) => {
+const cachedRuntimeSuppressions = (store: Pick<SuppressionStore, 'list'>, options: CacheOptions): (() => Promise<readonly CompiledSuppression[]>) => {
   const now = options.now ?? Date.now;
   let current: readonly CompiledSuppression[] = [];
   let readAt: number | undefined;
