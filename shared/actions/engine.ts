@@ -88,7 +88,11 @@ const createActionEngine = (deps: EngineDeps) => {
     if (directlyAllowed(deps.policy, request.action, request.actor)) return true;
     const groups = request.actor.platform === 'slack' ? (deps.policy.allow.get(request.action)?.slackUserGroups ?? []) : [];
     if (groups.length === 0 || deps.groups === undefined) return false;
-    for (const group of groups) if ((await deps.groups.members(group)).has(request.actor.id)) return true;
+    try {
+      for (const group of groups) if ((await deps.groups.members(group)).has(request.actor.id)) return true;
+    } catch {
+      throw new Stop('failed', 'could not check Slack user group membership; nothing was done');
+    }
     return false;
   };
 

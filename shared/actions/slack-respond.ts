@@ -23,19 +23,20 @@ const slackUpdateOf = (blocks: readonly Record<string, unknown>[], outcome: Acti
   blocks: slackBlocksWithOutcome(blocks, outcome, at),
 });
 
-const readBounded = async (response: Response): Promise<string> => {
+/** At most `max` bytes of the answer; the rest is not read. */
+const readBounded = async (response: Response, max = MAX_RESPONSE_BYTES): Promise<string> => {
   if (!response.body) return '';
   const reader = response.body.getReader();
   const chunks: Uint8Array[] = [];
   let size = 0;
-  while (size < MAX_RESPONSE_BYTES) {
+  while (size < max) {
     const { done, value } = await reader.read();
     if (done) break;
     chunks.push(value);
     size += value.byteLength;
   }
   await reader.cancel().catch(() => undefined);
-  return Buffer.concat(chunks).subarray(0, MAX_RESPONSE_BYTES).toString('utf8');
+  return Buffer.concat(chunks).subarray(0, max).toString('utf8');
 };
 
 /** Posts the update; returns Slack's status and answer (bounded). Never throws for an HTTP error status. */
@@ -50,5 +51,5 @@ const postSlackUpdate = async (responseUrl: string, update: SlackUpdate): Promis
   return { status: response.status, answer: await readBounded(response) };
 };
 
-export { slackUpdateOf, postSlackUpdate, MAX_RESPONSE_BYTES };
+export { slackUpdateOf, postSlackUpdate, readBounded, MAX_RESPONSE_BYTES };
 export type { SlackUpdate };

@@ -42,9 +42,8 @@ const runActionJob = async (job: ActionJob, deps: WorkerDeps, firstAttempt: bool
   if (firstAttempt) await reply({ request, status: 'pending', message: 'working on it' });
   try {
     const result = await deps.engine.run(request);
-    const { outcome, audit } = result;
-    deps.log.info('action', { audit });
-    await reply(outcome);
+    // The audit sink has logged the record; the message shows the outcome.
+    await reply(result.outcome);
     return result;
   } catch (error) {
     if (error instanceof ActionRetryableError) deps.log.warn('action will be retried', { action: request.action, findingId: request.finding.id, reason: error.message });
