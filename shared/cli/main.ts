@@ -32,6 +32,10 @@ const COMMANDS: Record<string, Command> = {
   'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
   pull: async (argv, io) => (await import('./pull-cmd.ts')).runPull(argv, io),
   'siem setup': async (argv, io) => (await import('./siem-cmd.ts')).runSiemSetup(argv, io),
+  'suppressions list': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsList(argv, io),
+  'suppressions show': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsShow(argv, io),
+  'suppressions remove': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsRemove(argv, io),
+  'suppressions export': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsExport(argv, io),
 };
 const HELP = `Usage: findings-router <command> [options]
 
@@ -52,6 +56,7 @@ Commands:
   members import|status|diff  GuardDuty members: import a CSV (invite), status table, expected vs monitored
   pull -o FILE            real findings from GuardDuty (--since 7d, --region, --criteria) as .jsonl for replay/diff
   siem setup              --target NAME: index template, lifecycle policy and dashboard for an elasticsearch target (--dry-run)
+  suppressions list|show|remove|export  runtime suppressions ("Suppress similar"): --table NAME or --file FILE; export prints routes.yml entries
   help [COMMAND]          this list, or a command's options (same as COMMAND --help)
 
 Options for every command: --help, --debug (stack trace on an unexpected error); --version.
@@ -66,6 +71,7 @@ const GROUPS: Record<string, string> = {
   dlq: 'list | show | redrive | export',
   members: 'import | status | diff',
   siem: 'setup',
+  suppressions: 'list | show | remove | export',
 };
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 
