@@ -62,6 +62,12 @@ describe('readSyncEvent: Opsgenie', () => {
     expect(readSyncEvent('opsgenie', opsgenieClosed(KEY, { action }))).toMatchObject({ kind: 'ignore' });
   });
 
+  it('ignores a close without any user (no one to name in the audit)', () => {
+    const body = opsgenieClosed(KEY, { userId: null });
+    delete (body.alert as { username?: string }).username;
+    expect(readSyncEvent('opsgenie', body)).toEqual({ kind: 'ignore', reason: 'the alert was closed without a user' });
+  });
+
   it('ignores an alert without alias', () => {
     expect(readSyncEvent('opsgenie', opsgenieClosed(''))).toMatchObject({ kind: 'ignore', reason: 'the alert has no alias' });
   });

@@ -1,3 +1,4 @@
+import { createHmac } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
 import { MAX_SIGNATURES, verifyHubSignature, verifyPagerDutySignature, verifySharedSecret } from '../../../../shared/actions/sync/verify.ts';
 
@@ -77,14 +78,19 @@ describe('verifyPagerDutySignature', () => {
     expect(verifyPagerDutySignature(PD_BODY, [...padding, `v1=${PD_SIGNATURE}`].join(','), PD_SECRET)).toBe(false);
   });
 
-  it('never accepts with an empty secret', () => {
-    expect(verifyPagerDutySignature(PD_BODY, `v1=${PD_SIGNATURE}`, '')).toBe(false);
+  it('never accepts with an empty secret, even a signature made with the empty key', () => {
+    const emptyKeySignature = createHmac('sha256', '').update(PD_BODY).digest('hex');
+    expect(verifyPagerDutySignature(PD_BODY, `v1=${emptyKeySignature}`, '')).toBe(false);
   });
 });
 
 describe('verifyHubSignature (Jira)', () => {
   it('accepts the OpenSSL-computed vector', () => {
     expect(verifyHubSignature(JIRA_BODY, `sha256=${JIRA_SIGNATURE}`, JIRA_SECRET)).toBe(true);
+  });
+
+  it('never accepts with an empty secret, even a signature made with the empty key', () => {
+    expect(verifyHubSignature(JIRA_BODY, `sha256=${createHmac('sha256', '').update(JIRA_BODY).digest('hex')}`, '')).toBe(false);
   });
 
   it('refuses another secret, a changed byte, and a missing header', () => {
