@@ -174,8 +174,42 @@ const slackBlocksWithOutcome = (blocks: readonly Record<string, unknown>[], outc
   return [...blocks.filter((b) => b.block_id !== SLACK_OUTCOME_BLOCK_ID), outcomeBlock];
 };
 
+// ── Report preview (shared/report/html.ts) ──────────────────────────────────
+
+/** The look of the buttons in the replay report; Slack's own colours. */
+const BUTTON_PREVIEW_CSS = `
+.sl-actions { display: flex; flex-wrap: wrap; gap: 8px; margin-top: 8px; }
+.sl-button { display: inline-block; padding: 3px 12px; border: 1px solid #c7c7c7; border-radius: 4px; font-size: 13px; font-weight: 700; color: #1d1c1d; background: #fff; cursor: default; }
+.sl-button.sl-primary { background: #007a5a; border-color: #007a5a; color: #fff; } .sl-button.sl-danger { color: #e01e5a; border-color: #e01e5a; }
+.sl-confirm { font-weight: 400; font-size: 11px; opacity: .8; margin-left: 4px; }
+.sl-actions-note { color: #616061; font-size: 12px; flex-basis: 100%; }
+`;
+
+const decodeSlackEntities = (text: string): string => text.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
+const textIn = (value: unknown): string =>
+  typeof value === 'object' && value !== null && typeof (value as { text?: unknown }).text === 'string' ? (value as { text: string }).text : '';
+
+/**
+ * A Block Kit `actions` block as inert HTML for the replay report: every label and confirm text
+ * through the report's `escapeHtml` (passed in, so there is one escaper), spans rather than
+ * controls, and a note that they act only in Slack.
+ */
+const slackActionsPreview = (block: Record<string, unknown>, escapeHtml: (text: unknown) => string): string => {
+  const elements = Array.isArray(block.elements) ? (block.elements as Record<string, unknown>[]) : [];
+  const buttons = elements.map((element) => {
+    const style = element.style === 'primary' || element.style === 'danger' ? ` sl-${element.style}` : '';
+    const confirm = element.confirm as Record<string, unknown> | undefined;
+    const asks = confirm === undefined ? '' : `${textIn(confirm.title)} ${decodeSlackEntities(textIn(confirm.text))}`;
+    const label = decodeSlackEntities(textIn(element.text));
+    return `<span class="sl-button${style}" data-action-id="${escapeHtml(element.action_id)}"${asks ? ` title="${escapeHtml(asks)}"` : ''}>${escapeHtml(label)}${asks ? '<span class="sl-confirm">(asks first)</span>' : ''}</span>`;
+  });
+  return `<div class="sl-block sl-actions" role="group" aria-label="Buttons">${buttons.join('')}<span class="sl-actions-note">Buttons: they act only in Slack, through the actions endpoint (docs/actions.md).</span></div>`;
+};
+
 export {
   TargetActionsSchema,
+  BUTTON_PREVIEW_CSS,
+  slackActionsPreview,
   BUTTON_SUPPRESS_DAYS,
   BUTTONS,
   PAST as ACTION_PAST_TENSE,

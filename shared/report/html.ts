@@ -4,6 +4,7 @@ import type { ChangedFinding, DiffData, RouteGroup } from './diff.ts';
 import { planLine } from './diff.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from '../cli/delivery-status.ts';
 import { OUTCOMES, type CoverageRow, type FindingView, type ReportData } from './model.ts';
+import { BUTTON_PREVIEW_CSS, slackActionsPreview } from '../actions/slack-buttons.ts';
 
 /**
  * The replay report and the routing diff as single self-contained HTML files: no network,
@@ -168,7 +169,7 @@ pre.yaml-diff span { display: inline-block; min-width: 100%; }
 .yl-hunk { color: var(--info); } .yl-file { font-weight: 700; }
 tr.add td:first-child { border-left: 4px solid var(--ok); } tr.del td:first-child { border-left: 4px solid var(--bad); } tr.chg td:first-child { border-left: 4px solid var(--warn); }
 .plan { font-size: 15px; font-weight: 600; padding: 10px 14px; border-radius: 6px; border: 1px solid var(--line); background: var(--panel); }
-`;
+${BUTTON_PREVIEW_CSS}`;
 
 // ── Shared bits ──────────────────────────────────────────────────────────────
 const page = (title: string, header: string, body: string): string => `<!doctype html>
@@ -257,6 +258,8 @@ const slackPreview = (body: string, label: SeverityLabel | null): string | undef
         return `<div class="sl-block"><strong>${escapeHtml(textOf(block.text))}</strong></div>`;
       case 'divider':
         return '<hr>';
+      case 'actions':
+        return slackActionsPreview(block, escapeHtml);
       case 'context':
         return `<div class="sl-block sl-context">${(Array.isArray(block.elements) ? block.elements : []).map((e) => mrkdwnToHtml(textOf(e))).join(' ')}</div>`;
       case 'section': {
