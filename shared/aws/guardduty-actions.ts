@@ -1,4 +1,4 @@
-import { ArchiveFindingsCommand, GetFindingsCommand, GuardDutyClient, ListDetectorsCommand, UpdateFindingsFeedbackCommand } from '@aws-sdk/client-guardduty';
+import { ArchiveFindingsCommand, GetFindingsCommand, GuardDutyClient, ListDetectorsCommand, UpdateFindingsFeedbackCommand, type GuardDutyClientConfig } from '@aws-sdk/client-guardduty';
 import type { GuardDutyAdmin } from '../actions/engine.ts';
 
 /**
@@ -28,14 +28,20 @@ const parseDetectorArns = (text: string | undefined): DetectorArn[] =>
       return { region: m[1]!, accountId: m[2]!, detectorId: m[3]! };
     });
 
-const sdkGuardDutyAdmin = (options: { detectorArns?: readonly DetectorArn[]; maxAttempts?: number } = {}): GuardDutyAdmin => {
+interface AdminOptions {
+  detectorArns?: readonly DetectorArn[];
+  /** Endpoint and credentials for simulate and tests (the Lambda takes the environment's). */
+  clientConfig?: Omit<GuardDutyClientConfig, 'region'>;
+}
+
+const sdkGuardDutyAdmin = (options: AdminOptions = {}): GuardDutyAdmin => {
   const clients = new Map<string, GuardDutyClient>();
   const detectors = new Map<string, string | undefined>();
   // The engine retries throttling with its own backoff and shows "pending" meanwhile; one SDK attempt each.
   const client = (region: string) => {
     let found = clients.get(region);
     if (!found) {
-      found = new GuardDutyClient({ region, maxAttempts: options.maxAttempts ?? 1 });
+      found = new GuardDutyClient({ maxAttempts: 1, ...options.clientConfig, region });
       clients.set(region, found);
     }
     return found;
