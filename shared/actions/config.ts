@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { SecretRefSchema } from '../secrets.ts';
 import { ACTION_NAMES, type ActionActor, type ActionName } from './model.ts';
+import { SYNC_BACK_KNOWN_KEYS, SyncBackConfigSchema, syncBackAllows } from './sync/config.ts';
 
 /**
  * The `actions:` block of routes.yml: who may press which button, and the endpoint's secrets.
@@ -39,11 +40,13 @@ const ActionsConfigSchema = z.strictObject({
   'false-positive': z.optional(AllowListSchema),
   useful: z.optional(AllowListSchema),
   suppress: z.optional(z.strictObject({ ...allowListShape, maxDays: z.optional(z.int().check(z.positive(), z.lte(365))) })),
+  /** Archive a finding when its PagerDuty incident, Opsgenie alert or Jira issue is resolved (shared/actions/sync/). */
+  syncBack: z.optional(SyncBackConfigSchema),
 });
 type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
 /** For did-you-mean hints on unknown keys (schema.ts KNOWN_KEYS). */
-const ACTIONS_KNOWN_KEYS = ['actions', 'slack', 'signingSecret', 'botToken', 'perMinute', 'slackUsers', 'slackUserGroups', 'teamsUsers', 'maxDays', ...ACTION_NAMES];
+const ACTIONS_KNOWN_KEYS = ['actions', 'slack', 'signingSecret', 'botToken', 'perMinute', 'slackUsers', 'slackUserGroups', 'teamsUsers', 'maxDays', ...ACTION_NAMES, ...SYNC_BACK_KNOWN_KEYS];
 
 interface AllowList {
   slackUsers: ReadonlySet<string>;
@@ -84,6 +87,7 @@ const compileActionsPolicy = (config: ActionsConfig | undefined): ActionsPolicy 
 
 /** Direct membership only; group membership needs a lookup (see authorise.ts). */
 const directlyAllowed = (policy: ActionsPolicy, action: ActionName, actor: ActionActor): boolean => {
+  if (actor.platform === 'pagerduty' || actor.platform === 'opsgenie' || actor.platform === 'jira') return syncBackAllows(policy.raw.syncBack, action, actor.platform);
   const list = policy.allow.get(action);
   if (list === undefined) return false;
   if (actor.platform === 'slack') return list.slackUsers.has(actor.id);

@@ -88,5 +88,13 @@ const archivesOn = (config: SyncBackConfig | undefined, platform: SyncPlatform):
   return config?.jira?.archiveOnDone === true;
 };
 
-export { SyncBackConfigSchema, SYNC_PLATFORMS, SYNC_BACK_KNOWN_KEYS, DEFAULT_OPSGENIE_HEADER, archivesOn };
+/**
+ * The authorisation of a sync-back request: the service's webhook is verified and the record is
+ * one the router created, so whoever may resolve it there may archive the finding — when, and
+ * only when, routes.yml switched that on. Nothing but `archive` ever comes from these platforms.
+ */
+const syncBackAllows = (config: SyncBackConfig | undefined, action: string, platform: string): boolean =>
+  action === 'archive' && (platform === 'pagerduty' || platform === 'opsgenie' || platform === 'jira') && archivesOn(config, platform);
+
+export { SyncBackConfigSchema, SYNC_PLATFORMS, SYNC_BACK_KNOWN_KEYS, DEFAULT_OPSGENIE_HEADER, archivesOn, syncBackAllows };
 export type { SyncBackConfig, SyncPlatform };
