@@ -349,6 +349,16 @@ describe('serverless package (offline, osls)', () => {
     for (const id of ['IdempotencyTable', 'FindingStateTable']) {
       expect(template.Resources[id], id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
     }
+    // Runtime suppressions: TTL a week after expiry, like the others on demand with PITR and kept on stack removal.
+    const suppressions = resource('SuppressionsTable');
+    expect(suppressions).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
+    expect(suppressions.Properties).toMatchObject({
+      BillingMode: 'PAY_PER_REQUEST',
+      KeySchema: [{ AttributeName: 'id', KeyType: 'HASH' }],
+      TimeToLiveSpecification: { AttributeName: 'expiresAtEpoch', Enabled: true },
+      PointInTimeRecoverySpecification: { PointInTimeRecoveryEnabled: true },
+    });
+    expect(resource('RouteLambdaFunction').Properties.Environment.Variables.SUPPRESSIONS_TABLE).toEqual({ Ref: 'SuppressionsTable' });
   });
 
   it('grants least privilege: no wildcard actions, Resource "*" only where AWS requires it (S-5)', () => {
@@ -410,10 +420,12 @@ describe('serverless package (offline, osls)', () => {
       for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(dynamodb|ssm|secretsmanager|kms):/);
     }
     for (const s of route) {
-      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(ssm|secretsmanager|kms):|^dynamodb:(?!(UpdateItem|GetItem)$)/);
+      for (const a of asArray<string>(s.Action)) expect(a).not.toMatch(/^(ssm|secretsmanager|kms):|^dynamodb:(?!(UpdateItem|GetItem|Scan)$)/);
     }
     const routeDynamo = route.filter((s) => asArray<string>(s.Action).some((a) => a.startsWith('dynamodb:')));
-    expect(routeDynamo.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FindingStateTable', 'Arn'] }]);
+    expect(routeDynamo.map((s) => s.Resource)).toEqual([{ 'Fn::GetAtt': ['FindingStateTable', 'Arn'] }, { 'Fn::GetAtt': ['SuppressionsTable', 'Arn'] }]);
+    // Runtime suppressions: the route stage only lists them (the actions function writes them).
+    expect(allowedActions(route, getAttArn('SuppressionsTable'))).toEqual(['dynamodb:Scan']);
   });
 
   it('puts no secret values into environment variables (S-1)', () => {
