@@ -4,6 +4,7 @@ import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
 import { loadRoutesFile } from '../config/load.ts';
 import { ConfigError } from '../errors.ts';
 import { formatSeverity } from '../severity.ts';
+import { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState } from '../state/finding-state.ts';
 import { terminalSafe } from './terminal-text.ts';
@@ -27,7 +28,7 @@ targets, the digest group a chat target would hold it in, and the final targets.
   --expect      the targets every event must reach (empty: none); exit 1 when one differs,
                 naming the missing and extra targets
   --matrix      finding types × targets over a corpus (default: the bundled samples)
-Exit codes: 0 as expected, 1 a mismatch or a configuration error, 2 usage error.
+${SUPPRESSION_FLAGS_USAGE}Exit codes: 0 as expected, 1 a mismatch or a configuration error, 2 usage error.
 `;
 
 const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
@@ -39,6 +40,8 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
       accounts: { type: 'string' },
       expect: { type: 'string' },
       matrix: { type: 'boolean', default: false },
+      region: { type: 'string' },
+      ...SUPPRESSION_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -51,6 +54,7 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
   const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
   const accountsFile = values.accounts ?? BUNDLED.accounts();
   const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
+  const runtimeSuppressions = values.matrix ? undefined : await runtimeSuppressionsFromFlags(values, (line) => io.stderr.write(`warning: ${terminalSafe(line)}\n`));
   if (values.matrix) return printMatrix(positionals.length > 0 ? positionals : [BUNDLED.samples()], config, accounts, io);
   const expected = values.expect === undefined ? undefined : splitList(values.expect);
   const unknown = expected?.filter((name) => !config.targets.has(name)) ?? [];
@@ -71,7 +75,7 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
       mismatches += expected ? 1 : 0;
       continue;
     }
-    const result = await route(ingested.enriched, { config, state: memoryFindingState() });
+    const result = await route(ingested.enriched, { config, state: memoryFindingState(), ...(runtimeSuppressions ? { runtimeSuppressions } : {}) });
     const { finding } = ingested.enriched;
     io.stdout.write(`${source}: ${terminalSafe(finding.type)} severity ${formatSeverity(finding.severity)} account ${finding.accountId} ${terminalSafe(finding.region)}\n`);
     for (const step of result.decision.trace) {
@@ -79,7 +83,7 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
       io.stdout.write(`${indent}${step.matched ? '✓' : '✗'} ${step.route}${step.failed ? `  (failed: ${step.failed})` : ''}\n`);
     }
     if (result.decision.usedDefault) io.stdout.write('  → no route matched: default\n');
-    if (result.suppression) io.stdout.write(`  → suppressed by ${result.suppression.name}: ${result.suppression.reason}\n`);
+    if (result.suppression) io.stdout.write(`  → suppressed by ${result.suppression.name} (${terminalSafe(suppressionOrigin(result.suppression))}): ${terminalSafe(result.suppression.reason)}\n`);
     for (const q of result.quieted) io.stdout.write(`  → not notified: ${q.target} (${q.reason})\n`);
     for (const r of result.refused) io.stdout.write(`  → refused: ${r.target} (${r.reason})\n`);
     for (const line of groupingLines(result)) io.stdout.write(`  → ${line}\n`);
