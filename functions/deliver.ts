@@ -5,7 +5,9 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
-import { loadBundledRoutes, requireEnv } from '../shared/aws/config-files.ts';
+import { requireEnv } from '../shared/config/env.ts';
+import { loadConfig } from '../shared/config/load.ts';
+import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { lazySqs } from '../shared/aws/dead-letters.ts';
 import { awsSecretResolver } from '../shared/aws/secrets.ts';
 import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
@@ -30,7 +32,7 @@ const sqs = lazySqs();
 const deliveryQueueUrl = requireEnv('DELIVERY_QUEUE_URL');
 const sink = sqsJobSink(sqs, { delivery: deliveryQueueUrl, deadLetter: requireEnv('DELIVERY_DLQ_URL') });
 const maxReceives = Number(process.env.MAX_RECEIVES ?? '5');
-const config = await loadBundledRoutes();
+const config = await loadConfig(ROUTES_CONFIG, { bundled: true });
 const dynamo = new DynamoDBClient({});
 const targets = createTargets(config, {
   secrets: awsSecretResolver(),

@@ -4,8 +4,10 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { EventBridgeEvent } from 'aws-lambda';
-import { bundledAccountChain, loadBundledRegistry } from '../shared/aws/account-chain.ts';
-import { requireEnv } from '../shared/aws/config-source.ts';
+import { ACCOUNTS_CONFIG } from '../shared/accounts/directory.ts';
+import { bundledAccountChain } from '../shared/aws/account-chain.ts';
+import { requireEnv } from '../shared/config/env.ts';
+import { loadConfig } from '../shared/config/load.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
 import { lazySqs } from '../shared/aws/dead-letters.ts';
 import { logger, metrics } from '../shared/observability.ts';
@@ -19,7 +21,7 @@ const busName = requireEnv('EVENT_BUS_NAME');
 const quarantineUrl = requireEnv('QUARANTINE_QUEUE_URL');
 // accounts.yml overrides → Organizations → GuardDuty members (ACCOUNT_SOURCES); never blocks a finding.
 const accounts = await bundledAccountChain({
-  registry: await loadBundledRegistry(),
+  registry: await loadConfig(ACCOUNTS_CONFIG, { bundled: true }),
   onSourceError: (e) => logger.warn('account metadata source failed; enrichment partial', e),
 });
 

@@ -5,8 +5,10 @@ import { injectLambdaContext } from '@aws-lambda-powertools/logger/middleware';
 import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
-import { bundledAccountChain, loadBundledRegistry } from '../shared/aws/account-chain.ts';
-import { requireEnv } from '../shared/aws/config-source.ts';
+import { ACCOUNTS_CONFIG } from '../shared/accounts/directory.ts';
+import { bundledAccountChain } from '../shared/aws/account-chain.ts';
+import { requireEnv } from '../shared/config/env.ts';
+import { loadConfig } from '../shared/config/load.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
 import { dynamoMembershipState, parseExpectedFrom, parseSeverity, runMembershipWatch } from '../shared/members/watch.ts';
 import { logger, metrics } from '../shared/observability.ts';
@@ -26,7 +28,7 @@ const expectedFrom = parseExpectedFrom(process.env.EXPECTED_ACCOUNTS);
 // created here. Otherwise only the account metadata source may use it, which creates it on first use.
 const organizations = expectedFrom === 'accounts' ? undefined : new (await import('../shared/aws/lazy/organizations.ts')).OrganizationsClient({});
 const detectorId = process.env.GUARDDUTY_DETECTOR_ID || undefined;
-const registry = await loadBundledRegistry();
+const registry = await loadConfig(ACCOUNTS_CONFIG, { bundled: true });
 const accounts = await bundledAccountChain({
   registry,
   ...(organizations ? { organizations } : {}),

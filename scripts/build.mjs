@@ -16,8 +16,9 @@ import { fileURLToPath } from 'node:url';
 import { ConfigError } from '../shared/errors.ts';
 import { coldStartBytes } from './cold-start-bytes.ts';
 import { describeJudgement, judgeBundle, readBundleBudget } from './bundle-budget.mjs';
-import { loadAccounts } from '../shared/accounts.ts';
-import { parseRoutesConfig } from '../shared/config/load.ts';
+import { ACCOUNTS_CONFIG } from '../shared/accounts/directory.ts';
+import { parseConfig } from '../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { parseYamlSource } from '../shared/config/yaml-source.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
@@ -70,9 +71,9 @@ const readConfig = (file, label, check) => {
 
 /** The routes (validated, with its compiled targets) and accounts documents a build bundles. */
 const loadConfigFiles = ({ routesFile, accountsFile }) => {
-  const routes = readConfig(routesFile, 'routes', parseRoutesConfig);
+  const routes = readConfig(routesFile, 'routes', (text, file) => parseConfig(ROUTES_CONFIG, text, file));
   const accounts = accountsFile
-    ? readConfig(accountsFile, 'accounts', loadAccounts)
+    ? readConfig(accountsFile, 'accounts', (text, file) => parseConfig(ACCOUNTS_CONFIG, text, file))
     : { file: undefined, shown: '(none: account names from Organizations/GuardDuty)', sha256: sha256(`${JSON.stringify(NO_ACCOUNTS)}\n`), json: `${JSON.stringify(NO_ACCOUNTS)}\n` };
   return { routes, accounts };
 };

@@ -1,6 +1,6 @@
 import type { GuardDutyFinding, Resource } from '../schemas/finding.ts';
 import type { EnrichedFinding } from '../schemas/enriched.ts';
-import type { AccountDirectory } from './accounts.ts';
+import type { AccountDirectory } from './accounts/directory.ts';
 import { severityLabel } from './severity.ts';
 import { parseFindingType } from './finding-type.ts';
 import { consoleLink } from './console-link.ts';

@@ -1,6 +1,6 @@
 import type { EnrichedFinding } from '../schemas/enriched.ts';
-import type { AccountDirectory } from './accounts.ts';
-import type { CompiledSuppression, RouterConfig } from './config/load.ts';
+import type { AccountDirectory } from './accounts/directory.ts';
+import type { CompiledSuppression, RouterConfig } from './config/compile.ts';
 import { buildDigest, digestGroupKey, digestIdempotencyKey, digestRef } from './delivery/digest.ts';
 import { makeJob, parseJob, type DeliveryJob } from './delivery/job.ts';
 import { RetryLaterError, withRetries, type RetryPolicy } from './delivery/retry.ts';

@@ -1,7 +1,8 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { parseRoutesConfig } from '../../shared/config/load.ts';
+import { parseConfig } from '../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
 import { evaluateRoutes } from '../../shared/routing/evaluate.ts';
 import { TARGETS } from './plan.ts';
 
@@ -59,7 +60,7 @@ interface ExpectedJob {
 
 /** One job per (finding, target) the routes send it to. */
 const expectedJobs = (routesYaml: string, enriched: readonly EnrichedFinding[]): ExpectedJob[] => {
-  const config = parseRoutesConfig(routesYaml, 'chaos-routes.yml');
+  const config = parseConfig(ROUTES_CONFIG, routesYaml, 'chaos-routes.yml');
   return enriched.flatMap((finding) =>
     evaluateRoutes(config.routes, config.defaultTargets, finding).targets.map((target) => ({
       target,

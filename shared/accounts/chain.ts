@@ -1,7 +1,7 @@
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { AccountInfo } from '../../schemas/enriched.ts';
-import type { AccountDirectory } from '../accounts.ts';
+import type { AccountDirectory } from './directory.ts';
 
 /**
  * The account metadata provider chain: `accounts.yml` overrides → AWS Organizations

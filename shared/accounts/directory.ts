@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import { ConfigError } from '../errors.ts';
+import type { ConfigKind } from '../config/load.ts';
 import type { ConfigSource } from '../config/source.ts';
 import { ownRecord } from '../config/own-record.ts';
 import { zodProblems } from '../config/problems.ts';
@@ -8,7 +9,7 @@ import { zodProblems } from '../config/problems.ts';
 /**
  * The account registry: who owns each member account. `accounts.yml` is the local
  * source; unknown accounts still flow with `known: false`. This module never imports the YAML
- * parser (the Lambdas read the JSON the build writes); `loadAccounts` (accounts.ts) parses YAML.
+ * parser: loadConfig (config/load.ts) reads the build's JSON without one and loads it for YAML.
  */
 const AccountEntrySchema = z.strictObject({
   name: z.optional(z.string()),
@@ -31,7 +32,7 @@ const staticAccountDirectory = (accounts: ReadonlyMap<string, AccountInfo>): Acc
   lookup: async (id) => accounts.get(id) ?? unknownAccount(id),
 });
 
-/** The checks behind loadAccounts over any parsed source (the Lambdas read the build's JSON). */
+/** The checks over any parsed source: YAML (CLI, build) or the build's JSON (Lambdas). */
 const compileAccounts = (source: ConfigSource): Map<string, AccountInfo> => {
   const parsed = z.safeParse(AccountsFileSchema, source.value ?? { accounts: {} });
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error, source));
@@ -52,5 +53,12 @@ const compileAccounts = (source: ConfigSource): Map<string, AccountInfo> => {
   return accounts;
 };
 
-export { AccountsFileSchema, staticAccountDirectory, compileAccounts, unknownAccount };
+/** The accounts file, for loadConfig and parseConfig. */
+const ACCOUNTS_CONFIG: ConfigKind<Map<string, AccountInfo>> = {
+  name: 'accounts',
+  bundled: { env: 'ACCOUNTS_FILE', file: 'accounts.json' },
+  compile: compileAccounts,
+};
+
+export { ACCOUNTS_CONFIG, staticAccountDirectory };
 export type { AccountDirectory };

@@ -1,8 +1,6 @@
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../../schemas/enriched.ts';
-import { compileAccounts } from '../accounts/directory.ts';
-import { configPath, readConfigSource } from './config-source.ts';
 import { loadOnce } from './load-once.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountChain, type AccountSource } from '../accounts/chain.ts';
 
@@ -14,10 +12,6 @@ import { createAccountChain, guardDutyMembersSource, organizationsSource, type A
  * Nothing here touches the network at cold start, and a client this module creates loads its
  * SDK chunk on its first request: findings from accounts in accounts.yml never need it.
  */
-const bundledAccountsPath = (): string => configPath(process.env.ACCOUNTS_FILE, 'accounts.json');
-
-const loadBundledRegistry = async (): Promise<Map<string, AccountInfo>> => compileAccounts(await readConfigSource(bundledAccountsPath()));
-
 const seconds = (name: string): number | undefined => {
   const value = process.env[name];
   if (value === undefined || value === '') return undefined;
@@ -77,4 +71,4 @@ const bundledAccountChain = async (options: BundledChainOptions): Promise<Accoun
   });
 };
 
-export { bundledAccountChain, loadBundledRegistry, bundledAccountsPath, accountSources, lazyClient };
+export { bundledAccountChain, accountSources, lazyClient };

@@ -1,5 +1,6 @@
 import type { RouterConfig } from '../config/compile.ts';
-import { checkRoutesText } from '../config/routes-check.ts';
+import { loadConfig } from '../config/load.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { decodeRoutesDocument } from '../config/ssm-document.ts';
 import { ConfigError, formatProblem } from '../errors.ts';
 
@@ -76,9 +77,8 @@ const publishedRoutes = (options: { provider: ParameterProvider; path: string; m
     if (value === NOTHING_PUBLISHED) return { active: bundled, refused: undefined };
     try {
       const document = decodeRoutesDocument(value, where);
-      const checked = await checkRoutesText(document.yaml, where);
-      if (checked.config === undefined || checked.errors.length > 0) return { active: state.active, refused: { kind: 'invalid', problems: checked.errors.map(formatProblem) } };
-      return { active: { config: checked.config, sha256: document.sha256, origin: 'ssm', source: document.source }, refused: undefined };
+      const config = await loadConfig(ROUTES_CONFIG, { ssm: document, path });
+      return { active: { config, sha256: document.sha256, origin: 'ssm', source: document.source }, refused: undefined };
     } catch (error) {
       if (error instanceof ConfigError) return { active: state.active, refused: { kind: 'invalid', problems: error.problems.map(formatProblem) } };
       throw error;

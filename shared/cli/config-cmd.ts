@@ -1,9 +1,10 @@
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
-import { loadAccounts } from '../accounts.ts';
-import '../config/load.ts'; // registers the regex engine for the CLI
-import { checkRoutesText, shadowedRoutes, type RoutesCheck } from '../config/routes-check.ts';
+import { ACCOUNTS_CONFIG } from '../accounts/directory.ts';
+import { loadConfig, readConfigText } from '../config/load.ts';
+import { checkRoutesText, type RoutesCheck } from '../config/routes-check.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { ADVANCED_TIER_BYTES, decodeRoutesDocument, encodeRoutesDocument, routesSha256, tierFor, type RoutesDocument } from '../config/ssm-document.ts';
 import { CommonTargetSettingsSchema, RoutesFileSchema } from '../config/schema.ts';
 import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
@@ -28,7 +29,7 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
   const errors: ConfigProblem[] = [];
   const warnings: ConfigProblem[] = [];
   try {
-    const checked = await checkRoutesText(await readConfigText(routesFile, 'routes'), routesFile);
+    const checked = await checkRoutesText(await readConfigText('routes', routesFile), routesFile);
     errors.push(...checked.errors);
     warnings.push(...checked.warnings);
   } catch (error) {
@@ -37,7 +38,7 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
   }
   if (values.accounts !== undefined) {
     try {
-      loadAccounts(await readConfigText(values.accounts, 'accounts'), values.accounts);
+      await loadConfig(ACCOUNTS_CONFIG, { file: values.accounts });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       errors.push(...error.problems);
@@ -63,15 +64,6 @@ const SCHEMA_USAGE = `Usage: findings-router config schema
 
 Prints the routes file JSON Schema (draft 2020-12) on stdout (npm run schema writes routes.schema.json).
 `;
-
-/** A file that cannot be read is a located configuration problem, not a stack trace. */
-const readConfigText = async (file: string, what: string): Promise<string> => {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read ${what} file (${(cause as { code?: string }).code ?? cause})` }], { cause });
-  }
-};
 
 /** `config schema`: JSON Schema (draft 2020-12) of the routes file, from the same zod schemas. */
 const runConfigSchema = async (argv: string[], io: Io): Promise<number> => {
@@ -137,13 +129,14 @@ const reportCheck = (checked: RoutesCheck, io: Io): boolean => {
 };
 
 /** A stored value checked like a file: the document's shape and hash, then config check on its YAML. */
-const checkStoredValue = async (value: string, where: string): Promise<{ document?: RoutesDocument; problems: string[] }> => {
+const checkStoredValue = async (value: string, path: string): Promise<{ document?: RoutesDocument; problems: string[] }> => {
+  let document: RoutesDocument | undefined;
   try {
-    const document = decodeRoutesDocument(value, where);
-    const checked = await checkRoutesText(document.yaml, where);
-    return { document, problems: checked.errors.map(formatProblem) };
+    document = decodeRoutesDocument(value, `ssm:${path}`);
+    await loadConfig(ROUTES_CONFIG, { ssm: document, path });
+    return { document, problems: [] };
   } catch (error) {
-    if (error instanceof ConfigError) return { problems: error.problems.map(formatProblem) };
+    if (error instanceof ConfigError) return { ...(document ? { document } : {}), problems: error.problems.map(formatProblem) };
     throw error;
   }
 };
@@ -156,16 +149,13 @@ const runConfigPublish = async (argv: string[], io: Io): Promise<number> => {
   }
   if (values.routes === undefined) throw new UsageError('--routes FILE is required');
   const path = ssmPathOf(values.ssm);
-  const bytes = await readFile(values.routes).catch((cause: unknown) => {
-    throw new ConfigError([{ file: values.routes!, line: 1, column: 1, message: `cannot read routes file (${(cause as { code?: string }).code ?? cause})` }], { cause });
-  });
-  const yaml = bytes.toString('utf8');
+  const yaml = await readConfigText('routes', values.routes);
   const checked = await checkRoutesText(yaml, values.routes);
   if (reportCheck(checked, io)) {
     io.stderr.write(`config publish: ${checked.errors.length} error(s): nothing published to ${path}\n`);
     return 1;
   }
-  const document: RoutesDocument = { sha256: routesSha256(bytes), publishedAt: new Date().toISOString(), source: values.routes, yaml };
+  const document: RoutesDocument = { sha256: routesSha256(yaml), publishedAt: new Date().toISOString(), source: values.routes, yaml };
   const value = encodeRoutesDocument(document);
   const tier = tierFor(value);
   if ('tooLarge' in tier) {
@@ -175,7 +165,7 @@ const runConfigPublish = async (argv: string[], io: Io): Promise<number> => {
   const [{ SSMClient }, { readCurrent, writeVersion }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../aws/ssm-routes-store.ts')]);
   const ssm = new SSMClient(regionOf(values.region));
   const previous = await readCurrent(ssm, path);
-  const previousHash = previous === undefined ? undefined : (await checkStoredValue(previous.value, `ssm:${path}`)).document?.sha256;
+  const previousHash = previous === undefined ? undefined : (await checkStoredValue(previous.value, path)).document?.sha256;
   if (previousHash === document.sha256) {
     io.stdout.write(`config publish: ${path} already holds ${values.routes} (${short(document.sha256)}, version ${previous!.version}); nothing to publish\n`);
     return 0;
@@ -219,7 +209,7 @@ const runConfigRollback = async (argv: string[], io: Io): Promise<number> => {
     io.stdout.write(`config rollback: version ${target.version} is already the current one\n`);
     return 0;
   }
-  const { document, problems } = await checkStoredValue(target.value, `ssm:${path}@${target.version}`);
+  const { document, problems } = await checkStoredValue(target.value, `${path}@${target.version}`);
   if (document === undefined || problems.length > 0) {
     for (const line of problems) io.stderr.write(`${line}\n`);
     io.stderr.write(`config rollback: version ${target.version} fails config check; not restored (choose another with --to-version)\n`);
@@ -254,7 +244,7 @@ const runConfigStatus = async (argv: string[], io: Io): Promise<number> => {
     if (current === undefined) {
       io.stdout.write(`published  (nothing at ${ssmPath} yet: the bundled routes run)\n`);
     } else {
-      const { document, problems } = await checkStoredValue(current.value, `ssm:${ssmPath}`);
+      const { document, problems } = await checkStoredValue(current.value, ssmPath);
       published = document?.sha256;
       publishedValid = document !== undefined && problems.length === 0;
       const about = document ? `${short(document.sha256)} (${document.source}, published ${document.publishedAt})` : '(not a routes document)';
@@ -298,4 +288,4 @@ const stageRoutesFile = async (stage: string): Promise<string | undefined> => {
   return typeof file === 'string' && file !== '' ? projectFile(file) : undefined;
 };
 
-export { runConfigCheck, runConfigPublish, runConfigRollback, runConfigSchema, runConfigStatus, routesJsonSchema, shadowedRoutes };
+export { runConfigCheck, runConfigPublish, runConfigRollback, runConfigSchema, runConfigStatus, routesJsonSchema };

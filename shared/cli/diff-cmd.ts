@@ -1,7 +1,9 @@
-import { open, readFile, writeFile } from 'node:fs/promises';
+import { open, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadAccounts, staticAccountDirectory, type AccountDirectory } from '../accounts.ts';
-import { loadRoutesFile, type RouterConfig } from '../config/load.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory, type AccountDirectory } from '../accounts/directory.ts';
+import { loadConfig } from '../config/load.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
+import type { RouterConfig } from '../config/compile.ts';
 import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { buildDiff, renderDiffText, type DiffDecision, type DiffEvent } from '../report/diff.ts';
@@ -86,7 +88,7 @@ const loadBoth = async (oldFile: string, newFile: string): Promise<{ old: Router
   const problems: ConfigProblem[] = [];
   const load = async (file: string) => {
     try {
-      return await loadRoutesFile(file);
+      return await loadConfig(ROUTES_CONFIG, { file: file });
     } catch (error) {
       if (!(error instanceof ConfigError)) throw error;
       problems.push(...error.problems);
@@ -130,7 +132,7 @@ const runRoutesDiff = async (argv: string[], io: Io): Promise<number> => {
     const configs = await loadBoth(values.old, values.new);
     for (const warning of [...configs.old.warnings, ...configs.new.warnings]) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
     const accountsFile = values.accounts ?? BUNDLED.accounts();
-    const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
+    const accounts = staticAccountDirectory(await loadConfig(ACCOUNTS_CONFIG, { file: accountsFile }));
     const events = await routeBoth(positionals.length > 0 ? positionals : [BUNDLED.samples()], configs, accounts);
     const files = values.report === undefined ? undefined : await routesTexts(values.old, values.new, configs);
     const data = buildDiff({ oldLabel: values.old, newLabel: values.new, targets: targetsOf(configs.new, configs.old), events, ...(files ? { files } : {}) });
@@ -180,12 +182,5 @@ const readBounded = async (file: string, limit: number): Promise<string | undefi
   }
 };
 
-const readAccountsText = async (file: string): Promise<string> => {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }]);
-  }
-};
 
 export { runRoutesDiff, routeBoth, decisionOf, USAGE as DIFF_USAGE };

@@ -1,6 +1,6 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RouterConfig } from '../config/load.ts';
+import type { RouterConfig } from '../config/compile.ts';
 import { formatProblem } from '../errors.ts';
 import type { Outcome } from './replay-runner.ts';
 import { checkInputPaths, checkOutputFile, checkOutputFolder, UsageError } from './usage.ts';

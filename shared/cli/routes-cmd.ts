@@ -1,8 +1,8 @@
-import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
-import { loadRoutesFile } from '../config/load.ts';
-import { ConfigError } from '../errors.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../accounts/directory.ts';
+import { loadConfig } from '../config/load.ts';
+import type { RouterConfig } from '../config/compile.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { formatSeverity } from '../severity.ts';
 import { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
@@ -51,9 +51,9 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
   }
   if (!values.matrix && positionals.length === 0) throw new UsageError('give at least one EVENT file (or --matrix)');
   await checkInputPaths(positionals);
-  const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
+  const config = await loadConfig(ROUTES_CONFIG, { file: values.routes ?? BUNDLED.routes() });
   const accountsFile = values.accounts ?? BUNDLED.accounts();
-  const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
+  const accounts = staticAccountDirectory(await loadConfig(ACCOUNTS_CONFIG, { file: accountsFile }));
   const runtimeSuppressions = values.matrix ? undefined : await runtimeSuppressionsFromFlags(values, (line) => io.stderr.write(`warning: ${terminalSafe(line)}\n`));
   if (values.matrix) return printMatrix(positionals.length > 0 ? positionals : [BUNDLED.samples()], config, accounts, io);
   const expected = values.expect === undefined ? undefined : splitList(values.expect);
@@ -103,7 +103,7 @@ const runRoutesTest = async (argv: string[], io: Io): Promise<number> => {
 
 const printMatrix = async (
   paths: string[],
-  config: Awaited<ReturnType<typeof loadRoutesFile>>,
+  config: RouterConfig,
   accounts: ReturnType<typeof staticAccountDirectory>,
   io: Io,
 ): Promise<number> => {
@@ -164,13 +164,6 @@ const groupingLines = (result: RouteResult): string[] =>
 
 const windowText = (ms: number): string => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 
-const readAccountsText = async (file: string): Promise<string> => {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }], { cause });
-  }
-};
 
 const splitList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
 

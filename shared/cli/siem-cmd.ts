@@ -1,7 +1,8 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
 import { awsSecretResolver } from '../aws/secrets.ts';
-import { loadRoutesFile } from '../config/load.ts';
+import { loadConfig } from '../config/load.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { SecretResolutionError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { DEFAULT_RETENTION_DAYS, indexPatternOf, type Flavor } from '../siem/index-template.ts';
@@ -99,7 +100,7 @@ const runSiemSetup = async (argv: string[], io: Io): Promise<number> => {
   if (dashboardsUrl !== undefined && !/^https?:\/\/[^?#]+$/i.test(dashboardsUrl)) return usage('--dashboards-url is an http(s) base URL without query or fragment');
 
   const routesFile = values.routes ?? BUNDLED.routes();
-  const routes = await loadRoutesFile(routesFile);
+  const routes = await loadConfig(ROUTES_CONFIG, { file: routesFile });
   const target = routes.targets.get(values.target);
   if (target === undefined || target.type !== 'elasticsearch') {
     const names = [...routes.targets.values()].filter((t) => t.type === 'elasticsearch').map((t) => t.name);

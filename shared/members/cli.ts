@@ -4,7 +4,8 @@ import { parseArgs } from 'node:util';
 import { GuardDutyClient, type Member } from '@aws-sdk/client-guardduty';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo } from '../../schemas/enriched.ts';
-import { loadAccounts } from '../accounts.ts';
+import { ACCOUNTS_CONFIG } from '../accounts/directory.ts';
+import { loadConfig } from '../config/load.ts';
 import { describeError } from '../accounts/chain.ts';
 import { ConfigError } from '../errors.ts';
 import { parseMembersCsv } from './csv.ts';
@@ -259,13 +260,7 @@ const renderDiff = (detectorId: string, diff: MembershipDiff): string => {
 const readRegistry = async (file: string | undefined): Promise<Map<string, AccountInfo>> => {
   const path = file ?? (existsSync('accounts.yml') ? 'accounts.yml' : undefined);
   if (path === undefined) return new Map();
-  let text: string;
-  try {
-    text = await readFile(path, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ file: path, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }]);
-  }
-  return loadAccounts(text, path);
+  return loadConfig(ACCOUNTS_CONFIG, { file: path });
 };
 
 const table = (header: string[], rows: string[][]): string => {

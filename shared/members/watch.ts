@@ -3,7 +3,7 @@ import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
-import type { AccountDirectory } from '../accounts.ts';
+import type { AccountDirectory } from '../accounts/directory.ts';
 import { ingest } from '../pipeline.ts';
 import { diffMembership, expectedFromRegistry, listOrganizationAccounts, mergeExpected, MISSING, type DiffEntry, type ExpectedAccount } from './diff.ts';
 import { listAllMembers, resolveDetectorId } from './guardduty.ts';

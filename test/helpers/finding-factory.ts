@@ -1,6 +1,6 @@
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
 import type { GuardDutyFinding } from '../../schemas/finding.ts';
-import { staticAccountDirectory } from '../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../shared/enrich.ts';
 
 /** A minimal valid finding; override any field. */

@@ -4,7 +4,7 @@ import * as z from 'zod/mini';
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
 import { GuardDutyFindingSchema, type GuardDutyFinding } from '../../schemas/finding.ts';
 import { findingView } from '../../schemas/finding-view.ts';
-import { staticAccountDirectory } from '../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../shared/enrich.ts';
 import { validateEvent } from '../../shared/validate.ts';
 

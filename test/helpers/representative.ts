@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
 import type { GuardDutyFinding } from '../../schemas/finding.ts';
-import { staticAccountDirectory } from '../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../shared/enrich.ts';
 import { validateEvent } from '../../shared/validate.ts';
 

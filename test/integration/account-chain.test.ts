@@ -3,7 +3,8 @@ import { join } from 'node:path';
 import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { loadAccounts } from '../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG } from '../../shared/accounts/directory.ts';
+import { parseConfig } from '../../shared/config/parse.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountSource } from '../../shared/accounts/chain.ts';
 import { ingest } from '../../shared/pipeline.ts';
 import { startOrgGuardDutyLoopback, type OrgGuardDutyLoopback } from '../helpers/org-guardduty-loopback.ts';
@@ -54,7 +55,7 @@ const chainWith = (options: { now?: () => number; overrides?: string; timeoutMs?
       organizationsSource(options.orgClient ?? organizations),
       guardDutyMembersSource(guardDuty, { detectorId: loopback.detectorIds[0]! }),
     ],
-    ...(options.overrides ? { overrides: loadAccounts(options.overrides, 'accounts.yml') } : {}),
+    ...(options.overrides ? { overrides: parseConfig(ACCOUNTS_CONFIG, options.overrides, 'accounts.yml') } : {}),
     ...(options.now ? { now: options.now } : {}),
     ...(options.timeoutMs ? { timeoutMs: options.timeoutMs } : {}),
   });
@@ -223,7 +224,7 @@ describe('account chain: failures never block a finding', () => {
     let clock = 0;
     const errors: string[] = [];
     const chain = createAccountChain({
-      overrides: loadAccounts(`accounts:\n  "${PROD}": { name: payments-prod, tags: { env: prod } }\n`, 'accounts.yml'),
+      overrides: parseConfig(ACCOUNTS_CONFIG, `accounts:\n  "${PROD}": { name: payments-prod, tags: { env: prod } }\n`, 'accounts.yml'),
       sources: [organizationsSource(organizations), guardDutyMembersSource(guardDuty, { detectorId: loopback.detectorIds[0]! })],
       now: () => clock,
       onSourceError: (e) => errors.push(`${e.source}: ${e.error.split(':')[0]}`),

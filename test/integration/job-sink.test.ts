@@ -2,7 +2,8 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { sqsPort } from '../../shared/aws/queues.ts';
 import { sqsJobSink } from '../../shared/aws/sqs-job-sink.ts';
-import { parseRoutesConfig } from '../../shared/config/load.ts';
+import { parseConfig } from '../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
 import type { DeliveryJob } from '../../shared/delivery/job.ts';
 import { memoryJobSink } from '../../shared/delivery/memory-sink.ts';
 import type { DeadLetter, JobSink } from '../../shared/delivery/sink.ts';
@@ -70,7 +71,8 @@ const sqsHome = (): Home => ({
   },
 });
 
-const config = parseRoutesConfig(
+const config = parseConfig(
+  ROUTES_CONFIG,
   [
     'targets:',
     '  slack: { type: slack, webhookUrl: { value: "https://hooks.slack.com/services/T/B/X" } }',

@@ -9,9 +9,10 @@ import * as z from 'zod/mini';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { EnrichedFindingSchema, type EnrichedFinding } from '../../schemas/enriched.ts';
 import { GuardDutyFindingSchema } from '../../schemas/finding.ts';
-import { loadAccounts, staticAccountDirectory } from '../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../shared/accounts/directory.ts';
 import { publishEnriched } from '../../shared/aws/publisher.ts';
-import { parseRoutesConfig } from '../../shared/config/load.ts';
+import { parseConfig } from '../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
 import { dynamoMembershipState, MEMBERSHIP_FINDING_TYPE, runMembershipWatch, type WatchDeps } from '../../shared/members/watch.ts';
 import { route } from '../../shared/pipeline.ts';
 import { memoryFindingState } from '../../shared/state/finding-state.ts';
@@ -166,7 +167,8 @@ describe('Lambda: watch-members (scheduled)', () => {
     gd.setMember(DATA, 'Disabled');
     await handler({}, lambdaContext('watch'));
     const enriched = eventsFor(DATA)[0]!;
-    const config = parseRoutesConfig(
+    const config = parseConfig(
+      ROUTES_CONFIG,
       [
         'targets: { soc: { type: console }, siem: { type: console } }',
         'default: { targets: [siem] }',
@@ -191,7 +193,7 @@ describe('membership watch: state transitions in DynamoDB', () => {
     const name = `membership-${++table}`;
     await dynamo.createTable(name, 'findingKey');
     const published: EnrichedFinding[] = [];
-    const registry = loadAccounts(REGISTRY, 'accounts.yml');
+    const registry = parseConfig(ACCOUNTS_CONFIG, REGISTRY, 'accounts.yml');
     return {
       published,
       guardDuty: new GuardDutyClient(gd.clientConfig),

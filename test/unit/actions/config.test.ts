@@ -1,14 +1,15 @@
 import { describe, expect, it } from 'vitest';
 import { directlyAllowed } from '../../../shared/actions/config.ts';
 import { decodeButtonValue, encodeButtonValue } from '../../../shared/actions/button-value.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 
 const BASE = 'targets:\n  out: { type: console }\ndefault: { targets: [out] }\n';
 
 const errorsOf = (text: string): string => {
   try {
-    parseRoutesConfig(text, 'routes.yml');
+    parseConfig(ROUTES_CONFIG, text, 'routes.yml');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).message;
@@ -21,7 +22,7 @@ describe('actions: block', () => {
     // Prepare
     const text = `${BASE}actions:\n  slack: { signingSecret: { env: SLACK_SIGNING_SECRET } }\n  rateLimit: { perMinute: 3 }\n  archive: { slackUsers: [U0123ABC] }\n  suppress: { slackUsers: [U0123ABC], maxDays: 7 }\n`;
     // Act
-    const { actions } = parseRoutesConfig(text, 'routes.yml');
+    const { actions } = parseConfig(ROUTES_CONFIG, text, 'routes.yml');
     // Assess
     expect(actions.suppressMaxDays).toBe(7);
     expect(actions.perActorPerMinute).toBe(3);
@@ -33,7 +34,7 @@ describe('actions: block', () => {
   });
 
   it('denies everything when the block is absent, and defaults maxDays to 30', () => {
-    const { actions } = parseRoutesConfig(BASE, 'routes.yml');
+    const { actions } = parseConfig(ROUTES_CONFIG, BASE, 'routes.yml');
     expect(actions.allow.size).toBe(0);
     expect(actions.suppressMaxDays).toBe(30);
     expect(directlyAllowed(actions, 'archive', { platform: 'slack', id: 'U0123ABC' })).toBe(false);

@@ -13,7 +13,8 @@ import * as z from 'zod/mini';
 import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
 import { findingView } from '../../../schemas/finding-view.ts';
-import { loadAccounts, staticAccountDirectory } from '../../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/accounts/directory.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { firehoseTarget } from '../../../shared/targets/firehose.ts';
 import type { Target } from '../../../shared/targets/types.ts';
@@ -36,7 +37,7 @@ const STREAM: StreamSettings = {
   compression: destination.CompressionFormat,
   buffering: destination.BufferingHints,
 };
-const accounts = loadAccounts(readFileSync(join(REPO, 'accounts.example.yml'), 'utf8'), 'accounts.example.yml');
+const accounts = parseConfig(ACCOUNTS_CONFIG, readFileSync(join(REPO, 'accounts.example.yml'), 'utf8'), 'accounts.example.yml');
 
 /** A record to send: the finding as GuardDuty sent it, and how many days before today it reaches Firehose. */
 interface Planned {

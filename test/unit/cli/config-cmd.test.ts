@@ -1,8 +1,9 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
-import { routesJsonSchema, shadowedRoutes } from '../../../shared/cli/config-cmd.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG, shadowedRoutes } from '../../../shared/config/routes-config.ts';
+import { routesJsonSchema } from '../../../shared/cli/config-cmd.ts';
 
 const ROOT = join(import.meta.dirname, '../../..');
 
@@ -29,7 +30,7 @@ describe('Command: config schema', () => {
 
 describe('Command: config check analysis', () => {
   const check = (routes: string) =>
-    shadowedRoutes(parseRoutesConfig(`targets: { t: { type: console } }\ndefault: { targets: [t] }\nroutes:\n${routes}`, 'r.yml')).map((p) => `${p.line}:${p.column} ${p.message}`);
+    shadowedRoutes(parseConfig(ROUTES_CONFIG, `targets: { t: { type: console } }\ndefault: { targets: [t] }\nroutes:\n${routes}`, 'r.yml')).map((p) => `${p.line}:${p.column} ${p.message}`);
 
   it('flags a route after a catch-all sibling', () => {
     // Act / Assess
@@ -51,7 +52,8 @@ describe('Command: config check analysis', () => {
 
   it('reports a jurisdiction leak for a route without a region restriction', () => {
     // Prepare
-    const config = parseRoutesConfig(
+    const config = parseConfig(
+      ROUTES_CONFIG,
       'jurisdictions: { eu: ["eu-*"] }\ntargets:\n  t: { type: console }\n  eu-siem: { type: file, path: x, jurisdiction: eu }\ndefault: { targets: [t] }\nroutes:\n  - name: all\n    targets: [eu-siem]\n  - name: eu-only\n    match: { region: [eu-west-1, eu-central-1] }\n    targets: [eu-siem]\n',
       'r.yml',
     );

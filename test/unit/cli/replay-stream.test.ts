@@ -2,8 +2,9 @@ import { spawnSync } from 'node:child_process';
 import { createServer, type ServerResponse } from 'node:http';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { replayStream, replaySession, type ReplayRecord } from '../../../shared/cli/replay-runner.ts';
 import { localSecretResolver } from '../../../shared/secrets.ts';
 import { createTargets } from '../../../shared/targets/create.ts';
@@ -56,7 +57,7 @@ describe('replayStream', () => {
   it('keeps at most N findings in flight and hands records over in input order', async () => {
     // Prepare: 12 findings, concurrency 4; the receiver answers only when 4 wait, newest first
     const receiver = await gatedWebhook(4, 12);
-    const config = parseRoutesConfig(`targets:\n  hook: { type: webhook, url: "${receiver.url}", allowPrivateNetwork: true }\ndefault: { targets: [hook] }\nroutes: []\n`, 'routes.yml');
+    const config = parseConfig(ROUTES_CONFIG, `targets:\n  hook: { type: webhook, url: "${receiver.url}", allowPrivateNetwork: true }\ndefault: { targets: [hook] }\nroutes: []\n`, 'routes.yml');
     const targets = createTargets(config, { secrets: localSecretResolver({}), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
     const records: ReplayRecord[] = [];
     const answeredAtTake: number[] = [];
@@ -83,7 +84,8 @@ describe('replay digests under the receive budget', () => {
       }),
     );
     close = listening.close;
-    const config = parseRoutesConfig(
+    const config = parseConfig(
+      ROUTES_CONFIG,
       [
         'targets:',
         `  room: { type: slack, webhookUrl: { value: "${listening.origin}/services/T0/B0/x" }, allowPrivateNetwork: true }`,

@@ -5,9 +5,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../../../schemas/enriched.ts';
-import { loadAccounts } from '../../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
 import { createAccountChain, type AccountSource } from '../../../shared/accounts/chain.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { parseYamlSource } from '../../../shared/config/yaml-source.ts';
 import { resourceTags } from '../../../shared/enrich.ts';
 import { ConfigError } from '../../../shared/errors.ts';
@@ -24,7 +25,7 @@ const ROOT = join(import.meta.dirname, '../../..');
 
 const errorsOf = (text: string): string[] => {
   try {
-    parseRoutesConfig(text, 'routes.yml');
+    parseConfig(ROUTES_CONFIG, text, 'routes.yml');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as ConfigError).message.split('\n');
@@ -49,7 +50,8 @@ describe('Built-in names: targets', () => {
 
   it('loads targets named constructor, toString and __proto__ and routes to them', async () => {
     // Prepare
-    const config = parseRoutesConfig(
+    const config = parseConfig(
+      ROUTES_CONFIG,
       'targets:\n  constructor: { type: console }\n  toString: { type: console }\n  __proto__: { type: console }\ndefault:\n  targets: [__proto__]\nroutes:\n  - name: high\n    match: { severity: { min: 7 } }\n    targets: [constructor, toString]\n',
       'routes.yml',
     );
@@ -70,7 +72,7 @@ describe('Built-in names: targets', () => {
 
   it('keeps a jurisdiction named __proto__', () => {
     // Act
-    const config = parseRoutesConfig('jurisdictions:\n  __proto__: [eu-*]\ntargets:\n  t: { type: console, jurisdiction: __proto__ }\ndefault:\n  targets: [t]\n', 'routes.yml');
+    const config = parseConfig(ROUTES_CONFIG, 'jurisdictions:\n  __proto__: [eu-*]\ntargets:\n  t: { type: console, jurisdiction: __proto__ }\ndefault:\n  targets: [t]\n', 'routes.yml');
     // Assess
     expect(config.jurisdictions.get('__proto__')?.[0]?.test('eu-west-1')).toBe(true);
   });
@@ -95,7 +97,7 @@ describe('Built-in names: targets', () => {
 
 describe('Built-in names: tag keys', () => {
   const routesMatching = (match: string) =>
-    parseRoutesConfig(`targets: { t: { type: console }, other: { type: console } }\ndefault: { targets: [other] }\nroutes:\n  - name: r\n    match: ${match}\n    targets: [t]\n`, 'routes.yml');
+    parseConfig(ROUTES_CONFIG, `targets: { t: { type: console }, other: { type: console } }\ndefault: { targets: [other] }\nroutes:\n  - name: r\n    match: ${match}\n    targets: [t]\n`, 'routes.yml');
 
   for (const key of ['constructor', 'toString', '__proto__']) {
     it(`resourceTags: { ${key}: "*" } matches only a resource that has that tag`, async () => {
@@ -112,7 +114,7 @@ describe('Built-in names: tag keys', () => {
     it(`account.tags: { ${key}: "*" } matches only an account that has that tag`, async () => {
       // Prepare
       const config = routesMatching(`{ account: { tags: { ${key}: "*" } } }`);
-      const accounts = loadAccounts(`accounts:\n  "111111111111": { name: plain, tags: { env: prod } }\n  "222222222222": { name: tagged, tags: { ${key}: "yes" } }\n`, 'accounts.yml');
+      const accounts = parseConfig(ACCOUNTS_CONFIG, `accounts:\n  "111111111111": { name: plain, tags: { env: prod } }\n  "222222222222": { name: tagged, tags: { ${key}: "yes" } }\n`, 'accounts.yml');
       // Act
       const without = evaluateRoutes(config.routes, config.defaultTargets, await enrich(makeFinding({ accountId: '111111111111' }), accounts));
       const withTag = evaluateRoutes(config.routes, config.defaultTargets, await enrich(makeFinding({ accountId: '222222222222' }), accounts));
@@ -131,7 +133,7 @@ describe('Built-in names: tag keys', () => {
 
   it('keeps tags named constructor and __proto__ in the enriched event between the Lambdas', async () => {
     // Prepare
-    const accounts = loadAccounts('accounts:\n  "111111111111": { tags: { __proto__: a, constructor: b } }\n', 'accounts.yml');
+    const accounts = parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "111111111111": { tags: { __proto__: a, constructor: b } }\n', 'accounts.yml');
     const enriched = await enrich(makeFinding(tagged([['__proto__', 'c'], ['constructor', 'd']])), accounts);
     // Act: the bus carries JSON; the route Lambda parses it with the schema
     const parsed = z.parse(EnrichedFindingSchema, JSON.parse(JSON.stringify(enriched)));
@@ -142,7 +144,7 @@ describe('Built-in names: tag keys', () => {
 
   it('keeps account tags named constructor and __proto__ from accounts.yml', () => {
     // Act
-    const account = loadAccounts('accounts:\n  "111111111111": { tags: { constructor: a, __proto__: b } }\n', 'accounts.yml').get('111111111111');
+    const account = parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "111111111111": { tags: { constructor: a, __proto__: b } }\n', 'accounts.yml').get('111111111111');
     // Assess
     expect(Object.entries(account?.tags ?? {})).toEqual([['constructor', 'a'], ['__proto__', 'b']]);
   });
@@ -153,7 +155,7 @@ describe('Built-in names: tag keys', () => {
       name: 'organizations',
       lookup: async () => ({ status: 'found', facts: { name: 'org-name', tags: JSON.parse('{"constructor":"org","__proto__":"org","env":"org"}') } }),
     };
-    const overrides = loadAccounts('accounts:\n  "111111111111": { tags: { __proto__: override } }\n', 'accounts.yml');
+    const overrides = parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "111111111111": { tags: { __proto__: override } }\n', 'accounts.yml');
     const chain = createAccountChain({ sources: [source], overrides });
     // Act
     const account = await chain.lookup('111111111111');

@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 
 /** `config check` warns for every inline `{ value }` secret, at its own line, however deep it sits. */
 describe('Config: inline secret warnings', () => {
@@ -19,7 +20,7 @@ describe('Config: inline secret warnings', () => {
     ].join('\n');
 
     // Act
-    const config = parseRoutesConfig(text, 'r.yml');
+    const config = parseConfig(ROUTES_CONFIG, text, 'r.yml');
 
     // Assess
     expect(config.warnings.map((w) => [w.line, w.message])).toEqual([
@@ -45,7 +46,7 @@ describe('Config: inline secret warnings', () => {
     ].join('\n');
 
     // Act
-    const config = parseRoutesConfig(text, 'r.yml');
+    const config = parseConfig(ROUTES_CONFIG, text, 'r.yml');
 
     // Assess
     expect(config.warnings.map((w) => `${w.line}:${w.column}`)).toEqual(['7:15']);

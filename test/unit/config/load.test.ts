@@ -1,11 +1,12 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
-import { loadAccounts } from '../../../shared/accounts.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
+import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 
 const errorOf = (text: string): string => {
   try {
-    parseRoutesConfig(text, 'routes.yml');
+    parseConfig(ROUTES_CONFIG, text, 'routes.yml');
   } catch (error) {
     expect(error).toBeInstanceOf(ConfigError);
     return (error as Error).message;
@@ -45,14 +46,14 @@ describe('Config: routes file errors name file:line:column', () => {
     // Prepare
     const text = `${BASE}routes:\n  - name: a\n    targets: [x]\n  - name: b\n    targets: [y]\n`;
     // Act
-    const error = (() => { try { parseRoutesConfig(text, 'r.yml'); } catch (e) { return e as ConfigError; } })();
+    const error = (() => { try { parseConfig(ROUTES_CONFIG, text, 'r.yml'); } catch (e) { return e as ConfigError; } })();
     // Assess
     expect(error?.problems.map((p) => p.message)).toEqual(["undefined target 'x'", "undefined target 'y'"]);
   });
 
   it('warns about inline secret values but loads', () => {
     // Prepare / Act
-    const config = parseRoutesConfig("targets:\n  s: { type: slack, webhookUrl: { value: 'https://hooks.slack.com/services/T/B/X' } }\ndefault:\n  targets: [s]\n", 'r.yml');
+    const config = parseConfig(ROUTES_CONFIG, "targets:\n  s: { type: slack, webhookUrl: { value: 'https://hooks.slack.com/services/T/B/X' } }\ndefault:\n  targets: [s]\n", 'r.yml');
     // Assess
     expect(config.warnings).toHaveLength(1);
     expect(config.warnings[0]?.message).toContain('inline secret value');
@@ -63,13 +64,13 @@ describe('Config: routes file errors name file:line:column', () => {
 describe('Config: accounts file', () => {
   it('loads names, OU and tags', () => {
     // Prepare / Act
-    const accounts = loadAccounts('accounts:\n  "111111111111": { name: a, ou: Root/X, tags: { env: prod, tier: 1 } }\n', 'a.yml');
+    const accounts = parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "111111111111": { name: a, ou: Root/X, tags: { env: prod, tier: 1 } }\n', 'a.yml');
     // Assess
     expect(accounts.get('111111111111')).toEqual({ id: '111111111111', known: true, name: 'a', ou: 'Root/X', tags: { env: 'prod', tier: '1' } });
   });
 
   it('rejects an unquoted or short account id with its location', () => {
     // Prepare / Act / Assess
-    expect(() => loadAccounts('accounts:\n  "12345": { name: a }\n', 'a.yml')).toThrow(/a\.yml:2:3: .*12-digit/);
+    expect(() => parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "12345": { name: a }\n', 'a.yml')).toThrow(/a\.yml:2:3: .*12-digit/);
   });
 });

@@ -3,7 +3,8 @@ import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAccounts } from '../../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 
 /**
@@ -61,7 +62,7 @@ describe('Config: YAML-level failures from config check', () => {
     // Act
     const error = (() => {
       try {
-        loadAccounts(`${BOMB}accounts: {}\n`, 'accounts.yml');
+        parseConfig(ACCOUNTS_CONFIG, `${BOMB}accounts: {}\n`, 'accounts.yml');
       } catch (e) {
         return e;
       }
@@ -75,7 +76,7 @@ describe('Config: YAML-level failures from config check', () => {
 
   it('still expands ordinary aliases', () => {
     // Act
-    const accounts = loadAccounts('accounts:\n  "111111111111": { tags: &tags { env: prod } }\n  "222222222222": { tags: *tags }\n', 'accounts.yml');
+    const accounts = parseConfig(ACCOUNTS_CONFIG, 'accounts:\n  "111111111111": { tags: &tags { env: prod } }\n  "222222222222": { tags: *tags }\n', 'accounts.yml');
     // Assess
     expect(accounts.get('222222222222')?.tags).toEqual({ env: 'prod' });
   });

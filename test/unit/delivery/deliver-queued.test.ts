@@ -1,5 +1,7 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import type { RouterConfig } from '../../../shared/config/compile.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import type { DeliveryJob } from '../../../shared/delivery/job.ts';
 import type { DeadLetter } from '../../../shared/delivery/sink.ts';
 import { deliverQueued, route, type QueuedMessage } from '../../../shared/pipeline.ts';
@@ -18,11 +20,12 @@ import { startReceiver } from '../../helpers/receiver.ts';
  */
 let receiver: Awaited<ReturnType<typeof startReceiver>>;
 let targets: ReturnType<typeof createTargets>;
-let config: ReturnType<typeof parseRoutesConfig>;
+let config: RouterConfig;
 
 beforeAll(async () => {
   receiver = await startReceiver();
-  config = parseRoutesConfig(
+  config = parseConfig(
+    ROUTES_CONFIG,
     [
       'targets:',
       `  slack: { type: slack, webhookUrl: { value: "${receiver.url}/services/T/B/X" }, allowPrivateNetwork: true, rateLimit: { perSecond: 1000, burst: 1000 } }`,

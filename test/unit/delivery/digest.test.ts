@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { buildDigest } from '../../../shared/delivery/digest.ts';
 import { deliverDigest, route } from '../../../shared/pipeline.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
@@ -12,7 +13,8 @@ import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
 import { startReceiver } from '../../helpers/receiver.ts';
 
 const configFor = (slackUrl: string) =>
-  parseRoutesConfig(
+  parseConfig(
+    ROUTES_CONFIG,
     `targets:\n  slack: { type: slack, webhookUrl: { value: "${slackUrl}" }, allowPrivateNetwork: true, rateLimit: { perSecond: 1000, burst: 1000 } }\n  siem: { type: file, path: /dev/null }\ndefault: { targets: [siem] }\nroutes:\n  - name: recon\n    match: { threatPurpose: Recon }\n    targets: [slack, siem]\n    group: { by: [type, accountId], window: 5m }\n`,
     'digest.yml',
   );

@@ -1,10 +1,11 @@
 import { describe, expect, it } from 'vitest';
 import { addDeliverStatements, deliverTargetStatements, TargetPermissionError } from '../../../deploy/target-statements.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 
 /** The deliver role's generated statements, from routes files given as text (the packaged template: serverless-package.test.ts). */
 const statementsFor = (targets: string) =>
-  deliverTargetStatements(parseRoutesConfig(`targets:\n${targets}\n  fallback: { type: console }\ndefault: { targets: [fallback] }\n`, 'routes.yml'));
+  deliverTargetStatements(parseConfig(ROUTES_CONFIG, `targets:\n${targets}\n  fallback: { type: console }\ndefault: { targets: [fallback] }\n`, 'routes.yml'));
 
 describe('deliver role statements from the routes file', () => {
   it('merges targets with the same actions into one statement, each resource once, sorted', () => {

@@ -3,7 +3,7 @@ import { isIP } from 'node:net';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { jsonDocument, renderJsonFormat } from '../../../shared/formats/json-formats.ts';
 import { OCSF_STRING_MAX_BYTES, toOcsf } from '../../../shared/formats/ocsf.ts';

@@ -1,14 +1,16 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { ingest } from '../../../shared/pipeline.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';
 
 /** The same findings as the API gives them (`additionalInfo: { value, type }`) and as EventBridge does (free-form). */
 const wire = (JSON.parse(readFileSync(new URL('../../events/api/get-findings.wire.json', import.meta.url), 'utf8')) as { findings: Record<string, any>[] }).findings;
 const accounts = staticAccountDirectory(new Map());
-const config = parseRoutesConfig(
+const config = parseConfig(
+  ROUTES_CONFIG,
   'targets: { t: { type: console }, samples: { type: console } }\ndefault: { targets: [t] }\nroutes:\n  - name: samples\n    match: { sample: true }\n    targets: [samples]\n',
   'routes.yml',
 );

@@ -1,10 +1,12 @@
 import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadAccounts, staticAccountDirectory } from '../../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { routeBoth } from '../../../shared/cli/diff-cmd.ts';
 import { BUNDLED } from '../../../shared/cli/paths.ts';
-import { loadRoutesFile } from '../../../shared/config/load.ts';
+import { loadConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { buildDiff, renderDiffText, type DiffDecision, type DiffEvent, type DiffFinding } from '../../../shared/report/diff.ts';
 import { renderDiffHtml } from '../../../shared/report/html.ts';
 
@@ -16,8 +18,8 @@ const NOW = Date.parse('2026-11-01T00:00:00Z');
 /** base.yml → `<name>.yml` over the bundled sample corpus, sources relative to test/events. */
 const diffAgainstBase = async (name: string) => {
   const accountsFile = BUNDLED.accounts();
-  const accounts = staticAccountDirectory(loadAccounts(await readFile(accountsFile, 'utf8'), accountsFile));
-  const configs = { old: await loadRoutesFile(join(CONFIGS, 'base.yml')), new: await loadRoutesFile(join(CONFIGS, `${name}.yml`)) };
+  const accounts = staticAccountDirectory(parseConfig(ACCOUNTS_CONFIG, await readFile(accountsFile, 'utf8'), accountsFile));
+  const configs = { old: await loadConfig(ROUTES_CONFIG, { file: join(CONFIGS, 'base.yml') }), new: await loadConfig(ROUTES_CONFIG, { file: join(CONFIGS, `${name}.yml`) }) };
   const events = await routeBoth([BUNDLED.samples()], configs, accounts, { cwd: EVENTS, now: NOW });
   const targets = [...configs.new.targets.values(), ...configs.old.targets.values()].map((t) => ({ name: t.name, type: t.type, kind: t.category }));
   return buildDiff({ oldLabel: 'base.yml', newLabel: `${name}.yml`, targets, events });

@@ -1,9 +1,11 @@
 import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
-import { loadAccounts, staticAccountDirectory } from '../../../shared/accounts.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { BUNDLED } from '../../../shared/cli/paths.ts';
 import { replayOne, replaySession, type ReplayDetail, type ReplayRecord } from '../../../shared/cli/replay-runner.ts';
-import { loadRoutesFile } from '../../../shared/config/load.ts';
+import { loadConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { localSecretResolver } from '../../../shared/secrets.ts';
 import { createHttpClient } from '../../../shared/targets/http.ts';
 import { createTargets } from '../../../shared/targets/create.ts';
@@ -127,8 +129,8 @@ describe('report model: coverage matrix', () => {
 describe('report model: from the replay runner', () => {
   it('receives the decision trace and every rendered payload, and leaves the JSON record unchanged', async () => {
     // Prepare
-    const config = await loadRoutesFile(BUNDLED.routes());
-    const accounts = staticAccountDirectory(loadAccounts(await readFile(BUNDLED.accounts(), 'utf8'), BUNDLED.accounts()));
+    const config = await loadConfig(ROUTES_CONFIG, { file: BUNDLED.routes() });
+    const accounts = staticAccountDirectory(parseConfig(ACCOUNTS_CONFIG, await readFile(BUNDLED.accounts(), 'utf8'), BUNDLED.accounts()));
     const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
     const event = loadEvent('published/ssh-bruteforce.sample.eventbridge.json') as { detail: Record<string, unknown> };
     event.detail.severity = 9.5;
@@ -156,8 +158,8 @@ describe('report model: from the replay runner', () => {
 
   it('still gives payloads for a delivery skipped as a duplicate', async () => {
     // Prepare
-    const config = await loadRoutesFile(BUNDLED.routes());
-    const accounts = staticAccountDirectory(loadAccounts(await readFile(BUNDLED.accounts(), 'utf8'), BUNDLED.accounts()));
+    const config = await loadConfig(ROUTES_CONFIG, { file: BUNDLED.routes() });
+    const accounts = staticAccountDirectory(parseConfig(ACCOUNTS_CONFIG, await readFile(BUNDLED.accounts(), 'utf8'), BUNDLED.accounts()));
     const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
     const event = loadEvent('published/ssh-bruteforce.sample.eventbridge.json');
     const details: ReplayDetail[] = [];

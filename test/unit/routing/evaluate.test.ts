@@ -1,5 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';
 import { route } from '../../../shared/pipeline.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
@@ -44,7 +45,7 @@ const sample = { additionalInfo: { sample: true }, count: 1 };
 const accessKey = { resourceType: 'AccessKey', accessKeyDetails: { userName: 'alice' } };
 
 describe('Routing: the v1 example', () => {
-  const config = parseRoutesConfig(V1_EXAMPLE, 'routes.yml');
+  const config = parseConfig(ROUTES_CONFIG, V1_EXAMPLE, 'routes.yml');
   const cases: { name: string; finding: Record<string, unknown>; routes: string[]; targets: string[]; outcome?: string }[] = [
     { name: 'a sample stops at the first route', finding: { service: sample, severity: 9.5 }, routes: ['samples'], targets: ['chat'] },
     { name: 'nothing matches → default', finding: { severity: 2, region: 'us-east-1' }, routes: ['default'], targets: ['siem'] },
@@ -87,7 +88,7 @@ describe('Routing: the v1 example', () => {
 
 describe('Routing: matchers', () => {
   const load = (match: string) =>
-    parseRoutesConfig(`targets: { t: { type: console } }\ndefault: { targets: [t] }\nroutes:\n  - name: r\n    match: ${match}\n    targets: [t]\n`, 'm.yml');
+    parseConfig(ROUTES_CONFIG, `targets: { t: { type: console } }\ndefault: { targets: [t] }\nroutes:\n  - name: r\n    match: ${match}\n    targets: [t]\n`, 'm.yml');
   const matches = async (match: string, finding: Record<string, unknown>) => {
     const config = load(match);
     return evaluateRoutes(config.routes, config.defaultTargets, await enrich(makeFinding(finding))).routes[0] === 'r';

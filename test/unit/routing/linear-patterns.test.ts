@@ -1,6 +1,7 @@
 import { RE2JS } from 're2js';
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';
 import { compileGlob } from '../../../shared/routing/glob.ts';
@@ -20,7 +21,7 @@ const NESTED_QUANTIFIER = '^([\\w:/]+)+$';
 const STAR_CHAIN = '*a*a*a*a*a*b';
 const CRAFTED = 'a'.repeat(5_000);
 
-const load = (yaml: string) => parseRoutesConfig(`targets: { t: { type: console }, other: { type: console } }\ndefault: { targets: [other] }\n${yaml}`, 'routes.yml');
+const load = (yaml: string) => parseConfig(ROUTES_CONFIG, `targets: { t: { type: console }, other: { type: console } }\ndefault: { targets: [other] }\n${yaml}`, 'routes.yml');
 const routeWith = (match: string) => load(`routes:\n  - name: r\n    match: ${match}\n    targets: [t]\n`);
 
 describe('User patterns: globs', () => {
@@ -113,7 +114,7 @@ describe('User patterns: globs', () => {
 
   it('checks jurisdictions with the same matcher, keeping test(region) for the pipeline', async () => {
     // Prepare
-    const config = parseRoutesConfig(`jurisdictions: { eu: ["${STAR_CHAIN}"] }\ntargets:\n  eu-siem: { type: console, jurisdiction: eu }\ndefault: { targets: [eu-siem] }\n`, 'routes.yml');
+    const config = parseConfig(ROUTES_CONFIG, `jurisdictions: { eu: ["${STAR_CHAIN}"] }\ntargets:\n  eu-siem: { type: console, jurisdiction: eu }\ndefault: { targets: [eu-siem] }\n`, 'routes.yml');
     const region = compileGlob('eu-*');
     // Act
     const result = await route(await enrich(makeFinding({ region: 'a'.repeat(60) })), { config, state: memoryFindingState() });

@@ -1,6 +1,7 @@
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { route } from '../../../shared/pipeline.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
 import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
@@ -35,7 +36,7 @@ routes:
     targets: [pager]
     notify: { on: [new, any-update] }
 `;
-const config = parseRoutesConfig(CONFIG, 'policy.yml');
+const config = parseConfig(ROUTES_CONFIG, CONFIG, 'policy.yml');
 const at = (minute: number) => `2026-11-01T10:${String(minute).padStart(2, '0')}:00.000Z`;
 
 describe('Routing: suppressions', () => {

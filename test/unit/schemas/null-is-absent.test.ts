@@ -5,8 +5,9 @@ import * as z from 'zod/mini';
 import { EnrichedFindingSchema, type AccountInfo, type EnrichedFinding } from '../../../schemas/enriched.ts';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
 import { compileGuard } from '../../../schemas/guard.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { renderJsonFormat } from '../../../shared/formats/json-formats.ts';
 import { route } from '../../../shared/pipeline.ts';
@@ -116,7 +117,8 @@ const remove = (finding: Json, steps: readonly Step[]): Json => {
 // ── The pipeline around it ───────────────────────────────────────────────────
 const guard = compileGuard(GuardDutyFindingSchema);
 const { targets, configs } = renderableTargets();
-const config = parseRoutesConfig(
+const config = parseConfig(
+  ROUTES_CONFIG,
   [
     routesForAllTargets(configs).replace('routes: []', ''),
     'routes:',

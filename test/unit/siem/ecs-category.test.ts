@@ -2,7 +2,7 @@ import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { buildEcsDocument } from '../../../shared/targets/elasticsearch.ts';
 import { representativeFindings } from '../../helpers/representative.ts';

@@ -2,7 +2,7 @@ import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AccountInfo, EnrichedFinding } from '../../../schemas/enriched.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { checkDocument } from '../../../shared/siem/check-document.ts';
 import { ecsMappings, type Flavor } from '../../../shared/siem/index-template.ts';

@@ -8,7 +8,8 @@ import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vite
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE } from '../../../schemas/envelope.ts';
 import { runReplay } from '../../../shared/cli/replay.ts';
-import { loadRoutesFile } from '../../../shared/config/load.ts';
+import { loadConfig } from '../../../shared/config/load.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { DestinationRefusedError } from '../../../shared/errors.ts';
 import { jsonDocument } from '../../../shared/formats/json-formats.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
@@ -723,7 +724,7 @@ describe('Target: eventbridge', () => {
   describe('a route using it', () => {
     it('test/events/configs/eventbridge.yml loads, and replay --payloads writes the exact entries PutEvents receives', async () => {
       // Prepare
-      const config = await loadRoutesFile(join(CONFIGS, 'eventbridge.yml'));
+      const config = await loadConfig(ROUTES_CONFIG, { file: join(CONFIGS, 'eventbridge.yml') });
       const payloads = mkdtempSync(join(tmpdir(), 'eventbridge-payloads-'));
       const event = join(import.meta.dirname, '../../events/published/ssh-bruteforce.sample.eventbridge.json');
       const id = (JSON.parse(readFileSync(event, 'utf8')) as { detail: { id: string } }).detail.id;

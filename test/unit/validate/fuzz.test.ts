@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
 import type { AccountInfo } from '../../../schemas/enriched.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { replayOne, replaySession } from '../../../shared/cli/replay-runner.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { route } from '../../../shared/pipeline.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
@@ -23,7 +24,7 @@ const PUBLISHED = join(import.meta.dirname, '../../events/published');
 const RUNS = { numRuns: 300, seed: 42 } as const;
 
 const { targets, configs, skipped } = renderableTargets();
-const config = parseRoutesConfig(routesForAllTargets(configs), 'fuzz-routes.yml');
+const config = parseConfig(ROUTES_CONFIG, routesForAllTargets(configs), 'fuzz-routes.yml');
 const pipelineTargets = createTargets(config, targetContext());
 const accounts = staticAccountDirectory(
   new Map<string, AccountInfo>([['785665517223', { id: '785665517223', known: true, name: 'fuzz \u202e<!channel>', tags: { env: 'prod' } }]]),

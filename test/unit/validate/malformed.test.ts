@@ -4,7 +4,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { buildMalformed, expectedTsv } from '../../../scripts/make-malformed.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { readInputs } from '../../../shared/cli/inputs.ts';
 import { ingest } from '../../../shared/pipeline.ts';
 import { validateEvent } from '../../../shared/validate.ts';

@@ -3,9 +3,10 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import type { AccountInfo } from '../../../schemas/enriched.ts';
 import { findingView } from '../../../schemas/finding-view.ts';
-import { staticAccountDirectory } from '../../../shared/accounts.ts';
+import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { replayOne, replaySession } from '../../../shared/cli/replay-runner.ts';
-import { parseRoutesConfig } from '../../../shared/config/load.ts';
+import { parseConfig } from '../../../shared/config/parse.ts';
+import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { createTargets } from '../../../shared/targets/create.ts';
 import { validateEvent } from '../../../shared/validate.ts';
 import { renderableTargets, routesForAllTargets, targetContext } from '../../helpers/all-targets.ts';
@@ -31,7 +32,7 @@ const expectedRejections = new Map(
 const valid = files.filter((f) => !expectedRejections.has(f));
 
 const { configs } = renderableTargets();
-const config = parseRoutesConfig(routesForAllTargets(configs), 'published-routes.yml');
+const config = parseConfig(ROUTES_CONFIG, routesForAllTargets(configs), 'published-routes.yml');
 const targets = createTargets(config, targetContext());
 const accounts = staticAccountDirectory(new Map<string, AccountInfo>());
 
