@@ -14,6 +14,7 @@ import { elasticsearchTarget } from './elasticsearch.ts';
 import { firehoseTarget } from './firehose.ts';
 import { syslogTarget } from './syslog.ts';
 import { eventBridgeTarget } from './eventbridge.ts';
+import { googleChatTarget } from './google-chat.ts';
 
 /** Every target type. Adding a target is one file plus one entry here. */
 const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
@@ -32,6 +33,7 @@ const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
   firehoseTarget,
   syslogTarget,
   eventBridgeTarget,
+  googleChatTarget,
 ];
 
 const targetDefinition = (type: string): AnyTargetDefinition | undefined =>
