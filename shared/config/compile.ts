@@ -66,7 +66,7 @@ const settingKeysOf = (): string[] =>
   TARGET_DEFINITIONS.flatMap((d) => Object.keys((d.configSchema as unknown as { def: { shape?: object } }).def.shape ?? {}));
 
 /**
- * The checks and compilation behind parseRoutesConfig (load.ts), over any parsed source: the YAML
+ * The checks and compilation behind loadConfig (ROUTES_CONFIG), over any parsed source: the YAML
  * file (CLI, build) or the JSON the build wrote from it (Lambdas: this module never imports the
  * YAML parser, so their bundles do not load it).
  */
