@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccountDirectory } from '../accounts/directory.ts';
-import type { RouterConfig } from '../config/compile.ts';
+import type { AccountDirectory } from '../accounts.ts';
+import type { RouterConfig } from '../config/load.ts';
 import { makeJob, type DeliveryJob } from '../delivery/job.ts';
 import { digestGroupKey } from '../delivery/digest.ts';
 import { memoryRunOnce } from '../delivery/idempotency.ts';
@@ -55,6 +55,8 @@ interface ReplayOptions {
   config: RouterConfig;
   /** Finding high-water marks; in replay they live for the run. */
   state: FindingStateStore;
+  /** Runtime suppressions (replay --suppressions / --suppressions-table), applied after the YAML ones. */
+  runtimeSuppressions?: import('../pipeline.ts').RouteDeps['runtimeSuppressions'];
   /** Runs a delivery at most once per idempotency key (see replaySession). */
   once: RunOnce;
   /** Keeps per-finding order for targets that need it (see replaySession). */
@@ -137,7 +139,7 @@ const startUnordered = async (item: InputItem, options: ReplayOptions, detail?: 
   const { finding } = ingested.enriched;
   const identity = { source: item.source, findingId: finding.id, type: finding.type, severity: finding.severity };
   const resent = resentJobOf(item.value);
-  const routed = resent ? resentRoute(ingested.enriched, resent) : await route(ingested.enriched, { config: options.config, state: options.state });
+  const routed = resent ? resentRoute(ingested.enriched, resent) : await route(ingested.enriched, { config: options.config, state: options.state, ...(options.runtimeSuppressions ? { runtimeSuppressions: options.runtimeSuppressions } : {}) });
   if (detail) Object.assign(detail, { enriched: ingested.enriched, routed });
   const onRendered = renderedHandler(options, detail);
   const digests = options.digests;

@@ -1,9 +1,8 @@
-import { writeFile } from 'node:fs/promises';
+import { readFile, writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../accounts/directory.ts';
-import { loadConfig } from '../config/load.ts';
-import { ROUTES_CONFIG } from '../config/routes-config.ts';
-import { formatProblem } from '../errors.ts';
+import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
+import { loadRoutesFile } from '../config/load.ts';
+import { ConfigError, formatProblem } from '../errors.ts';
 import { localSecretResolver } from '../secrets.ts';
 import { createHttpClient } from '../targets/http.ts';
 import { createTargets } from '../targets/create.ts';
@@ -18,6 +17,7 @@ import { checkOutputFile } from './usage.ts';
 import { entryFromReplay, ReportCollector } from '../report/model.ts';
 import { renderReportHtml } from '../report/html.ts';
 import { ReplaySummary } from './summary.ts';
+import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
 
 const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json] [--report FILE]
        [--concurrency N] [--dead-letters FILE]
@@ -44,7 +44,7 @@ Runs GuardDuty findings through the same pipeline as the Lambdas, in-process.
   --dead-letters write every delivery that failed (after the deliver Lambda's retry budget)
                 to FILE, one letter per line as \`dlq export\` writes them; \`replay FILE\`
                 sends exactly those again
-`;
+${SUPPRESSION_FLAGS_USAGE}`;
 
 const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream }): Promise<number> => {
   const { values, positionals } = parseArgs({
@@ -62,6 +62,8 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
       'fail-on': { type: 'string' },
       concurrency: { type: 'string' },
       'dead-letters': { type: 'string' },
+      region: { type: 'string' },
+      ...SUPPRESSION_FLAGS,
       help: { type: 'boolean', short: 'h', default: false },
     },
   });
@@ -72,11 +74,12 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   // Before any work: a flag combination, an input that does not exist or an output that cannot be written.
   const { failOn } = await checkReplayFlags(values, positionals);
   const human = values.json ? io.stderr : io.stdout;
-  const config = await loadConfig(ROUTES_CONFIG, { file: values.routes ?? BUNDLED.routes() });
+  const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
   for (const warning of config.warnings) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
   for (const warning of expiredSuppressionWarnings(config)) io.stderr.write(`${warning}\n`);
+  const runtimeSuppressions = await runtimeSuppressionsFromFlags(values, (line) => io.stderr.write(`warning: ${line}\n`));
   const accountsFile = values.accounts ?? BUNDLED.accounts();
-  const accounts = staticAccountDirectory(await loadConfig(ACCOUNTS_CONFIG, { file: accountsFile }));
+  const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
   const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human, ledger: memoryLedger() });
   const mode: DeliveryMode = values['dry-run'] ? 'dry-run' : values.send ? 'send' : 'live';
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
@@ -92,7 +95,7 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   const concurrency = concurrencyOf(values.concurrency);
   if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
   const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
-  const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}) };
+  const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}), ...(runtimeSuppressions ? { runtimeSuppressions } : {}) };
   await replayStream(readInputsOrStdin(paths, skipped), options, concurrency, (record) => {
     summary.add(record);
     if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
@@ -129,6 +132,13 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
 const sendsIn = (mode: DeliveryMode, target: { local: boolean } | undefined): boolean =>
   mode === 'send' || (mode === 'live' && target?.local === true);
 
+const readAccountsText = async (file: string): Promise<string> => {
+  try {
+    return await readFile(file, 'utf8');
+  } catch (cause) {
+    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }]);
+  }
+};
 
 const bar = (n: number): string => `[${'#'.repeat(Math.min(30, Math.floor(n / 10)) )}${' '.repeat(Math.max(0, 30 - Math.floor(n / 10)))}]`;
 
