@@ -11,6 +11,7 @@ import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
 import { TARGET_DEFINITIONS } from '../targets/registry.ts';
 import { BUNDLED, projectFile } from './paths.ts';
 import { UsageError } from './usage.ts';
+import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
@@ -20,7 +21,7 @@ type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
  * suppressions. Exit 1 when there are errors.
  */
 const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
-  const { values } = parseArgs({ args: argv, options: { routes: { type: 'string' }, accounts: { type: 'string' }, help: { type: 'boolean', short: 'h', default: false } } });
+  const { values } = parseArgs({ args: argv, options: { routes: { type: 'string' }, accounts: { type: 'string' }, region: { type: 'string' }, ...SUPPRESSION_FLAGS, help: { type: 'boolean', short: 'h', default: false } } });
   if (values.help) {
     io.stdout.write(CHECK_USAGE);
     return 0;
@@ -44,13 +45,17 @@ const runConfigCheck = async (argv: string[], io: Io): Promise<number> => {
       errors.push(...error.problems);
     }
   }
+  // Runtime suppressions (--suppressions FILE / --suppressions-table NAME): expired ones and bad rows are warnings.
+  const runtimeWarnings: string[] = [];
+  await runtimeSuppressionsFromFlags(values, (line) => runtimeWarnings.push(line));
   for (const w of warnings) io.stderr.write(`${formatProblem(w)} (warning)\n`);
+  for (const line of runtimeWarnings) io.stderr.write(`${line} (warning)\n`);
   for (const e of errors) io.stderr.write(`${formatProblem(e)}\n`);
   if (errors.length > 0) {
-    io.stderr.write(`config check: ${errors.length} error(s), ${warnings.length} warning(s)\n`);
+    io.stderr.write(`config check: ${errors.length} error(s), ${warnings.length + runtimeWarnings.length} warning(s)\n`);
     return 1;
   }
-  io.stdout.write(`config check: ${routesFile} is valid (${warnings.length} warning(s))\n`);
+  io.stdout.write(`config check: ${routesFile} is valid (${warnings.length + runtimeWarnings.length} warning(s))\n`);
   return 0;
 };
 
@@ -58,7 +63,7 @@ const CHECK_USAGE = `Usage: findings-router config check [--routes FILE] [--acco
 
 Validates a routes file (default: routes.example.yml) and an accounts file: every problem as
 file:line:column: message; warnings for expired suppressions. Exit 1 when there are errors.
-`;
+${SUPPRESSION_FLAGS_USAGE.replaceAll('also apply', 'also check')}`;
 
 const SCHEMA_USAGE = `Usage: findings-router config schema
 
