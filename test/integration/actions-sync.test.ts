@@ -3,7 +3,10 @@ import { createServer, type Server } from 'node:http';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import type { SyncBackConfig } from '../../shared/actions/sync/config.ts';
-import { syncEventToAction, MAX_SYNC_BODY_BYTES } from '../../shared/actions/sync/handle.ts';
+import { MAX_SYNC_BODY_BYTES } from '../../shared/actions/sync/handle.ts';
+import { handleSyncHttp } from '../../shared/actions/sync/http.ts';
+import type { ActionJob } from '../../shared/actions/job.ts';
+import { DeliveryError } from '../../shared/errors.ts';
 import { recordRemoteRecords } from '../../shared/actions/sync/record.ts';
 import type { ActionRequest } from '../../shared/actions/model.ts';
 import { dynamoLedger } from '../../shared/aws/dynamo-ledger.ts';
@@ -53,9 +56,12 @@ let endpoint: Server;
 let endpointUrl: string;
 let delivered: EnrichedFinding;
 let neverDelivered: EnrichedFinding;
+const jobs: ActionJob[] = [];
 const actions: ActionRequest[] = [];
+const logged: string[] = [];
+const log = (level: string) => (message: string, fields?: Record<string, unknown>) => void logged.push(JSON.stringify({ level, message, ...fields }));
 
-/** The endpoint A's Function URL handler will be: raw body in, status and one line out. */
+/** The actions Function URL, as far as sync-back goes: raw body in, handleSyncHttp, status and one line out. */
 const startEndpoint = async (): Promise<Server> => {
   const server = createServer((req, res) => {
     const chunks: Buffer[] = [];
@@ -65,12 +71,20 @@ const startEndpoint = async (): Promise<Server> => {
       if (size <= MAX_SYNC_BODY_BYTES + 1) chunks.push(chunk);
     });
     req.on('end', async () => {
-      const platform = req.url === '/sync/pagerduty' ? 'pagerduty' : req.url === '/sync/opsgenie' ? 'opsgenie' : req.url === '/sync/jira' ? 'jira' : undefined;
-      if (platform === undefined) return res.writeHead(404).end();
       const headers = Object.fromEntries(Object.entries(req.headers).map(([name, value]) => [name, Array.isArray(value) ? value.join(',') : value]));
-      const result = await syncEventToAction(platform, { headers, body: Buffer.concat(chunks), receivedAt: Date.now() }, { syncBack: SYNC_BACK, secrets: localSecretResolver(ENV), ledger });
-      if (result.action) actions.push(result.action);
-      res.writeHead(result.statusCode, { 'content-type': 'text/plain' }).end(result.reason);
+      const answer = await handleSyncHttp(
+        { method: req.method ?? '', path: req.url ?? '/', headers, body: Buffer.concat(chunks) },
+        {
+          syncBack: SYNC_BACK,
+          secrets: localSecretResolver(ENV),
+          ledger,
+          queue: { enqueue: async (job) => void (jobs.push(job), actions.push(job.request)) },
+          log: { info: log('info'), warn: log('warn'), error: log('error') },
+          now: () => Date.now(),
+        },
+      );
+      if (answer === undefined) return res.writeHead(404).end();
+      res.writeHead(answer.statusCode, answer.headers).end(answer.body);
     });
   });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
@@ -172,6 +186,37 @@ describe('sync-back end to end', () => {
     expect(answers.map((answer) => answer.status)).toEqual([200, 200, 200]);
     expect(answers.every((answer) => answer.text.includes('was not created by the router'))).toBe(true);
     expect(actions.length).toBe(before);
+  });
+
+  it('enqueues each accepted request as a job without reply, and logs no secret and no body', () => {
+    expect(jobs.length).toBe(3);
+    expect(jobs.every((job) => job.v === 1 && job.reply === undefined)).toBe(true);
+    const all = logged.join('\n');
+    for (const secret of [PD_SECRET, OG_SECRET, JIRA_SECRET, ROUTING_KEY, OPSGENIE_KEY, JIRA_TOKEN]) expect(all).not.toContain(secret);
+    expect(all).not.toContain('Ana Oncall'); // the body's words stay out; the actor id is enough
+    expect(logged.filter((line) => line.includes('"status":401')).length).toBe(4);
+  });
+
+  it('refuses a malformed Jira signature (401) and anything but POST (405)', async () => {
+    const response = await fetch(`${endpointUrl}/sync/jira`, { method: 'POST', body: '{}', headers: { 'X-Hub-Signature': 'sha256=00' } });
+    expect(response.status).toBe(401);
+    const get = await fetch(`${endpointUrl}/sync/jira`);
+    expect(get.status).toBe(405);
+  });
+
+  it('fails the delivery as retryable when the record cannot be remembered (it would never sync back)', async () => {
+    const failing: Ledger = { get: ledger.get, putIfAbsent: ledger.putIfAbsent, set: async () => Promise.reject(new Error('throttled')) };
+    const target = recordRemoteRecords(
+      pagerDutyTarget.create('oncall-2', { type: 'pagerduty', routingKey: { env: 'ROUTING_KEY' }, url: pagerDuty.url, allowPrivateNetwork: true }, targetContext({ env: ENV, ledger: failing })),
+      'pagerduty',
+      failing,
+      SYNC_BACK,
+    );
+    const sent = pagerDuty.requests.length;
+    const error = await sendFinding(target, neverDelivered).catch((caught: unknown) => caught);
+    expect(error).toBeInstanceOf(DeliveryError);
+    expect((error as DeliveryError).retryable).toBe(true);
+    expect(pagerDuty.requests.length).toBe(sent + 1);
   });
 
   it('leaves targets of platforms not under syncBack unwrapped (off by default)', () => {

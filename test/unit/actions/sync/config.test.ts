@@ -1,6 +1,7 @@
 import * as z from 'zod/mini';
 import { stringify } from 'yaml';
 import { describe, expect, it } from 'vitest';
+import { compileActionsPolicy, directlyAllowed } from '../../../../shared/actions/config.ts';
 import { archivesOn, SYNC_BACK_KNOWN_KEYS, SyncBackConfigSchema, type SyncBackConfig } from '../../../../shared/actions/sync/config.ts';
 import { formatProblem } from '../../../../shared/errors.ts';
 import { zodProblems } from '../../../../shared/config/problems.ts';
@@ -62,5 +63,32 @@ describe('archivesOn', () => {
     expect(archivesOn(config, 'opsgenie')).toBe(false);
     expect(archivesOn(config, 'jira')).toBe(false);
     expect(archivesOn(undefined, 'pagerduty')).toBe(false);
+  });
+});
+
+describe('the engine authorisation of sync-back requests (directlyAllowed)', () => {
+  const policy = compileActionsPolicy({
+    archive: { slackUsers: ['U0123ABC'] },
+    syncBack: {
+      pagerduty: { archiveOnResolve: true, signingSecret: { env: 'A' } },
+      jira: { archiveOnDone: false, secret: { env: 'B' } },
+    },
+  });
+
+  it('allows archive from a platform switched on, whoever resolved it there', () => {
+    expect(directlyAllowed(policy, 'archive', { platform: 'pagerduty', id: 'PLH1HKV' })).toBe(true);
+  });
+
+  it('refuses every other action from that platform, and every platform not switched on', () => {
+    for (const action of ['acknowledge', 'false-positive', 'useful', 'suppress'] as const) {
+      expect(directlyAllowed(policy, action, { platform: 'pagerduty', id: 'PLH1HKV' })).toBe(false);
+    }
+    expect(directlyAllowed(policy, 'archive', { platform: 'jira', id: '5b10a2844c20165700ede21g' })).toBe(false);
+    expect(directlyAllowed(policy, 'archive', { platform: 'opsgenie', id: 'someone' })).toBe(false);
+    expect(directlyAllowed(compileActionsPolicy(undefined), 'archive', { platform: 'pagerduty', id: 'PLH1HKV' })).toBe(false);
+  });
+
+  it('does not let a sync-back actor id pass as a Slack user on the allow-list', () => {
+    expect(directlyAllowed(compileActionsPolicy({ archive: { slackUsers: ['U0123ABC'] } }), 'archive', { platform: 'jira', id: 'U0123ABC' })).toBe(false);
   });
 });
