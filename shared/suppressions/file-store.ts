@@ -77,15 +77,17 @@ const readBounded = async (file: string): Promise<string | undefined> => {
   try {
     const info = await handle.stat();
     if (!info.isFile()) throw new SuppressionError(`${file}: not a regular file`);
-    const buffer = Buffer.alloc(MAX_FILE_BYTES + 1);
+    const chunks: Buffer[] = [];
     let length = 0;
     for (;;) {
-      const { bytesRead } = await handle.read(buffer, length, buffer.length - length, null);
+      const chunk = Buffer.allocUnsafe(64 * 1024);
+      const { bytesRead } = await handle.read(chunk, 0, chunk.length, null);
       if (bytesRead === 0) break;
+      chunks.push(chunk.subarray(0, bytesRead));
       length += bytesRead;
       if (length > MAX_FILE_BYTES) throw new SuppressionError(`${file}: larger than ${MAX_FILE_BYTES / 1024 / 1024} MiB; not a suppressions file`);
     }
-    return buffer.subarray(0, length).toString('utf8');
+    return Buffer.concat(chunks, length).toString('utf8');
   } finally {
     await handle.close();
   }
