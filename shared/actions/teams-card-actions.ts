@@ -24,20 +24,40 @@ interface TeamsActionData {
 const teamsStyle = (action: ActionName): 'positive' | 'destructive' | undefined =>
   BUTTONS[action].style === 'danger' ? 'destructive' : BUTTONS[action].style === 'primary' ? 'positive' : undefined;
 
+/** What the confirm step says: our own words only (the card above already shows the finding). */
+const TEAMS_CONFIRM: Partial<Record<ActionName, { text: string; confirm: string }>> = {
+  archive: { text: 'Archives this finding in GuardDuty, through its administrator account. It leaves the current findings list; new occurrences still arrive.', confirm: 'Archive' },
+  suppress: { text: `Stops notifications for findings like this one (same type, account and resource) for ${BUTTON_SUPPRESS_DAYS} days. Audit targets still receive them.`, confirm: 'Suppress' },
+};
+
 /**
- * One `Action.Execute` per configured action (verb = the action name), or none when the
- * finding cannot carry a working button (see buttonValueFor). Titles are our own words; the
- * only finding-derived text is inside `data.value`, which is JSON, never rendered.
+ * The buttons for a button value: `Action.Execute` with verb = the action name; archive and
+ * suppress sit behind an `Action.ShowCard` that says what will happen and holds the button that
+ * does it (Teams has no confirm dialog; this is its two-step equivalent). Titles and texts are
+ * our own words; the only finding-derived text is inside `data.value`, JSON that is never shown.
  */
+const teamsButtons = (value: string, actions: readonly ActionName[]) =>
+  actions.map((action) => {
+    const style = teamsStyle(action);
+    const data: TeamsActionData = action === 'suppress' ? { value, days: BUTTON_SUPPRESS_DAYS } : { value };
+    const confirm = TEAMS_CONFIRM[action];
+    if (confirm === undefined) return { type: 'Action.Execute', title: BUTTONS[action].label, verb: action, data, ...(style ? { style } : {}) };
+    return {
+      type: 'Action.ShowCard',
+      title: BUTTONS[action].label,
+      card: {
+        type: 'AdaptiveCard',
+        body: [{ type: 'TextBlock', text: confirm.text, wrap: true }],
+        actions: [{ type: 'Action.Execute', title: confirm.confirm, verb: action, data, style: 'destructive' }],
+      },
+    };
+  });
+
+/** The buttons for a finding, or none when it cannot carry a working button (see buttonValueFor). */
 const teamsExecuteActions = (enriched: EnrichedFinding, actions: TargetActions | undefined) => {
   if (actions === undefined) return [];
   const value = buttonValueFor(enriched);
-  if (value === undefined) return [];
-  return actions.map((action) => {
-    const style = teamsStyle(action);
-    const data: TeamsActionData = action === 'suppress' ? { value, days: BUTTON_SUPPRESS_DAYS } : { value };
-    return { type: 'Action.Execute', title: BUTTONS[action].label, verb: action, data, ...(style ? { style } : {}) };
-  });
+  return value === undefined ? [] : teamsButtons(value, actions);
 };
 
 type CardElement = Record<string, unknown>;
@@ -69,5 +89,5 @@ const teamsCardWithOutcome = (
   return { ...card, body: [...body, line] };
 };
 
-export { TEAMS_EXECUTE_CARD_VERSION, teamsExecuteActions, teamsCardWithOutcome };
+export { TEAMS_EXECUTE_CARD_VERSION, teamsButtons, teamsExecuteActions, teamsCardWithOutcome };
 export type { TeamsActionData };

@@ -1,8 +1,7 @@
 import { escapeTeamsMarkdown } from '../targets/teams.ts';
 import { encodeButtonValue } from './button-value.ts';
 import type { ActionName, ActionOutcome } from './model.ts';
-import { BUTTON_SUPPRESS_DAYS, BUTTONS } from './slack-buttons.ts';
-import { TEAMS_EXECUTE_CARD_VERSION, teamsCardWithOutcome } from './teams-card-actions.ts';
+import { TEAMS_EXECUTE_CARD_VERSION, teamsButtons, teamsCardWithOutcome } from './teams-card-actions.ts';
 
 /**
  * What the bot answers to an `adaptiveCard/action` invoke: HTTP 200 with an invoke response
@@ -17,16 +16,6 @@ interface TeamsInvokeResponse {
   headers: { 'content-type': 'application/json' };
   body: string;
 }
-
-const cardActions = (outcome: ActionOutcome, actions: readonly ActionName[]) => {
-  const value = encodeButtonValue(outcome.request.finding);
-  return actions.map((action) => ({
-    type: 'Action.Execute',
-    title: BUTTONS[action].label,
-    verb: action,
-    data: action === 'suppress' ? { value, days: BUTTON_SUPPRESS_DAYS } : { value },
-  }));
-};
 
 /** The card when the original is not at hand: the finding's reference, escaped, and the buttons. */
 const compactCard = (outcome: ActionOutcome, actions: readonly ActionName[]) => {
@@ -47,7 +36,7 @@ const compactCard = (outcome: ActionOutcome, actions: readonly ActionName[]) => 
         ],
       },
     ],
-    actions: cardActions(outcome, actions),
+    actions: teamsButtons(encodeButtonValue(finding), actions),
   };
 };
 

@@ -11,7 +11,7 @@ const INJECTED = '<script>window.__pwned=1</script><img src=x onerror="window.__
 
 /** A report page over one finding whose Slack payload is `body`. */
 const reportWith = (body: string, findingId: string): string => {
-  const record: ReplayRecord = { source: 'x.json', findingId, type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 5, outcome: 'routed', routes: ['r'], targets: ['slack'] };
+  const record: ReplayRecord = { source: 'x.json', findingId, type: 'Recon:EC2/PortProbeUnprotectedPort', severity: 5, outcome: 'routed', routes: ['r'], targets: ['slack'], reason: null };
   const entry: ReportEntry = {
     record,
     finding: { accountId: '111122223333', region: 'eu-west-1', resourceType: 'Instance', resourceSummary: 'i-1', title: 't', description: '', sample: false, count: 1 },

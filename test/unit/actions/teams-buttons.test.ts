@@ -7,6 +7,7 @@ import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { decodeButtonValue } from '../../../shared/actions/button-value.ts';
 import { teamsCardWithOutcome } from '../../../shared/actions/teams-card-actions.ts';
+import { teamsInvokeResponse } from '../../../shared/actions/teams-invoke-response.ts';
 import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsConfigSchema, teamsTarget } from '../../../shared/targets/teams.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
@@ -44,8 +45,21 @@ beforeAll(() => {
     additionalProperties: false,
     allOf: [{ $ref: '#/definitions/Extendable.Action' }],
   };
+  // Action.ShowCard as the 1.4.0 schema defines it (the card it shows is an AdaptiveCard).
+  schema.definitions['Action.ShowCard'] = {
+    properties: {
+      type: { enum: ['Action.ShowCard'] },
+      card: { $ref: '#/definitions/AdaptiveCard' },
+      ...Object.fromEntries(['title', 'iconUrl', 'style', 'fallback', 'requires'].map((name) => [name, {}])),
+    },
+    type: 'object',
+    additionalProperties: false,
+    allOf: [{ $ref: '#/definitions/Extendable.Action' }],
+  };
   const implementations = schema.definitions['ImplementationsOf.Action'] as { anyOf: unknown[] };
-  schema.definitions['ImplementationsOf.Action'] = { anyOf: [...implementations.anyOf, { required: ['type'], allOf: [{ $ref: '#/definitions/Action.Execute' }] }] };
+  schema.definitions['ImplementationsOf.Action'] = {
+    anyOf: [...implementations.anyOf, ...['Action.Execute', 'Action.ShowCard'].map((name) => ({ required: ['type'], allOf: [{ $ref: `#/definitions/${name}` }] }))],
+  };
   validate = ajv.compile({ $id: id, ...schema });
 });
 
@@ -60,7 +74,9 @@ const rendered = (enriched: EnrichedFinding, settings: Record<string, unknown> =
   const config = z.parse(TeamsConfigSchema, { type: 'teams', webhookUrl: { env: 'TEAMS_URL' }, ...settings });
   return JSON.parse(teamsTarget.create('teams', config, targetContext()).render(enriched).body) as unknown;
 };
-const executeActions = (card: Card) => card.actions.filter((a) => a.type === 'Action.Execute');
+/** Every Action.Execute of the card, also those behind an Action.ShowCard's confirm step. */
+const executeActions = (card: Card): Record<string, unknown>[] =>
+  card.actions.flatMap((a) => (a.type === 'Action.Execute' ? [a] : a.type === 'Action.ShowCard' ? executeActions(a.card as Card) : []));
 
 describe('Teams buttons (Action.Execute)', () => {
   it('without an actions setting the card is byte for byte the built 1.4 one (existing goldens hold)', async () => {
@@ -88,6 +104,15 @@ describe('Teams buttons (Action.Execute)', () => {
     expect(card.actions[0]!.type).toBe('Action.OpenUrl');
     expect(executeActions(card).map((a) => a.verb)).toEqual([...ALL]);
     expect(executeActions(card).map((a) => a.style)).toEqual(['positive', 'destructive', undefined, undefined, 'destructive']);
+    // Archive and suppress ask first: their buttons only reveal the one that acts.
+    expect(card.actions.map((a) => `${a.type} ${a.title}`)).toEqual([
+      'Action.OpenUrl Open in the GuardDuty console',
+      'Action.Execute Acknowledge',
+      'Action.ShowCard Archive in GuardDuty',
+      'Action.Execute False positive',
+      'Action.Execute Useful',
+      'Action.ShowCard Suppress similar 7 days',
+    ]);
     const { finding } = enriched;
     for (const action of executeActions(card)) {
       const data = action.data as { value: string; days?: number };
@@ -169,5 +194,22 @@ describe('Teams buttons (Action.Execute)', () => {
     expect(lines(twice)).toEqual(['Archived in GuardDuty by Ann at 2026-12-05 08:30 UTC — again']);
     expect(twice.actions).toEqual(card.actions);
     expect(problems(twice)).toEqual([]);
+  });
+  it('the card of an invoke response (rebuilt from the button value) validates too', () => {
+    // Prepare
+    const outcome = {
+      request: { action: 'suppress' as const, finding: { id: 'f1', accountId: '111122223333', region: 'eu-west-1', type: 'Recon:EC2/Port_Probe_' }, actor: { platform: 'teams' as const, id: 'aad' }, receivedAt: 0, days: 7 },
+      status: 'refused' as const,
+      message: 'not on the allow-list',
+    };
+
+    // Act
+    const { value } = JSON.parse(teamsInvokeResponse(outcome, { at: new Date(0), actions: [...ALL] }).body) as { value: Card };
+
+    // Assess
+    expect(problems(value)).toEqual([]);
+    expect(value.version).toBe('1.5');
+    expect(executeActions(value).map((a) => a.verb)).toEqual([...ALL]);
+    expect(JSON.stringify(value.body)).toContain('Recon:EC2/Port_Probe＿');
   });
 });

@@ -296,12 +296,17 @@ describe('teamsInvokeResponse', () => {
     const response = teamsInvokeResponse(outcome, { at: new Date(NOW), actions: ['acknowledge', 'archive'] });
 
     // Assess
-    const body = JSON.parse(response.body) as { statusCode: number; type: string; value: { version: string; body: { id?: string; text?: string }[]; actions: { verb: string }[] } };
+    const body = JSON.parse(response.body) as {
+      statusCode: number;
+      type: string;
+      value: { version: string; body: { id?: string; text?: string }[]; actions: { type: string; verb?: string; card?: { actions: { verb: string }[] } }[] };
+    };
     expect(response.status).toBe(200);
     expect(body.statusCode).toBe(200);
     expect(body.type).toBe('application/vnd.microsoft.card.adaptive');
     expect(body.value.version).toBe('1.5');
-    expect(body.value.actions.map((a) => a.verb)).toEqual(['acknowledge', 'archive']);
+    expect(body.value.actions.map((a) => a.verb ?? a.card?.actions[0]?.verb)).toEqual(['acknowledge', 'archive']);
+    expect(body.value.actions[1]!.type).toBe('Action.ShowCard');
     expect(body.value.body.find((e) => e.id === 'findings-router-outcome')?.text).toBe(
       'Archived in GuardDuty by ∗∗Ann∗∗ ［x］(https://evil.example) at 2026-12-05 08:00 UTC — archived in detector d1',
     );
