@@ -182,5 +182,4 @@ const readBounded = async (file: string, limit: number): Promise<string | undefi
   }
 };
 
-
 export { runRoutesDiff, routeBoth, decisionOf, USAGE as DIFF_USAGE };

@@ -1,7 +1,7 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccountDirectory } from '../accounts.ts';
-import type { RouterConfig } from '../config/load.ts';
+import type { AccountDirectory } from '../accounts/directory.ts';
+import type { RouterConfig } from '../config/compile.ts';
 import { makeJob, type DeliveryJob } from '../delivery/job.ts';
 import { digestGroupKey } from '../delivery/digest.ts';
 import { memoryRunOnce } from '../delivery/idempotency.ts';

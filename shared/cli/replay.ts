@@ -1,8 +1,9 @@
-import { readFile, writeFile } from 'node:fs/promises';
+import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { loadAccounts, staticAccountDirectory } from '../accounts.ts';
-import { loadRoutesFile } from '../config/load.ts';
-import { ConfigError, formatProblem } from '../errors.ts';
+import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../accounts/directory.ts';
+import { loadConfig } from '../config/load.ts';
+import { ROUTES_CONFIG } from '../config/routes-config.ts';
+import { formatProblem } from '../errors.ts';
 import { localSecretResolver } from '../secrets.ts';
 import { createHttpClient } from '../targets/http.ts';
 import { createTargets } from '../targets/create.ts';
@@ -74,12 +75,12 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   // Before any work: a flag combination, an input that does not exist or an output that cannot be written.
   const { failOn } = await checkReplayFlags(values, positionals);
   const human = values.json ? io.stderr : io.stdout;
-  const config = await loadRoutesFile(values.routes ?? BUNDLED.routes());
+  const config = await loadConfig(ROUTES_CONFIG, { file: values.routes ?? BUNDLED.routes() });
   for (const warning of config.warnings) io.stderr.write(`warning: ${formatProblem(warning)}\n`);
   for (const warning of expiredSuppressionWarnings(config)) io.stderr.write(`${warning}\n`);
   const runtimeSuppressions = await runtimeSuppressionsFromFlags(values, (line) => io.stderr.write(`warning: ${line}\n`));
   const accountsFile = values.accounts ?? BUNDLED.accounts();
-  const accounts = staticAccountDirectory(loadAccounts(await readAccountsText(accountsFile), accountsFile));
+  const accounts = staticAccountDirectory(await loadConfig(ACCOUNTS_CONFIG, { file: accountsFile }));
   const targets = createTargets(config, { secrets: localSecretResolver(), http: createHttpClient(), stdout: human, ledger: memoryLedger() });
   const mode: DeliveryMode = values['dry-run'] ? 'dry-run' : values.send ? 'send' : 'live';
   const paths = positionals.length > 0 ? positionals : [BUNDLED.samples()];
@@ -131,14 +132,6 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
 /** Whether a target's deliveries are sent in this mode (the replay runner's rule, for the summary's digests). */
 const sendsIn = (mode: DeliveryMode, target: { local: boolean } | undefined): boolean =>
   mode === 'send' || (mode === 'live' && target?.local === true);
-
-const readAccountsText = async (file: string): Promise<string> => {
-  try {
-    return await readFile(file, 'utf8');
-  } catch (cause) {
-    throw new ConfigError([{ file, line: 1, column: 1, message: `cannot read accounts file (${(cause as { code?: string }).code ?? cause})` }]);
-  }
-};
 
 const bar = (n: number): string => `[${'#'.repeat(Math.min(30, Math.floor(n / 10)) )}${' '.repeat(Math.max(0, 30 - Math.floor(n / 10)))}]`;
 

@@ -164,7 +164,6 @@ const groupingLines = (result: RouteResult): string[] =>
 
 const windowText = (ms: number): string => (ms % 3_600_000 === 0 ? `${ms / 3_600_000}h` : ms % 60_000 === 0 ? `${ms / 60_000}m` : `${ms / 1000}s`);
 
-
 const splitList = (text: string): string[] => text.split(',').map((s) => s.trim()).filter(Boolean);
 
 export { runRoutesTest };
