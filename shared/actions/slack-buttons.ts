@@ -213,13 +213,10 @@ export {
   BUTTON_SUPPRESS_DAYS,
   BUTTONS,
   PAST as ACTION_PAST_TENSE,
-  SLACK_ACTIONS_BLOCK_ID,
-  SLACK_OUTCOME_BLOCK_ID,
   SLACK_LIMITS,
   buttonValueFor,
   parseSlackActionId,
   slackActionId,
-  slackActionsBlock,
   withSlackButtons,
   slackBlocksWithOutcome,
 };

@@ -82,4 +82,3 @@ const actionRequestFromInvoke = (activity: TeamsInvokeActivity, receivedAt: numb
 };
 
 export { parseInvokeActivity, actionRequestFromInvoke, TeamsActivityError };
-export type { TeamsInvokeActivity };

@@ -145,5 +145,5 @@ const createBotFrameworkKeys = (options: BotKeysOptions = {}): BotFrameworkKeys 
   };
 };
 
-export { createBotFrameworkKeys, BotKeysUnavailableError, BOT_FRAMEWORK_OPENID_METADATA };
-export type { BotFrameworkKeys, BotFrameworkJwk, BotKeysOptions };
+export { createBotFrameworkKeys, BotKeysUnavailableError };
+export type { BotFrameworkKeys, BotKeysOptions };

@@ -90,4 +90,3 @@ const teamsCardWithOutcome = (
 };
 
 export { TEAMS_EXECUTE_CARD_VERSION, teamsButtons, teamsExecuteActions, teamsCardWithOutcome };
-export type { TeamsActionData };

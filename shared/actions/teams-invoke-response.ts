@@ -54,4 +54,3 @@ const teamsInvokeResponse = (
 };
 
 export { teamsInvokeResponse };
-export type { TeamsInvokeResponse };

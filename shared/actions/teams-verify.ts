@@ -132,5 +132,5 @@ const tokenReason = (error: unknown): string => {
   return 'token invalid';
 };
 
-export { verifyTeamsRequest, isRefusal, BOT_FRAMEWORK_ISSUER, CLOCK_TOLERANCE_SECONDS };
+export { verifyTeamsRequest, isRefusal };
 export type { TeamsVerifyDeps, TeamsRefusal };
