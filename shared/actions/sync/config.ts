@@ -76,8 +76,6 @@ const SyncBackConfigSchema = z.strictObject({
 type SyncBackConfig = z.infer<typeof SyncBackConfigSchema>;
 type SyncPlatform = keyof SyncBackConfig;
 
-const SYNC_PLATFORMS: readonly SyncPlatform[] = ['pagerduty', 'opsgenie', 'jira'];
-
 /** For did-you-mean hints on unknown keys. */
 const SYNC_BACK_KNOWN_KEYS = ['syncBack', 'pagerduty', 'opsgenie', 'jira', 'archiveOnResolve', 'archiveOnClose', 'archiveOnDone', 'signingSecret', 'secret', 'header'];
 
@@ -96,5 +94,5 @@ const archivesOn = (config: SyncBackConfig | undefined, platform: SyncPlatform):
 const syncBackAllows = (config: SyncBackConfig | undefined, action: string, platform: string): boolean =>
   action === 'archive' && (platform === 'pagerduty' || platform === 'opsgenie' || platform === 'jira') && archivesOn(config, platform);
 
-export { SyncBackConfigSchema, SYNC_PLATFORMS, SYNC_BACK_KNOWN_KEYS, DEFAULT_OPSGENIE_HEADER, archivesOn, syncBackAllows };
+export { SyncBackConfigSchema, SYNC_BACK_KNOWN_KEYS, DEFAULT_OPSGENIE_HEADER, archivesOn, syncBackAllows };
 export type { SyncBackConfig, SyncPlatform };

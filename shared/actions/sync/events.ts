@@ -100,4 +100,3 @@ const readSyncEvent = (platform: SyncPlatform, body: unknown): SyncEvent =>
   platform === 'pagerduty' ? pagerDutyEvent(body) : platform === 'opsgenie' ? opsgenieEvent(body) : jiraEvent(body);
 
 export { readSyncEvent };
-export type { SyncEvent };

@@ -108,4 +108,4 @@ const syncEventToAction = async (platform: SyncPlatform, request: SyncWebhookReq
 };
 
 export { syncEventToAction, MAX_SYNC_BODY_BYTES };
-export type { SyncWebhookRequest, SyncDeps, SyncResult };
+export type { SyncDeps, SyncResult };

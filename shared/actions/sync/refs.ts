@@ -55,4 +55,4 @@ const findingForRemote = async (ledger: Ledger, platform: SyncPlatform, remoteId
   return ref.data;
 };
 
-export { rememberRemoteRecord, findingForRemote, syncRefKey, FindingRefSchema, REMOTE_ID };
+export { rememberRemoteRecord, findingForRemote, syncRefKey };

@@ -64,4 +64,4 @@ const verifySharedSecret = (presented: string | undefined, secret: string): bool
 /** Shortest shared secret accepted for Opsgenie, where the secret itself travels in a header. */
 const MIN_SHARED_SECRET_LENGTH = 32;
 
-export { verifyPagerDutySignature, verifyHubSignature, verifySharedSecret, hmacSha256, MIN_SHARED_SECRET_LENGTH, MAX_SIGNATURES };
+export { verifyPagerDutySignature, verifyHubSignature, verifySharedSecret, MIN_SHARED_SECRET_LENGTH, MAX_SIGNATURES };
