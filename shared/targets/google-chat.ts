@@ -1,11 +1,12 @@
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
+import type { Digest } from '../delivery/digest.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { composeKey } from '../keys.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripInvisible, truncate } from '../text.ts';
-import type { TargetDefinition } from './types.ts';
+import type { SendJob, TargetDefinition } from './types.ts';
 
 /**
  * Google Chat incoming webhook (developers.google.com/workspace/chat/quickstart/webhooks): one
@@ -128,6 +129,40 @@ const buildGoogleChatMessage = (enriched: EnrichedFinding, options: { thread?: b
   throw new Error('a Google Chat message cannot be made small enough');
 };
 
+/**
+ * One card for a group of similar findings (flood control): counts, worst severity, the lists,
+ * the time span. Digests of one group share a thread, as a finding's updates do.
+ */
+const buildGoogleChatDigest = (digest: Digest, options: { thread?: boolean } = {}) => {
+  const list = (rows: [string, number][]) => rows.map(([name, n]) => `${html(name, 300)} (${n})`).join('<br>');
+  const fact = (label: string, value: string) => ({ decoratedText: { topLabel: label, text: truncate(value, 2000, HTML_UNIT) || '–', wrapText: true } });
+  const title = `${digest.count} similar findings, worst ${formatSeverity(digest.worstScore)}`;
+  return {
+    text: truncate(neutraliseChatText(`GuardDuty digest: ${title}`), TEXT_LIMIT),
+    cardsV2: [
+      {
+        cardId: 'guardduty-digest',
+        card: {
+          header: { title: `${severityTitle(digest.worst)} GuardDuty digest`, subtitle: 'Amazon GuardDuty' },
+          sections: [
+            { widgets: [{ textParagraph: { text: `<b><font color="${SEVERITY_COLOR[digest.worst]}">${html(title, 300)}</font></b>` } }] },
+            {
+              widgets: [
+                fact('Types', list(digest.types)),
+                fact('Accounts', list(digest.accounts)),
+                fact('Top resources', list(digest.topResources)),
+                fact('Window', `${html(digest.firstSeen, 40)} – ${html(digest.lastSeen, 40)}`),
+              ],
+            },
+            { widgets: [{ textParagraph: { text: `Route ${html(digest.route, 300)} · group ${html(digest.key, 1000)}` } }] },
+          ],
+        },
+      },
+    ],
+    ...(options.thread === false ? {} : { thread: { threadKey: `guardduty-digest-${composeKey('google-chat-digest-thread', digest.key)}` } }),
+  };
+};
+
 /** The URL to post to: with threads, the reply option is added unless the operator's URL sets one. */
 const postUrl = (webhookUrl: string, thread: boolean): string => {
   if (!thread) return webhookUrl;
@@ -164,14 +199,15 @@ const googleChatTarget: TargetDefinition<GoogleChatConfig> = {
   rateLimit: { perSecond: 1, burst: 1 },
   limits: { payloadBytes: 32_000, source: 'Google Chat: a message is at most 32,000 bytes' },
   example: { type: 'google-chat', webhookUrl: { env: 'GOOGLE_CHAT_WEBHOOK_URL' } },
-  summary: 'Google Chat space webhook: a cardsV2 card (severity, account, resource, console link) with HTML-escaped finding text, one thread per finding.',
+  summary: 'Google Chat space webhook: a cardsV2 card (severity, account, resource, console link) with HTML-escaped finding text, one thread per finding, digest cards for flood control.',
   configSchema: GoogleChatConfigSchema,
   create: (name, config, { secrets, http }) => {
     const thread = config.threadPerFinding !== false;
     return {
       name,
       render: (enriched) => ({ body: JSON.stringify(buildGoogleChatMessage(enriched, { thread })), contentType: 'application/json; charset=UTF-8', extension: 'json' }),
-      send: async ({ payload, deadline }) => {
+      renderDigest: (digest) => ({ body: JSON.stringify(buildGoogleChatDigest(digest, { thread })), contentType: 'application/json; charset=UTF-8', extension: 'json' }),
+      send: async ({ payload, deadline }: SendJob) => {
         const webhookUrl = await secrets.resolve(config.webhookUrl);
         const url = postUrl(webhookUrl, thread);
         await http.send({
@@ -188,4 +224,4 @@ const googleChatTarget: TargetDefinition<GoogleChatConfig> = {
   },
 };
 
-export { googleChatTarget, buildGoogleChatMessage, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema, MAX_PAYLOAD_BYTES as GOOGLE_CHAT_MAX_PAYLOAD_BYTES };
+export { googleChatTarget, buildGoogleChatMessage, buildGoogleChatDigest, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema, MAX_PAYLOAD_BYTES as GOOGLE_CHAT_MAX_PAYLOAD_BYTES };

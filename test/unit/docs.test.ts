@@ -91,6 +91,26 @@ describe('npm run docs', () => {
     }
   });
 
+  it('says whether a grouping route sends a target one digest message or its findings one by one (from what the target renders)', () => {
+    // Prepare
+    const root = checkout();
+    const teams = DEFINITIONS.find((definition) => definition.type === 'teams')!;
+    const teamsWithDigest: DocumentedTarget = {
+      ...teams,
+      create: (name, config, context) => ({ ...teams.create!(name, config, context), renderDigest: () => ({ body: '', contentType: 'text/plain', extension: 'txt' }) }),
+    };
+
+    // Act
+    run(['--root', root], DEFINITIONS.map((definition) => (definition === teams ? teamsWithDigest : definition)));
+
+    // Assess
+    const before = readFileSync(join(ROOT, 'README.md'), 'utf8');
+    const after = readFileSync(join(root, 'README.md'), 'utf8');
+    expect(before).toMatch(/\| \[`teams`\]\(docs\/targets\.md#teams\) \| chat \| per `notify` policy \| one by one \|/);
+    expect(after).toMatch(/\| \[`teams`\]\(docs\/targets\.md#teams\) \| chat \| per `notify` policy \| one message \|/);
+    expect(before).toMatch(/\| \[`slack`\]\(docs\/targets\.md#slack\) \| chat \| per `notify` policy \| one message \|/);
+  });
+
   it('a note about a setting the schema does not have stops the run at its line', () => {
     // Prepare
     const root = checkout();

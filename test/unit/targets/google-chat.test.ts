@@ -1,14 +1,16 @@
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
+import { buildDigest } from '../../../shared/delivery/digest.ts';
 import {
+  buildGoogleChatDigest,
   buildGoogleChatMessage,
   escapeChatHtml,
   GoogleChatConfigSchema,
   googleChatTarget,
   neutraliseChatText,
 } from '../../../shared/targets/google-chat.ts';
-import type { Target } from '../../../shared/targets/types.ts';
+import type { DigestTarget, Target } from '../../../shared/targets/types.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { googleError, startGoogleChatReceiver, type GoogleChatReceiver } from '../../helpers/google-chat-receiver.ts';
@@ -233,6 +235,56 @@ describe('Target: google-chat', () => {
 
       // Assess
       expect(chat.messages).toHaveLength(1);
+    });
+  });
+
+  describe('digest card (flood control)', () => {
+    it('renders a group of the representative findings as in test/golden/google-chat/digest.json', async () => {
+      // Prepare
+      const digest = buildDigest({ key: 'recon-chat type=Recon:EC2/PortProbeUnprotectedPort', route: 'recon-chat' }, representative.map(([, enriched]) => enriched));
+      const target = googleChatTarget.create('soc-chat', googleChatTarget.example, targetContext());
+
+      // Act
+      const body = target.renderDigest!(digest).body;
+
+      // Assess
+      await expect(`${JSON.stringify(JSON.parse(body), null, 2)}\n`).toMatchFileSnapshot('../../golden/google-chat/digest.json');
+      const { texts } = cardTexts(body);
+      expect(readCardHtml(texts.get('Types')!).literal.split('\n')).toHaveLength(digest.types.length);
+    });
+
+    it('hostile group values (route, key, types, accounts, resources) stay text, and Chat accepts the card', async () => {
+      // Prepare
+      const hostile = await enrichedFrom(hostileFinding(), hostileAccount());
+      const digest = buildDigest({ key: `route ${HOSTILE.channel} type=${HOSTILE.link}`, route: `r ${HOSTILE.here}` }, [hostile, pick(representative, 'instance')]);
+      const chat = await receiver();
+      const target = makeTarget(chat.url) as DigestTarget;
+
+      // Act
+      const payload = target.renderDigest(digest);
+      await target.send({ payload, digest, ...delivery() });
+
+      // Assess
+      const { texts } = cardTexts(payload.body);
+      expect([...texts.values()].map((text) => readCardHtml(text).literal).join('\n')).toContain(`group route ${HOSTILE.channel} type=${HOSTILE.link}`);
+      expect(chat.messages).toHaveLength(1);
+    });
+
+    it('digests of one group share a thread', async () => {
+      // Prepare
+      const chat = await receiver();
+      const target = makeTarget(chat.url) as DigestTarget;
+      const group = (members: EnrichedFinding[], key: string) => buildDigest({ key, route: 'recon-chat' }, members);
+      const digests = [group([pick(representative, 'instance')], 'g1'), group([pick(representative, 'eks')], 'g2'), group([pick(representative, 'rds')], 'g1')];
+
+      // Act
+      for (const digest of digests) await target.send({ payload: target.renderDigest(digest), digest, ...delivery() });
+
+      // Assess
+      const threads = chat.messages.map((message) => message.thread);
+      expect(threads[2]).toBe(threads[0]);
+      expect(threads[1]).not.toBe(threads[0]);
+      expect(buildGoogleChatDigest(digests[0]!, { thread: false })).not.toHaveProperty('thread');
     });
   });
 
