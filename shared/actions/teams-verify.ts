@@ -47,7 +47,7 @@ const isRefusal = (result: ActionRequest | TeamsRefusal): result is TeamsRefusal
 
 const verifyTeamsRequest = async (
   headers: Record<string, string | string[] | undefined>,
-  body: string,
+  body: string | Buffer,
   deps: TeamsVerifyDeps,
 ): Promise<ActionRequest | TeamsRefusal> => {
   const now = deps.now ?? Date.now;
@@ -56,12 +56,12 @@ const verifyTeamsRequest = async (
   if (match === null || match[1]!.length > MAX_TOKEN_CHARS) return refuse(401, 'no Bot Framework bearer token');
   const token = match[1]!;
 
-  if (Buffer.byteLength(body, 'utf8') > MAX_BODY_BYTES) return refuse(401, `activity larger than ${MAX_BODY_BYTES} bytes`);
+  if ((typeof body === 'string' ? Buffer.byteLength(body, 'utf8') : body.byteLength) > MAX_BODY_BYTES) return refuse(401, `activity larger than ${MAX_BODY_BYTES} bytes`);
   // Only the channel is read before the token is verified (the signing key must endorse it):
   // an unauthenticated request is a 401 whatever its body, and its fields are never looked at.
   let raw: unknown;
   try {
-    raw = JSON.parse(body);
+    raw = JSON.parse(typeof body === 'string' ? body : body.toString('utf8'));
   } catch {
     return refuse(401, 'activity is not JSON');
   }
@@ -133,4 +133,4 @@ const tokenReason = (error: unknown): string => {
 };
 
 export { verifyTeamsRequest, isRefusal };
-export type { TeamsVerifyDeps, TeamsRefusal };
+export type { TeamsRefusal };

@@ -102,6 +102,26 @@ describe('verifyTeamsRequest', () => {
     expect(result).toEqual({ action: 'archive', finding: FINDING, actor: { platform: 'teams', id: USER, name: 'Ann Analyst' }, receivedAt: NOW });
   });
 
+  it('takes the raw body as bytes too (as the Function URL handler holds it)', async () => {
+    // Act
+    const result = await verifyTeamsRequest({ authorization: `Bearer ${await token()}` }, Buffer.from(activity()), { appId: APP_ID, keys: keysFor(), now: () => NOW });
+
+    // Assess
+    expect(result).toMatchObject({ action: 'archive', finding: FINDING });
+  });
+
+  it('an activity over 64 KiB is refused before anything is parsed or fetched', async () => {
+    // Prepare
+    const keys = keysFor();
+
+    // Act
+    const result = await verify(await token(), activity({ padding: 'x'.repeat(64 * 1024) }), keys);
+
+    // Assess
+    expect(refusal(result).status).toBe(401);
+    expect(loop.keyHits).toBe(0);
+  });
+
   it('suppress carries its days', async () => {
     // Act
     const result = await verify(await token(), activity({}, { value: encodeButtonValue(FINDING), days: 7 }, 'suppress'));
