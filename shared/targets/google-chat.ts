@@ -224,4 +224,4 @@ const googleChatTarget: TargetDefinition<GoogleChatConfig> = {
   },
 };
 
-export { googleChatTarget, buildGoogleChatMessage, buildGoogleChatDigest, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema, MAX_PAYLOAD_BYTES as GOOGLE_CHAT_MAX_PAYLOAD_BYTES };
+export { googleChatTarget, buildGoogleChatMessage, buildGoogleChatDigest, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema };

@@ -147,4 +147,4 @@ const startGoogleChatReceiver = async (options: { space?: string; key?: string; 
 };
 
 export { startGoogleChatReceiver, googleError };
-export type { GoogleChatReceiver, ChatMessage };
+export type { GoogleChatReceiver };
