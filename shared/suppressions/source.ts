@@ -1,3 +1,4 @@
+import { terminalSafe } from '../cli/terminal-text.ts';
 import { UsageError } from '../cli/usage.ts';
 import type { CompiledSuppression } from '../config/compile.ts';
 import { compileRuntimeSuppression } from './compile.ts';
@@ -63,3 +64,37 @@ const runtimeSuppressionWarnings = (loaded: LoadedRuntimeSuppressions): string[]
 
 export { openSuppressionSource, loadRuntimeSuppressions, runtimeSuppressionWarnings };
 export type { SuppressionSourceFlags, LoadedRuntimeSuppressions, OpenedSource };
+
+/**
+ * For replay, routes test and config check: the runtime suppressions named by `--suppressions
+ * FILE` / `--suppressions-table NAME` (`--region`), warnings (expired, bad rows) written through
+ * `warn` (terminal-safe); undefined when neither flag was given.
+ */
+const runtimeSuppressionsFromFlags = async (
+  flags: { suppressions?: string | undefined; 'suppressions-table'?: string | undefined; region?: string | undefined },
+  warn: (line: string) => void,
+  now: number = Date.now(),
+): Promise<CompiledSuppression[] | undefined> => {
+  const source = await openSuppressionSource({ file: flags.suppressions, table: flags['suppressions-table'], region: flags.region });
+  if (source === undefined) return undefined;
+  const loaded = await loadRuntimeSuppressions(source, now);
+  for (const line of runtimeSuppressionWarnings(loaded)) warn(terminalSafe(line));
+  return loaded.active;
+};
+
+/** How routes test names where a suppression came from: a runtime one with its owner and expiry. */
+const suppressionOrigin = (suppression: CompiledSuppression): string =>
+  suppression.name.startsWith('runtime:')
+    ? `runtime suppression, owner ${suppression.owner ?? 'unknown'}, until ${suppression.untilMs === undefined ? '?' : new Date(suppression.untilMs).toISOString()}`
+    : 'routes.yml suppress:';
+
+/** The flags, for parseArgs in each command that takes them. */
+const SUPPRESSION_FLAGS = {
+  suppressions: { type: 'string' },
+  'suppressions-table': { type: 'string' },
+} as const;
+const SUPPRESSION_FLAGS_USAGE = `  --suppressions FILE        also apply these runtime suppressions (JSON lines: suppressions list --json)
+  --suppressions-table NAME  also apply the runtime suppressions in this DynamoDB table (--region)
+`;
+
+export { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE };
