@@ -22,7 +22,7 @@ import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { parseYamlSource } from '../shared/config/yaml-source.ts';
 
 const root = resolve(dirname(fileURLToPath(import.meta.url)), '..');
-const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members'];
+const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members', 'actions'];
 const EXAMPLE_ROUTES = 'routes.example.yml';
 const EXAMPLE_ACCOUNTS = 'accounts.example.yml';
 /** Bundled when no accounts file is given: every account is then named by Organizations/GuardDuty (or unknown). */

@@ -1,0 +1,52 @@
+import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
+import { SQSClient } from '@aws-sdk/client-sqs';
+import { auditTargetSink } from '../shared/actions/audit-targets.ts';
+import { actionsChain } from '../shared/actions/chain.ts';
+import { composeActions } from '../shared/actions/compose.ts';
+import { slackGroupDirectory } from '../shared/actions/slack-groups.ts';
+import { dynamoActionStore } from '../shared/aws/action-store.ts';
+import { sqsActionQueue } from '../shared/aws/action-queue.ts';
+import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
+import { parseDetectorArns, sdkGuardDutyAdmin } from '../shared/aws/guardduty-actions.ts';
+import { awsSecretResolver } from '../shared/aws/secrets.ts';
+import { requireEnv } from '../shared/config/env.ts';
+import { loadConfig } from '../shared/config/load.ts';
+import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
+import { logger } from '../shared/observability.ts';
+import { createHttpClient } from '../shared/targets/http.ts';
+import { createTargets } from '../shared/targets/create.ts';
+import { memoryLedger } from '../shared/targets/ledger.ts';
+
+/**
+ * Issue 19: buttons in chat. Behind a Lambda Function URL (why: docs/actions-design.md), one
+ * function with two event sources: the URL verifies a request and queues it (Slack's 3 s), the
+ * actions queue runs it (shared/actions/handler.ts). Everything is built once per container.
+ */
+const config = await loadConfig(ROUTES_CONFIG, { bundled: true });
+const secrets = awsSecretResolver();
+const dynamo = new DynamoDBClient({});
+const { slack } = config.actions;
+const suppressionsTable = process.env.SUPPRESSIONS_TABLE;
+const log = {
+  info: (message: string, fields?: Record<string, unknown>) => logger.info(message, fields ?? {}),
+  warn: (message: string, fields?: Record<string, unknown>) => logger.warn(message, fields ?? {}),
+  error: (message: string, fields?: Record<string, unknown>) => logger.error(message, fields ?? {}),
+};
+// Audit records go only to types that upsert nothing (audit-targets.ts): no ledger table is needed here.
+const targets = createTargets(config, { secrets, http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
+
+export const handler = actionsChain(
+  composeActions({
+    policy: config.actions,
+    store: dynamoActionStore(dynamo, requireEnv('IDEMPOTENCY_TABLE')),
+    guardduty: sdkGuardDutyAdmin({ detectorArns: parseDetectorArns(process.env.ACTIONS_DETECTOR_ARNS) }),
+    audit: auditTargetSink(config, targets, log),
+    ...(suppressionsTable ? { suppressions: dynamoSuppressionStore(dynamo, suppressionsTable) } : {}),
+    ...(slack?.botToken ? { groups: slackGroupDirectory(() => secrets.resolve(slack.botToken!)) } : {}),
+    queue: sqsActionQueue(new SQSClient({}), requireEnv('ACTIONS_QUEUE_URL')),
+    slackSecret: async () => (slack ? secrets.resolve(slack.signingSecret) : undefined),
+    log,
+    now: Date.now,
+    sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+  }),
+);
