@@ -174,20 +174,22 @@ const targetNamed = (name: string, targets: ReadonlyMap<string, Target>): Target
   return target;
 };
 
-/** The one send-with-retries: hands the rendered payload to the caller, then sends it inside the deadline. */
-const sendRendered = async (target: Target, job: DeliveryJob, payload: RenderedPayload, options: DeliverOptions): Promise<DeliverResult> => {
+/**
+ * The one send-with-retries: hands the rendered payload to the caller, then sends it inside the
+ * deadline; `send` gives the target the whole job (payload, finding or digest, key, attempt, deadline).
+ */
+const sendRendered = async (job: DeliveryJob, payload: RenderedPayload, send: (attempt: number) => Promise<void>, options: DeliverOptions): Promise<DeliverResult> => {
   await options.onRendered?.(job, payload);
   if (options.dryRun) return { status: 'rendered', attempts: 0 };
-  const attempts = await withRetries(
-    (attempt) => target.send(payload, { idempotencyKey: job.idempotencyKey, attempt, deadline: options.deadline }),
-    { deadline: options.deadline, ...(options.retryPolicy ? { policy: options.retryPolicy } : {}) },
-  );
+  const attempts = await withRetries(send, { deadline: options.deadline, ...(options.retryPolicy ? { policy: options.retryPolicy } : {}) });
   return { status: 'delivered', attempts };
 };
 
 const deliver = async (job: DeliveryJob, targets: ReadonlyMap<string, Target>, options: DeliverOptions): Promise<DeliverResult> => {
   const target = targetNamed(job.target, targets);
-  return sendRendered(target, job, target.render(job.enriched), options);
+  const payload = target.render(job.enriched);
+  const { idempotencyKey, enriched: finding } = job;
+  return sendRendered(job, payload, (attempt) => target.send({ payload, finding, idempotencyKey, attempt, deadline: options.deadline }), options);
 };
 
 /**
@@ -204,9 +206,10 @@ const deliverDigest = async (jobs: readonly DeliveryJob[], targets: ReadonlyMap<
     for (const job of jobs) ({ attempts, status } = await deliver(job, targets, options));
     return { status, attempts };
   }
-  const payload = target.renderDigest(buildDigest(first.digest, jobs.map((job) => job.enriched)));
+  const digest = buildDigest(first.digest, jobs.map((job) => job.enriched));
+  const payload = target.renderDigest(digest);
   const idempotencyKey = digestIdempotencyKey(first.target, jobs.map((job) => job.idempotencyKey));
-  return sendRendered(target, { ...first, idempotencyKey }, payload, options);
+  return sendRendered({ ...first, idempotencyKey }, payload, (attempt) => target.send({ payload, digest, idempotencyKey, attempt, deadline: options.deadline }), options);
 };
 
 // ── Stage 3 over a queue batch: one path for single and digest jobs ─────────

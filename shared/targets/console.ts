@@ -4,7 +4,7 @@ import type { Digest } from '../delivery/digest.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity } from '../severity.ts';
 import { stripControl } from '../text.ts';
-import type { TargetDefinition } from './types.ts';
+import type { SendJob, TargetDefinition } from './types.ts';
 
 /** A chat-style rendering on stdout (stderr under `replay --json`), for local runs. */
 const ConsoleConfigSchema = z.strictObject({ type: z.literal('console') });
@@ -52,7 +52,7 @@ const consoleTarget: TargetDefinition<ConsoleConfig> = {
     name,
     render: (enriched) => ({ body: renderConsole(enriched), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
     renderDigest: (digest) => ({ body: renderConsoleDigest(digest), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
-    send: async (payload) => {
+    send: async ({ payload }: SendJob) => {
       context.stdout.write(payload.body);
     },
   }),

@@ -20,18 +20,23 @@ const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clo
       targets.set(name, target);
       continue;
     }
-    const bucket = tokenBucket(limit, name, clock);
-    targets.set(name, {
-      ...target,
-      render: (enriched) => target.render(enriched),
-      ...(target.renderDigest ? { renderDigest: target.renderDigest } : {}),
-      send: async (payload, delivery) => {
-        await bucket.take(delivery.deadline);
-        return target.send(payload, delivery);
-      },
-    });
+    targets.set(name, throttled(target, tokenBucket(limit, name, clock)));
   }
   return targets;
+};
+
+/** `target` waiting for a token of `bucket` before every send. */
+const throttled = (target: Target, bucket: { take: (deadline: number) => Promise<void> }): Target => {
+  if (target.renderDigest === undefined) {
+    return { ...target, send: async (job) => {
+      await bucket.take(job.deadline);
+      return target.send(job);
+    } };
+  }
+  return { ...target, send: async (job) => {
+    await bucket.take(job.deadline);
+    return target.send(job);
+  } };
 };
 
 export { createTargets };

@@ -231,14 +231,6 @@ const buildBulkBody = (enriched: EnrichedFinding, config: ElasticsearchConfig, i
   return `${action}\n${jsonLine(fitted.value)}\n`;
 };
 
-/** Sets the action line's `_id` to `id` (the delivery's idempotency key); the document line is kept byte for byte. */
-const withDocumentId = (body: string, id: string): string => {
-  const newline = body.indexOf('\n');
-  const action = JSON.parse(body.slice(0, newline)) as { create: { _index: string; _id: string } };
-  if (action.create._id === id) return body;
-  return `${jsonLine({ create: { ...action.create, _id: id } })}${body.slice(newline)}`;
-};
-
 interface BulkItem {
   status?: unknown;
   error?: { type?: unknown; reason?: unknown } | unknown;
@@ -363,8 +355,9 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
         contentType: 'application/x-ndjson',
         extension: 'ndjson',
       }),
-      send: async (payload, delivery) => {
-        const body = withDocumentId(payload.body, delivery.idempotencyKey);
+      send: async ({ payload, finding, ...delivery }) => {
+        // The document's _id is the delivery's key: the rendered body where it carries that key already, else built with it.
+        const body = delivery.idempotencyKey === idempotencyKey(name, finding) ? payload.body : buildBulkBody(finding, config, delivery.idempotencyKey);
         const auth = await staticAuth(config, secrets);
         let headers: Record<string, string> = { 'content-type': 'application/x-ndjson', 'user-agent': 'findings-router', ...auth.headers };
         if (sign !== undefined) headers = await sign(url, headers, body);

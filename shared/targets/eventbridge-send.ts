@@ -1,13 +1,13 @@
 import type { EventBridgeClient, PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
 import { DeliveryError } from '../errors.ts';
-import { busRegion, type EventBridgeConfig, type EventBridgeEntry } from './eventbridge.ts';
+import { buildEntry, busRegion, type EventBridgeConfig } from './eventbridge.ts';
 import { assumedRoleProvider, sessionNameFor, type AssumedRoleProvider } from './eventbridge-credentials.ts';
 import { awsCallError, checkPutEventsOutput } from './eventbridge-errors.ts';
 import { checkDestination } from './http.ts';
-import type { DeliveryContext, RenderedPayload } from './types.ts';
+import type { DeliveryContext, FindingSendJob } from './types.ts';
 
 /**
- * The eventbridge target's send: one PutEvents of the rendered entry to the configured bus,
+ * The eventbridge target's send: one PutEvents of the finding's entry to the configured bus,
  * in the bus's region, signed with the function's credentials or the role's (assumed first,
  * within the delivery's deadline). Loaded on first send (eventbridge.ts).
  */
@@ -56,13 +56,14 @@ const eventBridgeSender = (name: string, config: EventBridgeConfig) => {
     }
   };
 
-  return async (payload: RenderedPayload, delivery: DeliveryContext): Promise<void> => {
+  return async (delivery: FindingSendJob): Promise<void> => {
     const region = busRegion(config);
     if (region === undefined) throw new DeliveryError(name, 'no region: give the bus as an ARN, set region, or set AWS_REGION', { retryable: false });
     if (config.endpoint !== undefined) {
       await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
     }
-    const { Time: time, ...entry } = JSON.parse(payload.body) as EventBridgeEntry;
+    // The entry render showed, built again from the finding (send never parses what render wrote).
+    const { Time: time, ...entry } = buildEntry(delivery.finding, config);
     if (role !== undefined) {
       const timeoutMs = timeLeft(name, delivery);
       try {
@@ -75,8 +76,6 @@ const eventBridgeSender = (name: string, config: EventBridgeConfig) => {
     const { PutEventsCommand } = await sdk!;
     const wireEntry: PutEventsRequestEntry = {
       ...entry,
-      // The configured bus, whatever the payload says (a --payloads file edited by hand).
-      EventBusName: config.eventBus,
       ...(time === undefined ? {} : { Time: new Date(time) }),
     };
     const signal = AbortSignal.timeout(timeLeft(name, delivery));

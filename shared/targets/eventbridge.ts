@@ -4,7 +4,7 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { JsonFormatSchema, type JsonFormat } from '../formats/json-formats.ts';
 import { buildDetail } from './eventbridge-detail.ts';
 import { isoTimestamp } from './siem-json.ts';
-import type { DeliveryContext, IamStatement, RenderedPayload, TargetDefinition } from './types.ts';
+import type { FindingSendJob, IamStatement, TargetDefinition } from './types.ts';
 
 /**
  * Amazon EventBridge `PutEvents`: one event per finding update onto another bus (a SOAR's,
@@ -145,13 +145,13 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   create: (name, config) => {
     // The send path (SDK, STS, error classification) loads on first send: a lazily loaded
     // chunk in the Lambda bundles, so a cold start that only renders pays nothing for it.
-    let sender: Promise<(payload: RenderedPayload, delivery: DeliveryContext) => Promise<void>> | undefined;
+    let sender: Promise<(job: FindingSendJob) => Promise<void>> | undefined;
     return {
       name,
       render: (enriched) => ({ body: JSON.stringify(buildEntry(enriched, config)), contentType: 'application/json', extension: 'json' }),
-      send: async (payload, delivery) => {
+      send: async (job) => {
         const send = await (sender ??= import('./eventbridge-send.ts').then(({ eventBridgeSender }) => eventBridgeSender(name, config)));
-        return send(payload, delivery);
+        return send(job);
       },
     };
   },

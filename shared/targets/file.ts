@@ -27,7 +27,7 @@ const fileTarget: TargetDefinition<FileConfig> = {
   create: (name, config) => ({
     name,
     render: (enriched) => ({ body: `${escapeLineSeparators(renderJsonFormat(enriched, config.format))}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
-    send: async (payload) => {
+    send: async ({ payload }) => {
       try {
         await mkdir(dirname(config.path), { recursive: true });
         await appendFile(config.path, payload.body);

@@ -145,7 +145,7 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
     return {
       name,
       render: (enriched) => ({ body: buildRecord(enriched, config), contentType: 'application/x-ndjson', extension: 'ndjson' }),
-      send: async (payload, delivery) => {
+      send: async ({ payload, ...delivery }) => {
         const region = config.region ?? process.env.AWS_REGION;
         if (region === undefined || region === '') {
           throw new DeliveryError(name, 'no region: set region in the target or AWS_REGION', { retryable: false });

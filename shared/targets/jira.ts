@@ -73,25 +73,19 @@ const PROPERTY_KEY = 'guardduty-finding';
 // ── Pure payload builders ────────────────────────────────────────────────────
 
 /** What the issue property records: enough to find the ledger entry and judge an update. */
-const FindingPropertySchema = z.object({
-  id: z.string(),
-  accountId: z.string(),
-  region: z.string(),
-  partition: z.optional(z.string()),
-  arn: z.string(),
-  type: z.string(),
-  severity: z.number(),
-  count: z.number(),
-  updatedAt: z.string(),
-  archived: z.boolean(),
-  sample: z.boolean(),
-});
-type FindingProperty = z.infer<typeof FindingPropertySchema>;
-
-const CreateBodySchema = z.object({
-  fields: z.object({ summary: z.string() }),
-  properties: z.array(z.object({ key: z.string(), value: z.unknown() })),
-});
+interface FindingProperty {
+  id: string;
+  accountId: string;
+  region: string;
+  partition?: string;
+  arn: string;
+  type: string;
+  severity: number;
+  count: number;
+  updatedAt: string;
+  archived: boolean;
+  sample: boolean;
+}
 
 /** `GuardDuty High: <title> (<account>)`, one line, at most 255 characters. */
 const buildSummary = (enriched: EnrichedFinding): string => {
@@ -238,12 +232,8 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
     return {
       name,
       render: (enriched) => ({ body: JSON.stringify(buildJiraIssue(enriched, config)), contentType: 'application/json', extension: 'json' }),
-      send: async (payload, delivery) => {
-        const body = z.safeParse(CreateBodySchema, parseJson(payload.body));
-        const property = body.success ? body.data.properties.find((entry) => entry.key === PROPERTY_KEY) : undefined;
-        const current = z.safeParse(FindingPropertySchema, property?.value);
-        if (!current.success) throw permanent('payload was not rendered by the jira target (no guardduty-finding property)');
-        const finding = current.data;
+      send: async ({ payload, finding: enriched, deadline }) => {
+        const finding = findingProperty(enriched);
         const key = ledgerKey(name, finding);
         const auth = await credentials();
 
@@ -258,7 +248,7 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
               ...(json === undefined ? {} : { 'content-type': 'application/json' }),
             },
             ...(json === undefined ? {} : { body: typeof json === 'string' ? json : JSON.stringify(json) }),
-            deadline: delivery.deadline,
+            deadline,
             allowPrivateNetwork: config.allowPrivateNetwork === true,
             secrets: auth.secrets,
           });

@@ -278,25 +278,23 @@ const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
   upserts: true,
   summary: 'Opsgenie Alert API: one alert per finding (alias), closed when the finding is archived.',
   configSchema: OpsgenieConfigSchema,
-  create: (name, config, { secrets, http }) => ({
+  create: (name, config, { secrets, http }) => {
+    // render and send build the same request from the same finding: send never parses what render wrote.
+    const requestFor = (enriched: EnrichedFinding): OpsgenieRequest =>
+      buildOpsgenieAlert(enriched, {
+        priorityMap: config.priorityMap,
+        responders: config.responders,
+        tags: config.tags,
+        user: config.user,
+        note: config.note,
+        closeOnArchive: config.closeOnArchive,
+      });
+    return {
     name,
-    render: (enriched) => ({
-      body: JSON.stringify(
-        buildOpsgenieAlert(enriched, {
-          priorityMap: config.priorityMap,
-          responders: config.responders,
-          tags: config.tags,
-          user: config.user,
-          note: config.note,
-          closeOnArchive: config.closeOnArchive,
-        }),
-      ),
-      contentType: 'application/json',
-      extension: 'json',
-    }),
-    send: async (payload, delivery) => {
+    render: (enriched) => ({ body: JSON.stringify(requestFor(enriched)), contentType: 'application/json', extension: 'json' }),
+    send: async ({ finding, deadline }) => {
       const apiKey = await secrets.resolve(config.apiKey);
-      const request = JSON.parse(payload.body) as OpsgenieRequest;
+      const request = requestFor(finding);
       if (request.alias.length === 0 || request.alias.length > ALIAS_LIMIT) {
         throw new DeliveryError(name, `alias must have 1 to ${ALIAS_LIMIT} characters`, { retryable: false });
       }
@@ -318,12 +316,13 @@ const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
           'user-agent': 'findings-router',
         },
         body: JSON.stringify(body),
-        deadline: delivery.deadline,
+        deadline,
         allowPrivateNetwork: config.allowPrivateNetwork === true,
         secrets: [apiKey, `GenieKey ${apiKey}`],
       });
     },
-  }),
+    };
+  },
 };
 
 export {

@@ -244,14 +244,17 @@ const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
   upserts: true,
   summary: 'PagerDuty Events API v2: one alert per finding (dedup_key), resolved when the finding is archived.',
   configSchema: PagerDutyConfigSchema,
-  create: (name, config, { secrets, http }) => ({
+  create: (name, config, { secrets, http }) => {
+    // render and send build the same event from the same finding: send never parses what render wrote.
+    const eventFor = (enriched: EnrichedFinding): PagerDutyEvent => buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive });
+    return {
     name,
     render: (enriched) => ({
-      body: JSON.stringify(buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive })),
+      body: JSON.stringify(eventFor(enriched)),
       contentType: 'application/json',
       extension: 'json',
     }),
-    send: async (payload, delivery) => {
+    send: async ({ finding, deadline }) => {
       const routingKey = await secrets.resolve(config.routingKey);
       if (routingKey.length !== ROUTING_KEY_LENGTH) {
         throw new DeliveryError(
@@ -260,7 +263,7 @@ const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
           { retryable: false },
         );
       }
-      const event = JSON.parse(payload.body) as PagerDutyEvent;
+      const event = eventFor(finding);
       if (event.dedup_key.length > DEDUP_KEY_LIMIT) throw new DeliveryError(name, 'dedup_key over 255 characters', { retryable: false });
       const response = await http.send({
         target: name,
@@ -268,13 +271,14 @@ const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
         method: 'POST',
         headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'findings-router' },
         body: JSON.stringify({ routing_key: routingKey, ...event }),
-        deadline: delivery.deadline,
+        deadline,
         allowPrivateNetwork: config.allowPrivateNetwork === true,
         secrets: [routingKey],
       });
       checkAccepted(name, response.body, [routingKey]);
     },
-  }),
+    };
+  },
 };
 
 export {

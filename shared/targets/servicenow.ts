@@ -7,7 +7,7 @@ import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripControl, truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { ledgerKey } from './ledger.ts';
-import type { RenderedPayload, TargetDefinition } from './types.ts';
+import type { TargetDefinition } from './types.ts';
 import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, actorRows, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
@@ -182,10 +182,14 @@ interface UpsertFacts {
   updatedAt: string;
   consoleUrl: string;
 }
-interface ServiceNowPayload extends RenderedPayload {
-  upsert: UpsertFacts;
-}
-const UpsertFactsSchema = z.object({ ledgerKey: z.string(), severity: z.number(), count: z.number(), updatedAt: z.string(), consoleUrl: z.string() });
+
+const upsertFacts = (target: string, enriched: EnrichedFinding): UpsertFacts => ({
+  ledgerKey: ledgerKey(target, enriched.finding),
+  severity: enriched.finding.severity,
+  count: enriched.enrichment.count,
+  updatedAt: timestamp(enriched.finding.updatedAt) ?? '',
+  consoleUrl: enriched.enrichment.consoleUrl,
+});
 
 /** What the ledger remembers per finding: the record and what humans were last told. */
 interface ServiceNowLedgerRecord {
@@ -241,25 +245,9 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
 
     return {
       name,
-      render: (enriched): ServiceNowPayload => {
-        const { finding, enrichment: e } = enriched;
-        return {
-          body: JSON.stringify(buildServiceNowRecord(enriched, config)),
-          contentType: 'application/json',
-          extension: 'json',
-          upsert: {
-            ledgerKey: ledgerKey(name, finding),
-            severity: finding.severity,
-            count: e.count,
-            updatedAt: timestamp(finding.updatedAt) ?? '',
-            consoleUrl: e.consoleUrl,
-          },
-        };
-      },
-      send: async (payload, delivery) => {
-        const facts = z.safeParse(UpsertFactsSchema, (payload as Partial<ServiceNowPayload>).upsert);
-        if (!facts.success) throw permanent('payload was not rendered by the servicenow target (no upsert facts)');
-        const current = facts.data;
+      render: (enriched) => ({ body: JSON.stringify(buildServiceNowRecord(enriched, config)), contentType: 'application/json', extension: 'json' }),
+      send: async ({ payload, finding, deadline }) => {
+        const current = upsertFacts(name, finding);
         const auth = await credentials();
         const call = (method: string, url: string, json: unknown): Promise<HttpResponse> =>
           http.send({
@@ -268,7 +256,7 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
             method,
             headers: { authorization: auth.authorization, accept: 'application/json', 'content-type': 'application/json' },
             body: typeof json === 'string' ? json : JSON.stringify(json),
-            deadline: delivery.deadline,
+            deadline,
             allowPrivateNetwork: config.allowPrivateNetwork === true,
             secrets: auth.secrets,
           });
@@ -315,4 +303,4 @@ export {
   SHORT_DESCRIPTION_LIMIT,
   DESCRIPTION_LIMIT,
 };
-export type { ServiceNowConfig, ServiceNowPayload, ServiceNowLedgerRecord };
+export type { ServiceNowConfig, ServiceNowLedgerRecord };

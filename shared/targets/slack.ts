@@ -7,10 +7,9 @@ import { SecretRefSchema } from '../secrets.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripInvisible, truncate } from '../text.ts';
-import type { FetchLike, HttpResponse } from './http.ts';
 import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
 import { TargetActionsSchema, withSlackButtons } from '../actions/slack-buttons.ts';
-import type { TargetDefinition } from './types.ts';
+import type { SendJob, TargetDefinition } from './types.ts';
 
 /**
  * Slack incoming webhook with a Block Kit message. Every finding-derived string goes
@@ -93,17 +92,6 @@ const buildSlackDigest = (digest: Digest) => {
   };
 };
 
-/**
- * A fetch for @slack/webhook that goes through the shared HTTP client, so Slack gets the
- * same destination checks, deadline and classification (429 + Retry-After) as every target.
- */
-const fetchThroughClient = (send: (body: string) => Promise<HttpResponse>): FetchLike =>
-  async (_url, init) => {
-    const response = await send(String(init.body));
-    const nullBody = response.status === 204 || response.status === 205; // Response() refuses a body for these
-    return new Response(nullBody ? null : response.body, { status: response.status, headers: response.headers });
-  };
-
 const slackTarget: TargetDefinition<SlackConfig> = {
   type: 'slack',
   category: 'chat',
@@ -118,39 +106,22 @@ const slackTarget: TargetDefinition<SlackConfig> = {
     name,
     render: (enriched) => ({ body: JSON.stringify(withSlackButtons(buildSlackMessage(enriched), enriched, config.actions)), contentType: 'application/json', extension: 'json' }),
     renderDigest: (digest) => ({ body: JSON.stringify(buildSlackDigest(digest)), contentType: 'application/json', extension: 'json' }),
-    send: async (payload, delivery) => {
+    send: async ({ payload, deadline }: SendJob) => {
       const url = await secrets.resolve(config.webhookUrl);
-      const send = (body: string) =>
-        http.send({
-          target: name,
-          url,
-          headers: { 'content-type': 'application/json' },
-          body,
-          deadline: delivery.deadline,
-          allowPrivateNetwork: config.allowPrivateNetwork === true,
-        });
-      // @slack/webhook loads on first send (a lazily loaded chunk in the Lambda bundles).
-      const { IncomingWebhook } = await import('@slack/webhook');
-      const webhook = new IncomingWebhook(url, { fetch: fetchThroughClient(send) as never });
-      try {
-        const result = await webhook.send(JSON.parse(payload.body));
-        if (result.text !== undefined && result.text !== 'ok' && result.text !== '') {
-          throw new DeliveryError(name, `Slack answered '${redactText(result.text, [url], { oneLine: true, maxLength: 100 })}'`, { retryable: false });
-        }
-      } catch (error) {
-        throw unwrapSlackError(name, error, url);
+      const response = await http.send({
+        target: name,
+        url,
+        headers: { 'content-type': 'application/json' },
+        body: payload.body,
+        deadline,
+        allowPrivateNetwork: config.allowPrivateNetwork === true,
+      });
+      // A webhook answers 2xx `ok`; any other text is Slack refusing the message (it will refuse it again).
+      if (response.body !== 'ok' && response.body !== '') {
+        throw new DeliveryError(name, `Slack answered '${redactText(response.body, [url], { oneLine: true, maxLength: 100 })}'`, { retryable: false });
       }
     },
   }),
-};
-
-/** @slack/webhook wraps transport errors; surface our classified DeliveryError again. */
-const unwrapSlackError = (name: string, error: unknown, url: string): DeliveryError => {
-  if (error instanceof DeliveryError) return error;
-  const original = (error as { original?: unknown }).original;
-  if (original instanceof DeliveryError) return original;
-  const message = redactText(String((error as Error)?.message ?? error), [url], { oneLine: true, maxLength: 300 });
-  return new DeliveryError(name, `Slack delivery failed: ${message}`, { retryable: true });
 };
 
 export { slackTarget, buildSlackMessage, buildSlackDigest, SlackConfigSchema };

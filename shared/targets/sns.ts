@@ -311,18 +311,19 @@ const snsTarget: TargetDefinition<SnsConfig> = {
     return {
       name,
       render: (enriched) => ({ body: JSON.stringify(buildSnsPublish(enriched, config)), contentType: 'application/json', extension: 'json' }),
-      send: async (payload, delivery) => {
+      send: async ({ finding, deadline, idempotencyKey }) => {
         if (config.endpoint !== undefined) {
-          await checkDestination({ target: name, url: config.endpoint, deadline: delivery.deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
+          await checkDestination({ target: name, url: config.endpoint, deadline: deadline, allowPrivateNetwork: config.allowPrivateNetwork === true });
         }
-        const input = JSON.parse(payload.body) as SnsPublishInput;
+        // The publish render showed, built again from the finding (send never parses what render wrote).
+        const input = buildSnsPublish(finding, config);
         const { client, PublishCommand } = await sdk();
         const command = new PublishCommand({
           ...input,
           TopicArn: config.topicArn,
-          ...(isFifoTopic(config.topicArn) ? { MessageDeduplicationId: fifoToken(delivery.idempotencyKey, 'dedup') } : {}),
+          ...(isFifoTopic(config.topicArn) ? { MessageDeduplicationId: fifoToken(idempotencyKey, 'dedup') } : {}),
         });
-        const timeoutMs = delivery.deadline - Date.now();
+        const timeoutMs = deadline - Date.now();
         if (timeoutMs < MIN_TIMEOUT_MS) throw new DeliveryError(name, 'no time left for the request', { retryable: true });
         const signal = AbortSignal.timeout(timeoutMs);
         let messageId: string | undefined;

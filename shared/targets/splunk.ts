@@ -241,7 +241,7 @@ const splunkTarget: TargetDefinition<SplunkConfig> = {
         contentType: 'application/json',
         extension: 'json',
       }),
-      send: async (payload, delivery) => {
+      send: async ({ payload, ...delivery }) => {
         const token = await secrets.resolve(config.token);
         const tokenSecrets = [token];
         const headers: Record<string, string> = {

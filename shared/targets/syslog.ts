@@ -295,7 +295,7 @@ const syslogTarget: TargetDefinition<SyslogConfig> = {
     return {
       name,
       render: (enriched) => ({ body: renderSyslogFrame(enriched, options), contentType: 'text/plain; charset=utf-8', extension: 'log' }),
-      send: async (payload, delivery) => {
+      send: async ({ payload, ...delivery }) => {
         const allowPrivateNetwork = config.allowPrivateNetwork === true;
         if (!tlsSettings && !allowPrivateNetwork) {
           throw new DestinationRefusedError(

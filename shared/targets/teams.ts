@@ -194,7 +194,7 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
   create: (name, config, { secrets, http }) => ({
     name,
     render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched, teamsExecuteActions(enriched, config.actions))), contentType: 'application/json', extension: 'json' }),
-    send: async (payload, delivery) => {
+    send: async ({ payload, ...delivery }) => {
       const url = await secrets.resolve(config.webhookUrl);
       if (isLegacyConnectorUrl(url)) {
         throw new DeliveryError(

@@ -54,15 +54,25 @@ interface TargetContext {
   ledger: Ledger;
 }
 
-interface Target {
+/** A target that renders single findings only: it is sent finding jobs only. */
+interface FindingTarget {
   readonly name: string;
   /** Pure: the same enriched finding always renders the same bytes. */
   render(finding: EnrichedFinding): RenderedPayload;
-  /** Chat targets that can summarise a group of findings in one message (flood control). */
-  renderDigest?(digest: Digest): RenderedPayload;
-  /** Sends one rendered payload; throws DeliveryError (with `retryable`) on failure. */
-  send(payload: RenderedPayload, delivery: DeliveryContext): Promise<void>;
+  renderDigest?: undefined;
+  /** Sends one job; throws DeliveryError (with `retryable`) on failure. */
+  send(job: FindingSendJob): Promise<void>;
 }
+
+/** A target that can also summarise a group of findings in one message (flood control). */
+interface DigestTarget {
+  readonly name: string;
+  render(finding: EnrichedFinding): RenderedPayload;
+  renderDigest(digest: Digest): RenderedPayload;
+  send(job: SendJob): Promise<void>;
+}
+
+type Target = FindingTarget | DigestTarget;
 
 interface TargetSetting {
   name: string;
@@ -148,6 +158,8 @@ export type {
   SendJob,
   TargetContext,
   Target,
+  FindingTarget,
+  DigestTarget,
   TargetSetting,
   TargetDefinition,
   AnyTargetDefinition,

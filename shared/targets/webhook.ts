@@ -35,7 +35,7 @@ const webhookTarget: TargetDefinition<WebhookConfig> = {
   create: (name, config, { secrets, http }) => ({
     name,
     render: (enriched) => ({ body: renderJsonFormat(enriched, config.format), contentType: 'application/json', extension: 'json' }),
-    send: async (payload, delivery) => {
+    send: async ({ payload, ...delivery }) => {
       const url = await resolveUrl(config.url, (ref) => secrets.resolve(ref));
       const secret = config.secret === undefined ? undefined : await secrets.resolve(config.secret);
       const headers: Record<string, string> = {

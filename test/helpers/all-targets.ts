@@ -50,4 +50,3 @@ const routesForAllTargets = (configs: ReadonlyMap<string, Record<string, unknown
 };
 
 export { renderableTargets, routesForAllTargets, targetContext };
-export type { RenderableTarget };

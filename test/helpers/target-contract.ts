@@ -8,7 +8,7 @@ import { DeliveryError } from '../../shared/errors.ts';
 import { localSecretResolver } from '../../shared/secrets.ts';
 import { createHttpClient, type HttpClient } from '../../shared/targets/http.ts';
 import { memoryLedger, type Ledger } from '../../shared/targets/ledger.ts';
-import type { DeliveryContext, Target, TargetContext } from '../../shared/targets/types.ts';
+import type { DeliveryContext, FindingSendJob, Target, TargetContext } from '../../shared/targets/types.ts';
 import { copyEnriched } from './findings.ts';
 import { listenLoopback } from './receiver-kit.ts';
 
@@ -35,9 +35,16 @@ const delivery = (deadlineMs = 5_000, key = 'key-1'): DeliveryContext => ({ idem
 const deliveryFor = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): DeliveryContext =>
   delivery(deadlineMs, idempotencyKey(target.name, enriched));
 
+/** The job the deliver stage hands a target for `enriched`: its rendered payload, the finding, and the delivery context. */
+const findingJob = (target: Target, enriched: EnrichedFinding, context: DeliveryContext = delivery()): FindingSendJob => ({
+  payload: target.render(enriched),
+  finding: enriched,
+  ...context,
+});
+
 /** Renders and sends `enriched` the way the deliver stage does. */
 const sendFinding = (target: Target, enriched: EnrichedFinding, deadlineMs = 5_000): Promise<void> =>
-  target.send(target.render(enriched), deliveryFor(target, enriched, deadlineMs));
+  target.send(findingJob(target, enriched, deliveryFor(target, enriched, deadlineMs)));
 
 // ── Findings ─────────────────────────────────────────────────────────────────
 
@@ -302,6 +309,7 @@ export {
   expectNoLeak,
   failure,
   faultyServer,
+  findingJob,
   itClassifiesStatuses,
   itMasksEchoesAcrossCuts,
   itNeverLeaks,

@@ -12,7 +12,7 @@ import { consoleTarget, renderConsole } from '../../../shared/targets/console.ts
 import { fileTarget } from '../../../shared/targets/file.ts';
 import type { DeliveryContext, TargetContext } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
-import { targetContext } from '../../helpers/target-contract.ts';
+import { findingJob, targetContext } from '../../helpers/target-contract.ts';
 
 const REPRESENTATIVE: { name: string; file: string; account?: Parameters<typeof enrichedFrom>[1] }[] = [
   {
@@ -84,7 +84,7 @@ describe('Target: console', () => {
     const payload = target.render(enriched);
 
     // Act
-    await target.send(payload, delivery);
+    await target.send({ payload, finding: enriched, ...delivery });
 
     // Assess
     expect(payload).toMatchObject({ contentType: 'text/plain; charset=utf-8', extension: 'txt' });
@@ -133,9 +133,9 @@ describe('Target: file', () => {
     const hostile = await enrichedFrom(hostileFinding(), hostileAccount());
 
     // Act
-    await target.send(target.render(plain), delivery);
+    await target.send(findingJob(target, plain, delivery));
     const afterFirst = await readFile(path, 'utf8');
-    await target.send(target.render(hostile), delivery);
+    await target.send(findingJob(target, hostile, delivery));
     const afterSecond = await readFile(path, 'utf8');
 
     // Assess
@@ -177,7 +177,7 @@ describe('Target: file', () => {
     const enriched = await enrichedFrom(loadFinding(REPRESENTATIVE[3]!.file));
 
     // Act
-    const sending = target.send(target.render(enriched), delivery);
+    const sending = target.send(findingJob(target, enriched, delivery));
 
     // Assess
     await expect(sending).rejects.toBeInstanceOf(DeliveryError);

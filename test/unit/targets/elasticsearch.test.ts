@@ -16,7 +16,7 @@ import { startElasticsearchReceiver, type ElasticsearchReceiver, type EsAuth } f
 import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings, REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
-import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
+import { deliveryFor, expectNoLeak, failure, findingJob, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const USERNAME = 'guardduty_writer';
 const PASSWORD = 'ES-PASSWORD-s3cr3t-9d2f';
@@ -210,7 +210,7 @@ describe('Target: elasticsearch', () => {
       const delivery = { ...deliveryFor(target, enriched), idempotencyKey: 'key-from-the-delivery-job' };
 
       // Act
-      await target.send(target.render(enriched), delivery);
+      await target.send(findingJob(target, enriched, delivery));
 
       // Assess
       const [request] = receiver.requests;

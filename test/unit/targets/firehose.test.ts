@@ -150,7 +150,7 @@ describe('Target: firehose', () => {
       const payload = { body: 'x'.repeat(MAX_RECORD_BYTES + 1), contentType: 'application/x-ndjson', extension: 'ndjson' };
 
       // Act
-      const error = await failure(target.send(payload, deliveryFor(target, sample())));
+      const error = await failure(target.send({ payload, finding: sample(), ...deliveryFor(target, sample()) }));
 
       // Assess
       expect(error).toMatchObject({ retryable: false });

@@ -9,6 +9,7 @@ import { memoryLedger } from '../../../shared/targets/ledger.ts';
 import type { Target } from '../../../shared/targets/types.ts';
 import { webhookTarget } from '../../../shared/targets/webhook.ts';
 import { enrichedFrom, loadFinding } from '../../helpers/findings.ts';
+import { findingJob } from '../../helpers/target-contract.ts';
 
 /**
  * Every final status a loopback server can send, through the real webhook target and the
@@ -82,7 +83,7 @@ const webhookTo = (path: string): Target =>
 const outcome = async (path: string, deadlineMs = 5_000): Promise<DeliveryError | undefined> => {
   const target = webhookTo(path);
   try {
-    await target.send(target.render(enriched), { idempotencyKey: 'k', attempt: 1, deadline: Date.now() + deadlineMs });
+    await target.send(findingJob(target, enriched, { idempotencyKey: 'k', attempt: 1, deadline: Date.now() + deadlineMs }));
     return undefined;
   } catch (error) {
     expect(error).toBeInstanceOf(DeliveryError);

@@ -423,19 +423,6 @@ describe('Target: jira', () => {
       expect(error.retryable).toBe(false);
       expect(receiver.issues.size).toBe(0);
     });
-
-    it('a payload this target did not render is refused as permanent', async () => {
-      // Prepare
-      const receiver = await jiraReceiver();
-      const target = makeJira(receiver.url);
-
-      // Act
-      const error = await failure(target.send({ body: '{"fields":{}}', contentType: 'application/json', extension: 'json' }, { idempotencyKey: 'k', attempt: 1, deadline: Date.now() + 5_000 }));
-
-      // Assess
-      expect(error.retryable).toBe(false);
-      expect(receiver.requests).toEqual([]);
-    });
   });
 
   describe('transition on archive', () => {

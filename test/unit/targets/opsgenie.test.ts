@@ -16,12 +16,12 @@ import {
   type OpsgenieRequest,
 } from '../../../shared/targets/opsgenie.ts';
 import { findingDedupKey } from '../../../shared/targets/pagerduty.ts';
-import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { createErrors, startOpsgenie, type OpsgenieReceiver } from '../../helpers/opsgenie-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
-import { CLASSIFIED_STATUSES, delivery, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
+import { CLASSIFIED_STATUSES, delivery, expectNoLeak, failure, findingJob, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
 
 // ── Fixtures ────────────────────────────────────────────────────────────────
 
@@ -269,7 +269,7 @@ describe('Target: opsgenie', () => {
       const target = makeOpsgenie(receiver.url);
 
       // Act
-      await target.send(target.render(await hostileEnriched()), delivery());
+      await target.send(findingJob(target, await hostileEnriched(), delivery()));
 
       // Assess
       expect(receiver.alerts).toHaveLength(1);
@@ -299,7 +299,7 @@ describe('Target: opsgenie', () => {
       const payload = target.render(representative('instance'));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, representative('instance'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(1);
@@ -321,8 +321,8 @@ describe('Target: opsgenie', () => {
       const enriched = representative('malware-scan');
 
       // Act
-      for (const step of [0, 1, 2]) await target.send(target.render(updated(enriched, step)), delivery());
-      await target.send(target.render(representative('lambda')), delivery());
+      for (const step of [0, 1, 2]) await target.send(findingJob(target, updated(enriched, step), delivery()));
+      await target.send(findingJob(target, representative('lambda'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(4);
@@ -340,10 +340,10 @@ describe('Target: opsgenie', () => {
       const alias = findingDedupKey(enriched.finding);
 
       // Act
-      await target.send(target.render(updated(enriched, 0)), delivery());
-      await target.send(target.render(updated(enriched, 1, { archived: true })), delivery());
+      await target.send(findingJob(target, updated(enriched, 0), delivery()));
+      await target.send(findingJob(target, updated(enriched, 1, { archived: true }), delivery()));
       const openAfterClose = receiver.openAlerts().length;
-      await target.send(target.render(updated(enriched, 2)), delivery());
+      await target.send(findingJob(target, updated(enriched, 2), delivery()));
 
       // Assess
       const close = receiver.requests[1];
@@ -364,8 +364,8 @@ describe('Target: opsgenie', () => {
       const enriched = representative('ecs-container');
 
       // Act
-      await target.send(target.render(updated(enriched, 0)), delivery());
-      await target.send(target.render(updated(enriched, 1, { archived: true })), delivery());
+      await target.send(findingJob(target, updated(enriched, 0), delivery()));
+      await target.send(findingJob(target, updated(enriched, 1, { archived: true }), delivery()));
 
       // Assess
       expect(receiver.requests.map((request) => request.path)).toEqual(['/v2/alerts', '/v2/alerts']);
@@ -378,7 +378,7 @@ describe('Target: opsgenie', () => {
       const target = makeOpsgenie(receiver.url, { apiKey: { env: 'OG_KEY' }, env: { OG_KEY: OTHER_KEY } });
 
       // Act
-      await target.send(target.render(representative('s3-bucket')), delivery());
+      await target.send(findingJob(target, representative('s3-bucket'), delivery()));
 
       // Assess
       expect(receiver.requests[0]?.headers.authorization).toBe(`GenieKey ${OTHER_KEY}`);
@@ -399,7 +399,7 @@ describe('Target: opsgenie', () => {
       );
 
       // Act
-      await target.send(target.render(representative('instance')), delivery());
+      await target.send(findingJob(target, representative('instance'), delivery()));
 
       // Assess
       expect(requests).toHaveLength(1);
@@ -415,32 +415,13 @@ describe('Target: opsgenie', () => {
       const target = makeOpsgenie(receiver.url, { apiKey: { value: revoked } });
 
       // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, representative('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 401 });
       expect(error.message).toContain('Could not authenticate');
       expect(receiver.alerts).toHaveLength(0);
       expectNoLeak(error, [revoked]);
-    });
-
-    it('422 for an alert Opsgenie would refuse is permanent and names the field', async () => {
-      // Prepare
-      const receiver = await opsgenie();
-      const target = makeOpsgenie(receiver.url);
-      const refused: RenderedPayload = {
-        body: JSON.stringify({ message: '', alias: 'guardduty-x', source: 'GuardDuty' }),
-        contentType: 'application/json',
-        extension: 'json',
-      };
-
-      // Act
-      const error = await failure(target.send(refused, delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: false, status: 422 });
-      expect(error.message).toContain('Message can not be empty.');
-      expectNoLeak(error, [API_KEY]);
     });
 
     it('429 when Opsgenie throttles is retryable', async () => {
@@ -451,8 +432,8 @@ describe('Target: opsgenie', () => {
       const enriched = representative('rds');
 
       // Act
-      await target.send(target.render(updated(enriched, 0)), delivery());
-      const error = await failure(target.send(target.render(updated(enriched, 1)), delivery()));
+      await target.send(findingJob(target, updated(enriched, 0), delivery()));
+      const error = await failure(target.send(findingJob(target, updated(enriched, 1), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: 429 });
@@ -472,7 +453,7 @@ describe('Target: opsgenie', () => {
         const body = status === 204 ? '' : status < 300 ? ACCEPTED : `{"message":"GenieKey ${API_KEY} refused","took":0.0,"requestId":"r"}`;
         receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
         const target = makeOpsgenie(receiver.url);
-        return () => target.send(target.render(representative('instance')), delivery());
+        return () => target.send(findingJob(target, representative('instance'), delivery()));
       },
       assess: () => {
         expect(receiver.requests).toHaveLength(1);
@@ -493,7 +474,7 @@ describe('Target: opsgenie', () => {
       },
       send: (origin, deadlineMs) => {
         const target = makeOpsgenie(origin);
-        return target.send(target.render(representative('instance')), delivery(deadlineMs));
+        return target.send(findingJob(target, representative('instance'), delivery(deadlineMs)));
       },
     });
   });

@@ -21,7 +21,7 @@ import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { eventErrors, startPagerDuty, type PagerDutyReceiver } from '../../helpers/pagerduty-receiver.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
-import { delivery, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
+import { delivery, expectNoLeak, failure, findingJob, itClassifiesStatuses, itNeverLeaks, pick, statusTable, targetContext, updated } from '../../helpers/target-contract.ts';
 
 // ── Fixtures ────────────────────────────────────────────────────────────────
 
@@ -291,7 +291,7 @@ describe('Target: pagerduty', () => {
       const target = makePagerDuty(receiver.url);
 
       // Act
-      await target.send(target.render(await hostileEnriched()), delivery());
+      await target.send(findingJob(target, await hostileEnriched(), delivery()));
 
       // Assess
       expect(receiver.alerts).toHaveLength(1);
@@ -326,7 +326,7 @@ describe('Target: pagerduty', () => {
       const payload = target.render(representative('instance'));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, representative('instance'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(1);
@@ -347,8 +347,8 @@ describe('Target: pagerduty', () => {
       const enriched = representative('eks');
 
       // Act
-      for (const step of [0, 1, 2]) await target.send(target.render(updated(enriched, step)), delivery());
-      await target.send(target.render(representative('rds')), delivery());
+      for (const step of [0, 1, 2]) await target.send(findingJob(target, updated(enriched, step), delivery()));
+      await target.send(findingJob(target, representative('rds'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(4);
@@ -364,10 +364,10 @@ describe('Target: pagerduty', () => {
       const enriched = representative('lambda');
 
       // Act
-      await target.send(target.render(updated(enriched, 0)), delivery());
-      await target.send(target.render(updated(enriched, 1, { archived: true })), delivery());
+      await target.send(findingJob(target, updated(enriched, 0), delivery()));
+      await target.send(findingJob(target, updated(enriched, 1, { archived: true }), delivery()));
       const afterResolve = receiver.openAlerts().length;
-      await target.send(target.render(updated(enriched, 2)), delivery());
+      await target.send(findingJob(target, updated(enriched, 2), delivery()));
 
       // Assess
       expect(JSON.parse(receiver.requests[1]?.body ?? '')).toEqual({
@@ -385,7 +385,7 @@ describe('Target: pagerduty', () => {
       const target = makePagerDuty(receiver.url, { routingKey: { env: 'PD_ROUTING_KEY' }, env: { PD_ROUTING_KEY: OTHER_KEY } });
 
       // Act
-      await target.send(target.render(representative('s3-bucket')), delivery());
+      await target.send(findingJob(target, representative('s3-bucket'), delivery()));
 
       // Assess
       expect(receiver.alerts.map((alert) => alert.routingKey)).toEqual([OTHER_KEY]);
@@ -405,7 +405,7 @@ describe('Target: pagerduty', () => {
       );
 
       // Act
-      await target.send(target.render(representative('instance')), delivery());
+      await target.send(findingJob(target, representative('instance'), delivery()));
 
       // Assess
       expect(requests).toHaveLength(1);
@@ -419,7 +419,7 @@ describe('Target: pagerduty', () => {
       const target = makePagerDuty(receiver.url, { routingKey: { env: 'PD_KEY' }, env: { PD_KEY: shortKey } });
 
       // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, representative('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: undefined });
@@ -435,7 +435,7 @@ describe('Target: pagerduty', () => {
       const target = makePagerDuty(receiver.url, { routingKey: { value: unknownKey } });
 
       // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, representative('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 400 });
@@ -454,10 +454,10 @@ describe('Target: pagerduty', () => {
       const enriched = representative('ecs-container');
 
       // Act
-      await target.send(target.render(updated(enriched, 0)), delivery());
-      await target.send(target.render(updated(enriched, 1)), delivery());
-      const error = await failure(target.send(target.render(updated(enriched, 2)), delivery()));
-      await other.send(other.render(enriched), delivery());
+      await target.send(findingJob(target, updated(enriched, 0), delivery()));
+      await target.send(findingJob(target, updated(enriched, 1), delivery()));
+      const error = await failure(target.send(findingJob(target, updated(enriched, 2), delivery())));
+      await other.send(findingJob(other, enriched, delivery()));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: 429 });
@@ -476,7 +476,7 @@ describe('Target: pagerduty', () => {
       const target = makePagerDuty(receiver.url);
 
       // Act
-      const error = await failure(target.send(target.render(representative('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, representative('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, message: "PagerDuty answered status 'invalid event'" });
@@ -493,7 +493,7 @@ describe('Target: pagerduty', () => {
         const body = status === 204 ? '' : status < 300 ? SUCCESS : `{"status":"error ${status}","message":"${ROUTING_KEY}"}`;
         receiver.answer = { status, body, headers: status === 301 ? { location: 'https://evil.example/' } : {} };
         const target = makePagerDuty(receiver.url);
-        return () => target.send(target.render(representative('instance')), delivery());
+        return () => target.send(findingJob(target, representative('instance'), delivery()));
       },
       assess: () => {
         expect(receiver.requests).toHaveLength(1);
@@ -517,7 +517,7 @@ describe('Target: pagerduty', () => {
       },
       send: (origin, deadlineMs) => {
         const target = makePagerDuty(`${origin}/v2/enqueue`);
-        return target.send(target.render(representative('instance')), delivery(deadlineMs));
+        return target.send(findingJob(target, representative('instance'), delivery(deadlineMs)));
       },
     });
   });

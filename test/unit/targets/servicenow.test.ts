@@ -12,7 +12,6 @@ import {
   ServiceNowConfigSchema,
   serviceNowTarget,
   type ServiceNowConfig,
-  type ServiceNowPayload,
 } from '../../../shared/targets/servicenow.ts';
 import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
@@ -112,18 +111,17 @@ describe('Target: servicenow', () => {
       expect(payload.correlation_id).toBe(enriched.finding.id);
     });
 
-    it('render() is pure and carries the ledger key of the finding', async () => {
+    it('render() is pure', async () => {
       // Prepare
       const [, enriched] = representative[0] as [string, EnrichedFinding];
       const target = makeServiceNow('https://example.service-now.com');
 
       // Act
-      const first = target.render(enriched) as ServiceNowPayload;
+      const first = target.render(enriched);
       const second = target.render(structuredClone(enriched));
 
       // Assess
       expect(second).toEqual(first);
-      expect(first.upsert.ledgerKey).toBe(ledgerKey('soc-snow', enriched.finding));
       expect(first.contentType).toBe('application/json');
     });
   });
@@ -346,20 +344,6 @@ describe('Target: servicenow', () => {
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 404 });
       expect(error.message).toContain('No Record found');
-    });
-
-    it('a payload without upsert facts (not rendered by this target) is permanent', async () => {
-      // Prepare
-      const receiver = await snReceiver();
-
-      // Act
-      const error = await failure(
-        makeServiceNow(receiver.url).send({ body: '{}', contentType: 'application/json', extension: 'json' }, { idempotencyKey: 'k', attempt: 1, deadline: Date.now() + 5_000 }),
-      );
-
-      // Assess
-      expect(error.retryable).toBe(false);
-      expect(receiver.requests).toEqual([]);
     });
   });
 

@@ -9,7 +9,7 @@ import { buildSlackMessage, slackTarget } from '../../../shared/targets/slack.ts
 import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
 import { withHostileActor } from '../../helpers/hostile-actor.ts';
 import { enrichedFrom, FILLER_SHIFTS, hostileAccount, hostileFinding, loadFinding } from '../../helpers/findings.ts';
-import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
+import { closedPort, delivery, expectNoLeak, failure, findingJob, targetContext } from '../../helpers/target-contract.ts';
 
 // ── Representative findings (fixtures copied verbatim into test/events/targets) ──
 
@@ -317,7 +317,7 @@ describe('Target: slack', () => {
       const payload = target.render(await enrichedFrom(hostileFinding(), hostileAccount()));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, await enrichedFrom(hostileFinding(), hostileAccount()), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(1);
@@ -333,7 +333,7 @@ describe('Target: slack', () => {
       const payload = target.render(await representative('ssh-bruteforce'));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, await representative('ssh-bruteforce'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(1);
@@ -350,7 +350,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ env: 'SOC_SLACK_WEBHOOK' }, { allowPrivateNetwork: true, env: { SOC_SLACK_WEBHOOK: receiver.url } });
 
       // Act
-      await target.send(target.render(await representative('unknown-type')), delivery());
+      await target.send(findingJob(target, await representative('unknown-type'), delivery()));
 
       // Assess
       expect(receiver.requests.map((request) => request.path)).toEqual([WEBHOOK_PATH]);
@@ -363,7 +363,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const sending = target.send(target.render(await representative('ssh-bruteforce')), delivery());
+      const sending = target.send(findingJob(target, await representative('ssh-bruteforce'), delivery()));
 
       // Assess
       await expect(sending).resolves.toBeUndefined();
@@ -377,7 +377,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: 429, retryAfterMs: 3000, target: 'soc-slack' });
@@ -396,7 +396,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('iam-accesskey')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('iam-accesskey'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status });
@@ -411,7 +411,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: revoked }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('iam-accesskey')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('iam-accesskey'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 404 });
@@ -427,7 +427,8 @@ describe('Target: slack', () => {
       const payload: RenderedPayload = { body: JSON.stringify(tooMany), contentType: 'application/json', extension: 'json' };
 
       // Act
-      const error = await failure(target.send(payload, delivery()));
+      // The send carries the payload it is given (not one rendered again): a message Slack refuses reaches Slack.
+      const error = await failure(target.send({ ...findingJob(target, await representative('ssh-bruteforce'), delivery()), payload }));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 400 });
@@ -441,7 +442,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('s3-bucket')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('s3-bucket'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: 500 });
@@ -455,7 +456,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -470,7 +471,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -487,7 +488,7 @@ describe('Target: slack', () => {
       const started = Date.now();
 
       // Act
-      const error = await failure(target.send(payload, delivery(300)));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery(300))));
 
       // Assess
       const elapsed = Date.now() - started;
@@ -506,7 +507,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: receiver.url });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
       // Assess
       expect(error).toBeInstanceOf(DestinationRefusedError);
@@ -521,7 +522,7 @@ describe('Target: slack', () => {
       const target = makeSlack({ value: url });
 
       // Act
-      const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+      const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
       // Assess
       expect(error).toBeInstanceOf(DestinationRefusedError);
@@ -537,7 +538,7 @@ describe('Target: slack', () => {
         const target = makeSlack({ value: url });
 
         // Act
-        const error = await failure(target.send(target.render(await representative('ssh-bruteforce')), delivery()));
+        const error = await failure(target.send(findingJob(target, await representative('ssh-bruteforce'), delivery())));
 
         // Assess
         expect(error).toBeInstanceOf(DestinationRefusedError);

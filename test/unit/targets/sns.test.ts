@@ -4,12 +4,12 @@ import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { DeliveryError, DestinationRefusedError } from '../../../shared/errors.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { buildSnsPublish, SNS_MAX_BYTES, SnsConfigSchema, snsDeliveryError, snsSubject, snsTarget, type SnsPublishInput } from '../../../shared/targets/sns.ts';
-import type { DeliveryContext, RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { DeliveryContext, Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, HOSTILE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { SNS_ACCESS_KEY_ID, SNS_SECRET_ACCESS_KEY, startSnsLoopback, type SnsForcedAnswer, type SnsLoopback } from '../../helpers/sns-loopback.ts';
 import { withHostileActor } from '../../helpers/hostile-actor.ts';
-import { closedPort, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
+import { closedPort, expectNoLeak, failure, findingJob, targetContext } from '../../helpers/target-contract.ts';
 
 const TOPIC = 'arn:aws:sns:us-east-1:123456789012:guardduty-findings';
 const FIFO_TOPIC = 'arn:aws:sns:us-east-1:123456789012:guardduty-findings.fifo';
@@ -349,7 +349,7 @@ describe('Target: sns', () => {
       const payload = target.render(await enrichedFrom(hostileFinding(), hostileAccount()));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, await enrichedFrom(hostileFinding(), hostileAccount()), delivery()));
 
       // Assess
       expect(loopback.delivered).toHaveLength(1);
@@ -366,7 +366,7 @@ describe('Target: sns', () => {
       const rendered = JSON.parse(payload.body) as SnsPublishInput;
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, named('instance'), delivery()));
 
       // Assess
       expect(loopback.requests).toHaveLength(1);
@@ -392,8 +392,8 @@ describe('Target: sns', () => {
       const key = 'f'.repeat(64);
 
       // Act
-      await target.send(payload, delivery(5_000, key));
-      await target.send(payload, delivery(5_000, key));
+      await target.send(findingJob(target, enriched, delivery(5_000, key)));
+      await target.send(findingJob(target, enriched, delivery(5_000, key)));
 
       // Assess
       expect(loopback.accepted).toHaveLength(2);
@@ -410,7 +410,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback, { topicArn: FIFO_TOPIC });
 
       // Act
-      await target.send(target.render(named('lambda')), delivery(5_000, `key with spaces ${'x'.repeat(200)}`));
+      await target.send(findingJob(target, named('lambda'), delivery(5_000, `key with spaces ${'x'.repeat(200)}`)));
 
       // Assess
       expect(loopback.delivered[0]?.MessageDeduplicationId).toMatch(/^dedup-[0-9a-f]{64}$/);
@@ -433,7 +433,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const error = await failure(target.send(target.render(named('s3-bucket')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('s3-bucket'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable, status: answer.status, target: 'soc-sns' });
@@ -447,26 +447,12 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback, { topicArn: 'arn:aws:sns:us-east-1:123456789012:deleted-topic' });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 404 });
       expect(error.message).toContain('Topic does not exist');
       expect(loopback.requests[0]?.errorCode).toBe('NotFound');
-    });
-
-    it('a payload SNS refuses (invalid subject) is a permanent InvalidParameter', async () => {
-      // Prepare
-      const loopback = await sns();
-      const target = loopbackSns(loopback);
-      const bad: RenderedPayload = { body: JSON.stringify({ Subject: 'line\nbreak', Message: 'x' }), contentType: 'application/json', extension: 'json' };
-
-      // Act
-      const error = await failure(target.send(bad, delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: false, status: 400 });
-      expect(error.message).toContain('Invalid parameter: Subject');
     });
 
     it('wrong credentials are refused by the signature check, permanently', async () => {
@@ -476,7 +462,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 403 });
@@ -529,7 +515,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const result = await target.send(target.render(named('malware-scan')), delivery()).then(
+      const result = await target.send(findingJob(target, named('malware-scan'), delivery())).then(
         () => 'delivered' as const,
         (error: unknown) => error,
       );
@@ -555,7 +541,7 @@ describe('Target: sns', () => {
       const started = Date.now();
 
       // Act
-      const error = await failure(target.send(payload, delivery(300)));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery(300))));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, message: 'SNS Publish failed: timed out' });
@@ -569,7 +555,7 @@ describe('Target: sns', () => {
       const target = makeSns({ topicArn: TOPIC, endpoint: `http://127.0.0.1:${await closedPort()}`, allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -584,7 +570,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -601,7 +587,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable, status });
@@ -614,7 +600,7 @@ describe('Target: sns', () => {
       const target = loopbackSns(loopback);
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery(10)));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery(10))));
 
       // Assess
       expect(error.retryable).toBe(true);
@@ -641,7 +627,7 @@ describe('Target: sns', () => {
       const target = makeSns({ topicArn: TOPIC, endpoint: loopback.endpoint });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toBeInstanceOf(DestinationRefusedError);

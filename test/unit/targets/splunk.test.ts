@@ -8,7 +8,7 @@ import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings, REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
 import { hecAnswer, startSplunkReceiver, type SplunkReceiver, type SplunkReceiverOptions } from '../../helpers/splunk-receiver.ts';
-import { deliveryFor, expectNoLeak, failure, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
+import { deliveryFor, expectNoLeak, failure, findingJob, itClassifiesStatuses, itNeverLeaks, pick, sendFinding, statusTable, targetContext } from '../../helpers/target-contract.ts';
 
 const TOKEN = '7c3b0a52-19d4-4d5e-9f1a-HECTOKENSECRET';
 const TARGET = 'splunk-soc';
@@ -163,7 +163,7 @@ describe('Target: splunk', () => {
 
       // Act
       const payload = target.render(huge);
-      await target.send(payload, deliveryFor(target, huge));
+      await target.send(findingJob(target, huge, deliveryFor(target, huge)));
 
       // Assess
       expect(Buffer.byteLength(payload.body)).toBeLessThanOrEqual(1_000_000);

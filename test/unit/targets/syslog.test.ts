@@ -18,7 +18,7 @@ import { makeFinding } from '../../helpers/finding-factory.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { makeSelfSignedCert, parseCef, parseStructuredData, type ReceivedSyslog, type Rsyslog, startRsyslog } from '../../helpers/rsyslog.ts';
 import { skipWithoutSystemPackages } from '../../helpers/system-packages.ts';
-import { closedPort, failure, sendFinding, targetContext } from '../../helpers/target-contract.ts';
+import { closedPort, failure, findingJob, sendFinding, targetContext } from '../../helpers/target-contract.ts';
 
 // ── Expectations written from RFC 5424, independent of the target's tables ────
 
@@ -366,7 +366,7 @@ describe('Target: syslog', () => {
       const enriched = await injectionFinding('late');
 
       // Act
-      const error = await failure(target.send(target.render(enriched), { idempotencyKey: 'k', attempt: 3, deadline: Date.now() + 10 }));
+      const error = await failure(target.send(findingJob(target, enriched, { idempotencyKey: 'k', attempt: 3, deadline: Date.now() + 10 })));
 
       // Assess
       expect(error.retryable).toBe(true);

@@ -7,11 +7,11 @@ import type { SecretRef } from '../../../shared/secrets.ts';
 import { TRUNCATION_MARKER } from '../../../shared/text.ts';
 import { actorFacts, actorSummary } from '../../../shared/actor-summary.ts';
 import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsConfigSchema, teamsTarget } from '../../../shared/targets/teams.ts';
-import type { RenderedPayload, Target } from '../../../shared/targets/types.ts';
+import type { Target } from '../../../shared/targets/types.ts';
 import { enrichedFrom, FILLER_SHIFTS, HOSTILE_LINE, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import * as z from 'zod/mini';
-import { closedPort, delivery, expectNoLeak, failure, targetContext } from '../../helpers/target-contract.ts';
+import { closedPort, delivery, expectNoLeak, failure, findingJob, targetContext } from '../../helpers/target-contract.ts';
 
 // ── A strict reader for the Markdown subset Adaptive Cards render in Teams ──
 
@@ -423,7 +423,7 @@ describe('Target: teams', () => {
       const payload = target.render(await enrichedFrom(hostileFinding(), hostileAccount()));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, await enrichedFrom(hostileFinding(), hostileAccount()), delivery()));
 
       // Assess
       expect(receiver.posted).toHaveLength(1);
@@ -440,7 +440,7 @@ describe('Target: teams', () => {
       const payload = target.render(named('instance'));
 
       // Act
-      await target.send(payload, delivery());
+      await target.send(findingJob(target, named('instance'), delivery()));
 
       // Assess
       expect(receiver.requests).toHaveLength(1);
@@ -458,7 +458,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ env: 'SOC_TEAMS_WEBHOOK' }, { allowPrivateNetwork: true, env: { SOC_TEAMS_WEBHOOK: receiver.url } });
 
       // Act
-      await target.send(target.render(named('unknown-type')), delivery());
+      await target.send(findingJob(target, named('unknown-type'), delivery()));
 
       // Assess
       expect(receiver.posted).toHaveLength(1);
@@ -475,7 +475,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: 429, retryAfterMs: 7000, target: 'soc-teams' });
@@ -493,7 +493,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('rds')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('rds'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 400 });
@@ -508,26 +508,12 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: wrong }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('eks')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('eks'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false, status: 401 });
       expect(error.message).toContain('DirectApiInvalidAuthorizationSignature');
       expectNoLeak(error, ['WRONGSIGSECRET', wrong]);
-    });
-
-    it('a body that is not a message with a card is refused 400 TriggerInputSchemaMismatch', async () => {
-      // Prepare
-      const receiver = await workflows();
-      const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
-      const legacy: RenderedPayload = { body: JSON.stringify({ '@type': 'MessageCard', text: 'x' }), contentType: 'application/json', extension: 'json' };
-
-      // Act
-      const error = await failure(target.send(legacy, delivery()));
-
-      // Assess
-      expect(error).toMatchObject({ retryable: false, status: 400 });
-      expect(error.message).toContain('TriggerInputSchemaMismatch');
     });
 
     it('refuses a retired Office 365 connector URL without sending', async () => {
@@ -536,7 +522,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: url });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: false });
@@ -571,7 +557,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const result = await target.send(target.render(named('lambda')), delivery()).then(
+      const result = await target.send(findingJob(target, named('lambda'), delivery())).then(
         () => 'delivered' as const,
         (error: unknown) => error,
       );
@@ -598,7 +584,7 @@ describe('Target: teams', () => {
       const started = Date.now();
 
       // Act
-      const error = await failure(target.send(payload, delivery(300)));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery(300))));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, message: 'request failed: timed out' });
@@ -612,7 +598,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -627,7 +613,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error).toMatchObject({ retryable: true, status: undefined });
@@ -644,7 +630,7 @@ describe('Target: teams', () => {
       const target = makeTeams({ value: receiver.url }, { allowPrivateNetwork: true });
 
       // Act
-      const error = await failure(target.send(target.render(named('instance')), delivery()));
+      const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
       // Assess
       expect(error.status).toBe(status);
@@ -661,7 +647,7 @@ describe('Target: teams', () => {
         const target = makeTeams({ value: url });
 
         // Act
-        const error = await failure(target.send(target.render(named('instance')), delivery()));
+        const error = await failure(target.send(findingJob(target, named('instance'), delivery())));
 
         // Assess
         expect(error).toBeInstanceOf(DestinationRefusedError);
