@@ -71,4 +71,3 @@ const addDeliverStatements = (resources: PolicyResources, statements: readonly T
 };
 
 export { addDeliverStatements, deliverTargetStatements, TargetPermissionError };
-export type { TemplateStatement };

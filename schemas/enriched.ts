@@ -61,8 +61,7 @@ const EnrichedFindingSchema = z.object({
 });
 
 type AccountInfo = z.infer<typeof AccountInfoSchema>;
-type Enrichment = z.infer<typeof EnrichmentSchema>;
 type EnrichedFinding = z.infer<typeof EnrichedFindingSchema>;
 
-export { AccountInfoSchema, EnrichmentSchema, EnrichedFindingSchema };
-export type { AccountInfo, Enrichment, EnrichedFinding };
+export { EnrichedFindingSchema };
+export type { AccountInfo, EnrichedFinding };

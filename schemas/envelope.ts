@@ -23,8 +23,6 @@ const GUARDDUTY_FINDING_DETAIL_TYPE = 'GuardDuty Finding';
 const ENRICHED_SOURCE = 'findings-router';
 const ENRICHED_DETAIL_TYPE = 'GuardDuty Finding Enriched';
 
-type EventBridgeEnvelope = z.infer<typeof EventBridgeEnvelopeSchema>;
-
 export {
   EventBridgeEnvelopeSchema,
   GUARDDUTY_SOURCE,
@@ -32,4 +30,3 @@ export {
   ENRICHED_SOURCE,
   ENRICHED_DETAIL_TYPE,
 };
-export type { EventBridgeEnvelope };

@@ -220,5 +220,5 @@ type GuardDutyFinding = NullIsAbsent<GuardDutyFindingWire>;
 type Resource = NullIsAbsent<z.infer<typeof ResourceSchema>>;
 type RemoteIp = NullIsAbsent<z.infer<typeof RemoteIpDetails>>;
 
-export { GuardDutyFindingSchema, ResourceSchema, ServiceSchema, ActionSchema, RemoteIpDetails };
+export { GuardDutyFindingSchema };
 export type { GuardDutyFinding, Resource, RemoteIp };

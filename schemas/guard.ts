@@ -196,4 +196,3 @@ const withNulls = (order: readonly string[], nulls: readonly string[]) =>
   };
 
 export { compileGuard, compileReader, GuardCompileError, REFUSED };
-export type { Guard };

@@ -28,16 +28,6 @@ interface ConfigProblem {
 
 const formatProblem = (p: ConfigProblem): string => `${p.file}:${p.line}:${p.column}: ${p.message}`;
 
-/** An input event that is not a valid GuardDuty finding; `path` is the JSON path at fault. */
-class InvalidFindingError extends FindingsRouterError {
-  readonly path: string;
-  constructor(path: string, message: string, options?: ErrorOptions) {
-    super(`${path}: ${message}`, options);
-    this.name = 'InvalidFindingError';
-    this.path = path;
-  }
-}
-
 /** A secret reference that could not be resolved. Names the reference, never the value. */
 class SecretResolutionError extends FindingsRouterError {
   constructor(message: string, options?: ErrorOptions) {
@@ -78,16 +68,12 @@ class DestinationRefusedError extends DeliveryError {
   }
 }
 
-const assertIsError = (value: unknown): Error => (value instanceof Error ? value : new Error(String(value)));
-
 export {
   FindingsRouterError,
   ConfigError,
-  InvalidFindingError,
   SecretResolutionError,
   DeliveryError,
   DestinationRefusedError,
   formatProblem,
-  assertIsError,
 };
 export type { ConfigProblem };

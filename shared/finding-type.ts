@@ -25,4 +25,3 @@ const splitOnce = (text: string, separator: string): [string, string | undefined
 };
 
 export { parseFindingType };
-export type { FindingTypeParts };

@@ -150,4 +150,3 @@ const isObject = (value: unknown): value is Record<string, unknown> =>
 const describe = (value: unknown): string => (value === null ? 'null' : Array.isArray(value) ? 'an array' : typeof value);
 
 export { validateEvent, jsonPath };
-export type { Validated };

@@ -333,5 +333,5 @@ const guardDutyMembersSource = (client: GuardDutyClient, options: GuardDutySourc
   };
 };
 
-export { createAccountChain, organizationsSource, guardDutyMembersSource, semaphore, describeError };
-export type { AccountChain, AccountFacts, AccountSource, ChainOptions, ChainStats, SourceResult };
+export { createAccountChain, organizationsSource, guardDutyMembersSource, describeError };
+export type { AccountChain, AccountSource };

@@ -53,4 +53,4 @@ const auditTargetSink = (config: RouterConfig, targets: ReadonlyMap<string, Targ
   },
 });
 
-export { auditTargetSink, AUDIT_RECORD_TYPES };
+export { auditTargetSink };

@@ -49,4 +49,4 @@ const decodeButtonValue = (text: string): FindingRef => {
   return { id: f, accountId: a, region: r, ...(t === undefined ? {} : { type: t }) };
 };
 
-export { encodeButtonValue, decodeButtonValue, ButtonValueError, BUTTON_VALUE_VERSION, BUTTON_VALUE_MAX_CHARS };
+export { encodeButtonValue, decodeButtonValue, ButtonValueError };

@@ -29,4 +29,3 @@ const composeActions = (options: ComposeOptions): HandlerDeps => {
 };
 
 export { composeActions };
-export type { ComposeOptions };

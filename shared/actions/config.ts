@@ -95,5 +95,5 @@ const directlyAllowed = (policy: ActionsPolicy, action: ActionName, actor: Actio
   return false;
 };
 
-export { ActionsConfigSchema, ACTIONS_KNOWN_KEYS, DEFAULT_SUPPRESS_MAX_DAYS, DEFAULT_PER_ACTOR_PER_MINUTE, compileActionsPolicy, directlyAllowed };
-export type { ActionsConfig, ActionsPolicy, AllowList };
+export { ActionsConfigSchema, ACTIONS_KNOWN_KEYS, compileActionsPolicy, directlyAllowed };
+export type { ActionsPolicy };

@@ -190,5 +190,5 @@ const createActionEngine = (deps: EngineDeps) => {
 
 type ActionEngine = ReturnType<typeof createActionEngine>;
 
-export { createActionEngine, ActionRetryableError, isThrottling };
+export { createActionEngine, ActionRetryableError };
 export type { ActionEngine, EngineDeps, EngineResult, GuardDutyAdmin, GroupDirectory };

@@ -63,4 +63,4 @@ const createActionsHandler = (deps: HandlerDeps) =>
   };
 
 export { createActionsHandler };
-export type { ActionsEvent, FunctionUrlEvent, HandlerDeps };
+export type { HandlerDeps };

@@ -75,5 +75,5 @@ const handleActionHttp = async (request: HttpRequest, deps: HttpDeps): Promise<H
   return text(404, 'not found');
 };
 
-export { handleActionHttp, REPLAY_TTL_SECONDS };
+export { handleActionHttp };
 export type { HttpRequest, HttpResponse, HttpDeps };

@@ -53,4 +53,4 @@ interface ActionOutcome {
 }
 
 export { ACTION_NAMES };
-export type { ActionName, ActionPlatform, ActionActor, FindingRef, ActionRequest, ActionStatus, ActionOutcome };
+export type { ActionName, ActionActor, FindingRef, ActionRequest, ActionStatus, ActionOutcome };

@@ -45,4 +45,4 @@ const slackGroupDirectory = (token: () => Promise<string>, options: { apiBase?: 
   };
 };
 
-export { slackGroupDirectory, SlackGroupLookupError };
+export { slackGroupDirectory };

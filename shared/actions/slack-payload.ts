@@ -80,5 +80,4 @@ const parseSlackActionBody = (body: string, receivedAt: number, allowedResponseU
   return { request, responseUrl, blocks };
 };
 
-export { parseSlackActionBody, isSlackResponseUrl, SlackPayloadError, MAX_SLACK_BODY_BYTES };
-export type { SlackActionCall };
+export { parseSlackActionBody, SlackPayloadError, MAX_SLACK_BODY_BYTES };

@@ -51,5 +51,5 @@ const postSlackUpdate = async (responseUrl: string, update: SlackUpdate): Promis
   return { status: response.status, answer: await readBounded(response) };
 };
 
-export { slackUpdateOf, postSlackUpdate, readBounded, MAX_RESPONSE_BYTES };
+export { slackUpdateOf, postSlackUpdate, readBounded };
 export type { SlackUpdate };

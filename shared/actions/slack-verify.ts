@@ -47,5 +47,4 @@ const verifySlackRequest = (headers: Headers, body: Buffer | string, secret: str
   return { ok: true, timestamp, signature };
 };
 
-export { verifySlackRequest, slackSignature, header, MAX_SKEW_SECONDS };
-export type { Verification, RefusalReason, Headers };
+export { verifySlackRequest, slackSignature };

@@ -43,5 +43,4 @@ const memoryActionStore = (now: () => number = Date.now): ActionStore => {
   };
 };
 
-export { memoryActionStore };
 export type { ActionStore };

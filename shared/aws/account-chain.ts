@@ -71,4 +71,4 @@ const bundledAccountChain = async (options: BundledChainOptions): Promise<Accoun
   });
 };
 
-export { bundledAccountChain, accountSources, lazyClient };
+export { bundledAccountChain };

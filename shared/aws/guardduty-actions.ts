@@ -72,4 +72,3 @@ const sdkGuardDutyAdmin = (options: AdminOptions = {}): GuardDutyAdmin => {
 };
 
 export { sdkGuardDutyAdmin, parseDetectorArns };
-export type { DetectorArn };

@@ -26,4 +26,4 @@ const publishEnriched = async (client: EventBridgeClient, busName: string, enric
   }
 };
 
-export { publishEnriched, PublishError };
+export { publishEnriched };

@@ -100,5 +100,5 @@ const sqsPort = (client: SQSClient): SqsPort => ({
   sendDeadLetter: (queueUrl, letter) => sendDeadLetter(client, queueUrl, letter),
 });
 
-export { sendJobs, sendDeadLetter, sqsPort, letterBody, chunk, QueueError };
+export { sendJobs, sendDeadLetter, sqsPort, letterBody };
 export type { DeadLetter };

@@ -34,4 +34,4 @@ const awsSecretResolver = (): SecretResolver => {
   };
 };
 
-export { awsSecretResolver, SECRET_MAX_AGE_SECONDS };
+export { awsSecretResolver };

@@ -243,4 +243,4 @@ const jurisdictionLeaks = (
 };
 
 export { compileRoutesConfig };
-export type { RouterConfig, TargetConfig, CompiledSuppression };
+export type { RouterConfig, CompiledSuppression };

@@ -106,4 +106,4 @@ const readConfigText = async (what: string, file: string): Promise<string> => {
 };
 
 export { configPath, loadConfig, readConfigText };
-export type { ConfigKind, ConfigOrigin };
+export type { ConfigKind };

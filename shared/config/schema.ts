@@ -70,7 +70,6 @@ const SuppressionSchema = z.strictObject({
   owner: z.optional(z.string()),
   until: z.optional(z.union([z.iso.date(), z.iso.datetime({ offset: true })])),
 });
-type SuppressionConfig = z.infer<typeof SuppressionSchema>;
 
 /** Settings every target accepts, besides its own. */
 const CommonTargetSettingsSchema = z.object({
@@ -93,7 +92,6 @@ const RoutesFileSchema = z.strictObject({
   /** Buttons in chat and other inbound actions: allow-lists and secrets (shared/actions/config.ts). */
   actions: z.optional(ActionsConfigSchema),
 });
-type RoutesFile = z.infer<typeof RoutesFileSchema>;
 
 /** Every key the language knows, for did-you-mean hints. */
 const KNOWN_KEYS = [
@@ -108,16 +106,5 @@ const durationMs = (duration: string): number => {
   return amount * (unit === 's' ? 1_000 : unit === 'm' ? 60_000 : unit === 'h' ? 3_600_000 : 86_400_000);
 };
 
-export {
-  MatchSchema,
-  RouteSchema,
-  RoutesFileSchema,
-  SuppressionSchema,
-  CommonTargetSettingsSchema,
-  COMMON_TARGET_KEYS,
-  NOTIFY_TRIGGERS,
-  GROUP_KEYS,
-  KNOWN_KEYS,
-  durationMs,
-};
-export type { MatchConfig, RouteConfig, RoutesFile, NotifyConfig, GroupConfig, SuppressionConfig, CommonTargetSettings };
+export { RoutesFileSchema, CommonTargetSettingsSchema, COMMON_TARGET_KEYS, KNOWN_KEYS, durationMs };
+export type { MatchConfig, RouteConfig, CommonTargetSettings };

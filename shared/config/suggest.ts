@@ -24,4 +24,4 @@ const editDistance = (a: string, b: string): number => {
   return previous[b.length]!;
 };
 
-export { suggest, editDistance };
+export { suggest };

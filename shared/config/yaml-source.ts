@@ -95,4 +95,3 @@ const rangeStart = (node: unknown): number | undefined => (node as Node | undefi
 const firstLine = (message: string): string => message.split('\n')[0] ?? message;
 
 export { parseYamlSource };
-export type { YamlSource };

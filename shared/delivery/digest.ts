@@ -97,5 +97,5 @@ const buildDigest = (ref: { key: string; route: string }, members: readonly Enri
 const digestIdempotencyKey = (target: string, memberKeys: readonly string[]): string =>
   composeKey('digest', target, [...memberKeys].sort());
 
-export { digestRef, digestGroupKey, buildDigest, digestIdempotencyKey, GROUP_FIELDS };
-export type { Digest, DigestRef };
+export { digestRef, digestGroupKey, buildDigest, digestIdempotencyKey };
+export type { Digest };

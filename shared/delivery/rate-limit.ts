@@ -46,5 +46,5 @@ const tokenBucket = (limit: RateLimit, target: string, clock: Clock = systemCloc
   return { take, available: () => (refill(), tokens) };
 };
 
-export { tokenBucket, systemClock };
+export { tokenBucket };
 export type { RateLimit, Clock };

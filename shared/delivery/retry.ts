@@ -69,5 +69,5 @@ const MAX_REQUEUE_DELAY_MS = 12 * 60 * 60 * 1000;
 const requeueDelayMs = (receiveCount: number, delayMs: number): number =>
   Math.min(MAX_REQUEUE_DELAY_MS, Math.max(Math.ceil(delayMs / 1000), 2 ** receiveCount) * 1000);
 
-export { withRetries, RetryLaterError, DEFAULT_RETRY_POLICY, backoffDelay, realClock, requeueDelayMs };
+export { withRetries, RetryLaterError, requeueDelayMs };
 export type { RetryPolicy, RetryClock };

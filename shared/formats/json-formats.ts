@@ -31,5 +31,5 @@ const jsonDocument = (enriched: EnrichedFinding, format: JsonFormat = 'enriched'
 const renderJsonFormat = (enriched: EnrichedFinding, format: JsonFormat = 'enriched'): string =>
   JSON.stringify(jsonDocument(enriched, format));
 
-export { JSON_FORMATS, JsonFormatSchema, jsonDocument, renderJsonFormat };
+export { JsonFormatSchema, jsonDocument, renderJsonFormat };
 export type { JsonFormat };

@@ -264,5 +264,4 @@ const buildOcsf = (enriched: EnrichedFinding): OcsfDetectionFinding => {
   };
 };
 
-export { toOcsf, timestampMs, OCSF_VERSION, OCSF_STRING_MAX_BYTES };
-export type { OcsfDetectionFinding, OcsfResource };
+export { toOcsf, timestampMs, OCSF_STRING_MAX_BYTES };

@@ -149,4 +149,4 @@ const refusal = (name: string, info: Stats): string => {
 const codeOf = (error: unknown): string => (error as { code?: string }).code ?? String(error);
 
 export { inputFiles, refusal, codeOf };
-export type { InputFile, InputProblem, InputFormat, OnSkipped };
+export type { InputFile, InputProblem, OnSkipped };

@@ -13,4 +13,4 @@ const SCALAR = '@scalar';
 const TIMESTAMP = '@timestamp';
 
 export { SCALAR, TIMESTAMP };
-export type { WireShapes, WireMember, WireValue };
+export type { WireShapes, WireValue };

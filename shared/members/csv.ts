@@ -168,4 +168,3 @@ const parseMembersCsv = (input: string): ParsedMembers => {
 };
 
 export { parseMembersCsv, emailProblem };
-export type { MemberRow, CsvProblem, ParsedMembers };

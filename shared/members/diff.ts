@@ -51,9 +51,6 @@ interface MembershipDiff {
 const categoryOf = (status: string): Exclude<Category, 'missing' | 'unexpected'> =>
   MONITORED.has(status) ? 'monitored' : PENDING.has(status) ? 'pending' : 'notMonitored';
 
-/** True for every status the watcher alerts on (not monitored, or not a member at all). */
-const isUnmonitored = (status: string): boolean => status === MISSING || categoryOf(status) === 'notMonitored';
-
 const optional = <K extends string>(key: K, value: string | undefined) => (value === undefined || value === '' ? {} : { [key]: value }) as { [P in K]?: string };
 
 const diffMembership = (
@@ -134,5 +131,5 @@ const mergeExpected = (...lists: readonly ExpectedAccount[][]): ExpectedAccount[
   return [...merged.values()];
 };
 
-export { diffMembership, listOrganizationAccounts, expectedFromRegistry, mergeExpected, isUnmonitored, categoryOf, MISSING, MONITORED, PENDING };
-export type { Category, DiffEntry, ExpectedAccount, MembershipDiff };
+export { diffMembership, listOrganizationAccounts, expectedFromRegistry, mergeExpected, MISSING };
+export type { DiffEntry, ExpectedAccount, MembershipDiff };

@@ -125,5 +125,4 @@ const createAndInviteMembers = async (
   return outcome;
 };
 
-export { resolveDetectorId, listAllMembers, createAndInviteMembers, chunk, DetectorError, MAX_ACCOUNTS_PER_CALL };
-export type { ImportOutcome, ImportOptions, Unprocessed };
+export { resolveDetectorId, listAllMembers, createAndInviteMembers, chunk, MAX_ACCOUNTS_PER_CALL };

@@ -112,27 +112,6 @@ const dynamoMembershipState = (client: DynamoDBClient, tableName: string): Membe
   };
 };
 
-const memoryMembershipState = (): MembershipStateStore & { states: Map<string, MembershipState> } => {
-  const states = new Map<string, MembershipState>();
-  return {
-    states,
-    get: async (id) => states.get(id),
-    claim: async (id, status, _previous, nowMs) => {
-      const s = states.get(id);
-      if (s && s.status === status && (s.alerted || (s.claimedAtMs ?? 0) >= nowMs - CLAIM_STALE_MS)) return false;
-      states.set(id, { status, alerted: false, claimedAtMs: nowMs });
-      return true;
-    },
-    confirm: async (id, status) => {
-      const s = states.get(id);
-      if (s?.status === status) s.alerted = true;
-    },
-    rearm: async (id, status) => {
-      if (states.get(id)?.status !== status) states.set(id, { status, alerted: false });
-    },
-  };
-};
-
 // ── The synthetic finding ─────────────────────────────────────────────────────
 const WHY: Record<string, string> = {
   Resigned: 'the member account disassociated itself from the administrator (DisassociateFromAdministratorAccount)',
@@ -317,14 +296,5 @@ const parseExpectedFrom = (value: string | undefined): ExpectedFrom => {
   throw new Error(`EXPECTED_ACCOUNTS must be accounts, organizations or both, got '${value}'`);
 };
 
-export {
-  runMembershipWatch,
-  membershipFinding,
-  dynamoMembershipState,
-  memoryMembershipState,
-  parseSeverity,
-  parseExpectedFrom,
-  stateKey,
-  MEMBERSHIP_FINDING_TYPE,
-};
-export type { MembershipState, MembershipStateStore, WatchDeps, WatchResult, ExpectedFrom };
+export { runMembershipWatch, dynamoMembershipState, parseSeverity, parseExpectedFrom, MEMBERSHIP_FINDING_TYPE };
+export type { WatchDeps };

@@ -1,4 +1,4 @@
-import { formatSeverity, severityLabel, severityTitle, type SeverityLabel } from '../severity.ts';
+import { formatSeverity, severityLabel, type SeverityLabel } from '../severity.ts';
 import type { ReportTarget } from './model.ts';
 import { unifiedDiff, type UnifiedDiff } from './text-diff.ts';
 
@@ -278,4 +278,4 @@ const renderDiffText = (data: DiffData): string => {
 };
 
 export { buildDiff, renderDiffText, planLine };
-export type { DiffData, DiffDecision, DiffEvent, DiffFinding, DiffInput, ChangedFinding, TargetChange, RouteGroup, StatusGroup };
+export type { DiffData, DiffDecision, DiffEvent, DiffFinding, ChangedFinding, RouteGroup };

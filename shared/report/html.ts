@@ -582,4 +582,4 @@ ${data.routesChange ? routesChangeHtml(data) : ''}`;
   return page(`Routing diff — ${data.oldLabel} → ${data.newLabel}`, header, body);
 };
 
-export { renderReportHtml, renderDiffHtml, escapeHtml, mrkdwnToHtml, teamsMarkdownToHtml, SCRIPT, SCRIPT_HASH, CSP };
+export { renderReportHtml, renderDiffHtml, escapeHtml, mrkdwnToHtml, teamsMarkdownToHtml, SCRIPT, CSP };

@@ -403,4 +403,4 @@ const sortedCounts = (map: Map<string, number>) =>
   [...map].map(([reason, count]) => ({ reason, count })).sort((a, b) => b.count - a.count || a.reason.localeCompare(b.reason));
 
 export { buildReport, entryFromReplay, ReportCollector, OUTCOMES };
-export type { ReportData, ReportEntry, ReportInput, ReportTarget, CoverageRow, FindingView };
+export type { ReportData, ReportEntry, ReportTarget, CoverageRow, FindingView };

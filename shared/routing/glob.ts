@@ -131,5 +131,5 @@ const characterClass = (body: string, glob: string): ((code: number) => boolean)
   return (code) => ranges.some(([from, to]) => code >= from && code <= to);
 };
 
-export { compileGlob, GlobSyntaxError };
+export { compileGlob };
 export type { Glob };

@@ -239,4 +239,4 @@ type MatcherKey = keyof typeof MATCHERS;
 const MATCHER_KEYS = Object.keys(MATCHERS) as MatcherKey[];
 
 export { MATCHERS, MATCHER_KEYS, compileGlob };
-export type { Predicate, MatcherKey, MatcherDefinition };
+export type { Predicate };

@@ -34,4 +34,4 @@ const shouldNotify = (
   return { notify: false, why: 'update not significant under the notify policy' };
 };
 
-export { shouldNotify, DEFAULT_NOTIFY };
+export { shouldNotify };

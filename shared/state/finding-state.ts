@@ -91,5 +91,5 @@ const snapshotOf = (finding: { updatedAt: string | number; severity: number; ser
 const findingStateKey = (finding: { id: string; accountId: string; region: string }): string =>
   `finding#${composeKey('finding-state', finding.accountId, finding.region, finding.id)}`;
 
-export { memoryFindingState, relate, compareSnapshots, snapshotOf, findingStateKey, toEpochMs };
+export { memoryFindingState, relate, snapshotOf, findingStateKey, toEpochMs };
 export type { FindingSnapshot, StoredState, Relation, Transition, FindingStateStore };

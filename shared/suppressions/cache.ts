@@ -62,4 +62,3 @@ const cachedRuntimeSuppressions = (store: Pick<SuppressionStore, 'list'>, option
 };
 
 export { cachedRuntimeSuppressions };
-export type { RuntimeSuppressionReports };

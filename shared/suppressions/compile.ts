@@ -30,4 +30,4 @@ const compileRuntimeSuppression = (suppression: RuntimeSuppression): CompiledSup
   };
 };
 
-export { compileRuntimeSuppression, runtimeName };
+export { compileRuntimeSuppression };

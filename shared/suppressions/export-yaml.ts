@@ -27,4 +27,4 @@ const suppressEntry = (suppression: RuntimeSuppression) => ({
 const suppressionsYaml = (suppressions: readonly RuntimeSuppression[]): string =>
   stringify({ suppress: suppressions.map(suppressEntry) }, { lineWidth: 0 });
 
-export { suppressionsYaml, escapeGlob };
+export { suppressionsYaml };

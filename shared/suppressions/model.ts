@@ -126,4 +126,4 @@ const isExpired = (suppression: RuntimeSuppression, now: number): boolean => Dat
 const actorLabel = (actor: ActionActor): string => `${actor.platform}:${actor.id}${actor.name ? ` (${actor.name})` : ''}`;
 
 export { suppressionFromFinding, suppressionIdOf, isExpired, actorLabel, SuppressionError, MAX_SUPPRESSIONS, REASON_MAX, ID_PATTERN };
-export type { RuntimeSuppression, SuppressionConditions, SuppressionStore, SuppressionListing, BadSuppressionRow, FromFindingOptions };
+export type { RuntimeSuppression, SuppressionStore, SuppressionListing, BadSuppressionRow };

@@ -166,5 +166,4 @@ const formatCef = (event: CefEvent): string => {
 /** The CEF line for a finding (no syslog prefix, no newline). */
 const renderCef = (enriched: EnrichedFinding): string => formatCef(cefEvent(enriched));
 
-export { renderCef, cefEvent, formatCef, escapeHeader, escapeExtensionValue, cefSeverity, CEF_ESCAPE, CEF_VENDOR, CEF_PRODUCT, CEF_DEVICE_VERSION };
-export type { CefEvent, CefHeader };
+export { renderCef, cefEvent, formatCef, escapeHeader, escapeExtensionValue, cefSeverity, CEF_ESCAPE };

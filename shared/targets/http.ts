@@ -356,5 +356,5 @@ const checkDestination = async (request: HttpRequest): Promise<void> => {
 /** Kept for callers that predate address-policy.ts: true for every address that is not public unicast. */
 const isPrivateAddress = isNonPublicAddress;
 
-export { createHttpClient, isRetryableStatus, parseRetryAfter, isPrivateAddress, checkDestination, publicOnlyLookupWith, LookupRefused, MAX_RESPONSE_BYTES };
-export type { HttpClient, HttpRequest, HttpResponse, FetchLike };
+export { createHttpClient, parseRetryAfter, isPrivateAddress, checkDestination, publicOnlyLookupWith, LookupRefused, MAX_RESPONSE_BYTES };
+export type { HttpClient, HttpRequest, HttpResponse };

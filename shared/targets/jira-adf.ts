@@ -85,8 +85,6 @@ const heading = (level: AdfHeading['attrs']['level'], value: string, max: number
   content: [text(value, max) ?? { type: 'text', text: EMPTY_VALUE }],
 });
 
-const strong = (value: string, max: number): AdfText | undefined => text(value, max, [{ type: 'strong' }]);
-
 /**
  * A link this router built (the GuardDuty console URL). Anything that is not an https URL
  * is shown as plain text instead, so a link mark can never carry `javascript:` or data.
@@ -135,8 +133,6 @@ const keyValueTable = (rows: readonly (readonly [string, string | undefined])[],
   content: rows.map(([label, value]) => ({ type: 'tableRow', content: [cell('tableHeader', label, max), cell('tableCell', value ?? '', max)] })),
 });
 
-const rule = (): AdfRule => ({ type: 'rule' });
-
 const doc = (blocks: readonly (AdfBlock | undefined)[]): AdfDoc => ({
   type: 'doc',
   version: 1,
@@ -151,5 +147,5 @@ const textLength = (node: unknown): number => {
   return (record.type === 'text' && typeof record.text === 'string' ? record.text.length : 0) + textLength(record.content);
 };
 
-export { EMPTY_VALUE, oneLine, cleanText, text, paragraph, heading, strong, link, paragraphs, bulletList, keyValueTable, rule, doc, textLength };
-export type { AdfDoc, AdfBlock, AdfText, AdfMark, AdfParagraph, AdfTable };
+export { oneLine, text, paragraph, heading, link, paragraphs, bulletList, keyValueTable, doc };
+export type { AdfDoc };

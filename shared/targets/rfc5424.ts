@@ -70,9 +70,6 @@ const escapeParamValue = (value: string): string =>
     .replace(/[\u0000-\u001f\u007f-\u009f]/g, '')
     .replace(/[\\"\]]/g, (character) => `\\${character}`);
 
-/** Escape sequences escapeParamValue produces; a cut must not land inside one. */
-const PARAM_ESCAPE = /\\[\\"\]]/;
-
 interface SdElement {
   id: string;
   params: readonly (readonly [string, string])[];
@@ -157,20 +154,5 @@ const frameWithin = (prefix: string, msg: string, maxFrameBytes: number, atomic?
   return frameOctetCounted(prefix + best);
 };
 
-export {
-  FACILITIES,
-  FACILITY_NAMES,
-  SEVERITIES,
-  NILVALUE,
-  PARAM_ESCAPE,
-  priority,
-  isSdName,
-  escapeParamValue,
-  formatStructuredData,
-  formatTimestamp,
-  headerField,
-  messagePrefix,
-  frameOctetCounted,
-  frameWithin,
-};
-export type { Facility, Severity, SdElement, SyslogHeader };
+export { FACILITY_NAMES, messagePrefix, frameOctetCounted, frameWithin };
+export type { Facility, Severity };

@@ -25,9 +25,9 @@ import type { AddressInfo } from 'node:net';
 // Public types
 // ---------------------------------------------------------------------------
 
-export type LoopbackService = 'events' | 'sqs' | 'ssm' | 'secretsmanager';
+type LoopbackService = 'events' | 'sqs' | 'ssm' | 'secretsmanager';
 
-export interface LoopbackCall {
+interface LoopbackCall {
   /** Service derived from the X-Amz-Target prefix; 'unknown' when absent/unrecognised. */
   service: LoopbackService | 'unknown';
   /** Operation name from X-Amz-Target (e.g. 'PutEvents'); '' when absent. */
@@ -42,14 +42,14 @@ export interface LoopbackCall {
   errorCode?: string;
 }
 
-export interface LoopbackClientConfig {
+interface LoopbackClientConfig {
   endpoint: string;
   region: 'us-east-1';
   credentials: { accessKeyId: 'AKIDLOOPBACK'; secretAccessKey: 'loopback-secret' };
   maxAttempts: 1;
 }
 
-export interface LoopbackEvent {
+interface LoopbackEvent {
   EventId: string;
   EventBusName: string;
   Source: string;
@@ -65,7 +65,7 @@ export interface LoopbackEvent {
   raw: Record<string, unknown>;
 }
 
-export interface LoopbackPutEventsEntry {
+interface LoopbackPutEventsEntry {
   Source?: string;
   DetailType?: string;
   Detail?: string;
@@ -85,7 +85,7 @@ export interface LoopbackMessageAttributeValue {
   BinaryListValues?: string[];
 }
 
-export interface LoopbackMessage {
+interface LoopbackMessage {
   MessageId: string;
   Body: string;
   MessageAttributes: Record<string, LoopbackMessageAttributeValue>;
@@ -111,7 +111,7 @@ export interface LoopbackMessage {
   deadLetterSourceArn?: string;
 }
 
-export interface LoopbackQueue {
+interface LoopbackQueue {
   name: string;
   url: string;
   arn: string;
@@ -124,17 +124,17 @@ export interface LoopbackQueue {
   deleted: LoopbackMessage[];
 }
 
-export type LoopbackParameterType = 'String' | 'StringList' | 'SecureString';
-export interface LoopbackParameter {
+type LoopbackParameterType = 'String' | 'StringList' | 'SecureString';
+interface LoopbackParameter {
   Value: string;
   Type?: LoopbackParameterType;
   Version?: number;
   LastModifiedDate?: Date;
 }
 /** A bare string means `{ Value, Type: 'String' }`. */
-export type LoopbackParameterValue = string | LoopbackParameter;
+type LoopbackParameterValue = string | LoopbackParameter;
 
-export interface LoopbackSecret {
+interface LoopbackSecret {
   SecretString?: string;
   /** Returned base64-encoded on the wire. */
   SecretBinary?: Uint8Array;
@@ -142,9 +142,9 @@ export interface LoopbackSecret {
   CreatedDate?: Date;
 }
 /** A bare string means `{ SecretString }`. */
-export type LoopbackSecretValue = string | LoopbackSecret;
+type LoopbackSecretValue = string | LoopbackSecret;
 
-export interface LoopbackFailure {
+interface LoopbackFailure {
   /** HTTP status; default 400. */
   status?: number;
   /** Error code, e.g. 'ThrottlingException'. The SDK surfaces it as `error.name`. */
@@ -156,14 +156,14 @@ export interface LoopbackFailure {
   times?: number;
 }
 
-export interface LoopbackEntryFailure {
+interface LoopbackEntryFailure {
   ErrorCode: string;
   ErrorMessage?: string;
   /** How many matching entries to reject before the rule expires; default unlimited. */
   times?: number;
 }
 
-export interface LoopbackBatchEntry {
+interface LoopbackBatchEntry {
   Id: string;
   MessageBody?: string;
   MessageAttributes?: Record<string, LoopbackMessageAttributeValue>;
@@ -173,7 +173,7 @@ export interface LoopbackBatchEntry {
   [key: string]: unknown;
 }
 
-export interface LoopbackBatchFailure {
+interface LoopbackBatchFailure {
   Code: string;
   Message?: string;
   /** Default true. */
@@ -182,7 +182,7 @@ export interface LoopbackBatchFailure {
   times?: number;
 }
 
-export interface LoopbackQueueInit {
+interface LoopbackQueueInit {
   name: string;
   attributes?: Record<string, string>;
 }

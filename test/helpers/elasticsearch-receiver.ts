@@ -199,5 +199,5 @@ const startElasticsearchReceiver = async (auth: EsAuth = { kind: 'none' }): Prom
   return receiver;
 };
 
-export { startElasticsearchReceiver, esError };
-export type { ElasticsearchReceiver, EsAuth, EsAnswer, ItemFailure };
+export { startElasticsearchReceiver };
+export type { ElasticsearchReceiver, EsAuth };

@@ -133,4 +133,3 @@ const hostileAccount = (): AccountEntry => ({
 });
 
 export { loadEvent, loadFinding, enrichedFrom, copyEnriched, hostileFinding, hostileAccount, HOSTILE, HOSTILE_LINE, FILLER_SHIFTS };
-export type { AccountEntry };

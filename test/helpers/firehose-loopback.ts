@@ -218,5 +218,5 @@ const startFirehoseLoopback = async (streams: readonly string[] = ['guardduty-fi
   return loopback;
 };
 
-export { startFirehoseLoopback, verifySigV4, LOOPBACK_CREDENTIALS, LOOPBACK_REGION };
-export type { FirehoseLoopback, FirehoseCall, SigV4Expectation, SigV4Result };
+export { startFirehoseLoopback, verifySigV4, LOOPBACK_CREDENTIALS };
+export type { FirehoseLoopback, SigV4Expectation };

@@ -399,5 +399,5 @@ const startGuardDutyFindingsLoopback = async (options: FindingsLoopbackOptions):
   };
 };
 
-export { startGuardDutyFindingsLoopback, apiWireFinding, detectorIdFor };
-export type { FindingsLoopback, FindingsLoopbackOptions, FindingsCall, InjectedFailure, RegionData, WireFinding };
+export { startGuardDutyFindingsLoopback, apiWireFinding };
+export type { FindingsLoopback, FindingsLoopbackOptions, WireFinding };

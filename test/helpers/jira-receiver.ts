@@ -289,5 +289,5 @@ const startJiraReceiver = async (options: JiraReceiverOptions): Promise<JiraRece
   return receiver;
 };
 
-export { startJiraReceiver, adfProblem, adfTexts, adfNodeTypes, adfTextLength };
-export type { JiraReceiver, JiraIssue, JiraAnswer, JiraRequest };
+export { startJiraReceiver, adfProblem, adfTexts, adfNodeTypes };
+export type { JiraReceiver };

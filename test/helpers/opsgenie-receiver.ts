@@ -192,4 +192,4 @@ const startOpsgenie = async (options: { apiKeys?: Iterable<string> } = {}): Prom
 };
 
 export { startOpsgenie, createErrors };
-export type { OpsgenieReceiver, OpsgenieAlert };
+export type { OpsgenieReceiver };

@@ -447,4 +447,4 @@ const startOrgGuardDutyLoopback = async (options: OrgGuardDutyLoopbackOptions = 
 };
 
 export { startOrgGuardDutyLoopback };
-export type { OrgGuardDutyLoopback, OrgGuardDutyCall, OrgAccount, OrgUnit, GdMember, Failure as OrgGuardDutyFailure };
+export type { OrgGuardDutyLoopback, GdMember };

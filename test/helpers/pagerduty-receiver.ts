@@ -161,4 +161,4 @@ const startPagerDuty = async (options: { routingKeys?: Iterable<string> } = {}):
 };
 
 export { startPagerDuty, eventErrors };
-export type { PagerDutyReceiver, PagerDutyAlert, ForcedAnswer };
+export type { PagerDutyReceiver };

@@ -36,4 +36,3 @@ const startReceiver = async (respond: Responder = () => ({ status: 200, body: 'o
 };
 
 export { startReceiver };
-export type { ReceivedRequest, Responder };

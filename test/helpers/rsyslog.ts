@@ -268,4 +268,4 @@ const parseStructuredData = (sd: string): { id: string; params: [string, string]
 };
 
 export { startRsyslog, makeSelfSignedCert, parseCef, parseStructuredData };
-export type { Rsyslog, ReceivedSyslog, ParsedCef };
+export type { Rsyslog, ReceivedSyslog };

@@ -157,5 +157,5 @@ const rateLimited = (retryAfterSeconds: number): ServiceNowAnswer =>
     'x-ratelimit-reset': String(Math.floor(Date.now() / 1000) + retryAfterSeconds),
   });
 
-export { startServiceNowReceiver, rateLimited, failure as serviceNowFailure };
-export type { ServiceNowReceiver, ServiceNowRecord, ServiceNowAnswer, ServiceNowAuth };
+export { startServiceNowReceiver, rateLimited };
+export type { ServiceNowReceiver };

@@ -318,5 +318,5 @@ const startSnsLoopback = async (): Promise<SnsLoopback> => {
   return loopback;
 };
 
-export { startSnsLoopback, SNS_ACCESS_KEY_ID, SNS_SECRET_ACCESS_KEY, SNS_REGION, MAX_PUBLISH_BYTES };
-export type { SnsLoopback, SnsPublish, SnsRequest, SnsForcedAnswer, SnsMessageAttribute };
+export { startSnsLoopback, SNS_ACCESS_KEY_ID, SNS_SECRET_ACCESS_KEY };
+export type { SnsLoopback, SnsForcedAnswer };

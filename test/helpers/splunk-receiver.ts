@@ -142,4 +142,4 @@ const startSplunkReceiver = async (options: SplunkReceiverOptions): Promise<Splu
 };
 
 export { startSplunkReceiver, hec as hecAnswer };
-export type { SplunkReceiver, SplunkReceiverOptions, HecAnswer, HecRequest };
+export type { SplunkReceiver, SplunkReceiverOptions };

@@ -51,4 +51,3 @@ const skipWithoutSystemPackages = (suite: string, ...needs: SystemNeedName[]): b
 };
 
 export { skipWithoutSystemPackages };
-export type { SystemNeedName };

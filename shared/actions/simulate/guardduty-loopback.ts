@@ -197,5 +197,5 @@ const startActionsLoopback = async (options: ActionsLoopbackOptions): Promise<Ac
   };
 };
 
-export { startActionsLoopback, detectorIdOf };
-export type { ActionsLoopback, ActionsLoopbackCall, ActionsLoopbackOptions, WireFinding };
+export { startActionsLoopback };
+export type { ActionsLoopback };

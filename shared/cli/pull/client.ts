@@ -35,4 +35,3 @@ const createPullClient = (region: string | undefined, options: PullClientOptions
   });
 
 export { createPullClient };
-export type { PullClientOptions };

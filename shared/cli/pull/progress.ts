@@ -55,4 +55,3 @@ class PullProgress {
 }
 
 export { PullProgress };
-export type { ProgressStream };

@@ -115,5 +115,5 @@ const pullRegion = async (client: GuardDutyClient, options: RegionPullOptions, r
   }
 };
 
-export { pullRegion, RegionDeniedError, NoDetectorError, MAX_IDS_PER_CALL };
-export type { RegionPullOptions, RegionPullResult };
+export { pullRegion, RegionDeniedError, NoDetectorError };
+export type { RegionPullResult };

@@ -82,4 +82,3 @@ const pullRegions = async (options: PullRegionsOptions): Promise<RegionSummary[]
 };
 
 export { pullRegions, describeFailure };
-export type { PullRegionsOptions };

@@ -91,4 +91,4 @@ const renderPullSummary = (summary: PullSummary): string => {
 };
 
 export { RegionTally, renderPullSummary, totals };
-export type { PullSummary, RegionSummary, RegionStatus };
+export type { PullSummary, RegionSummary };

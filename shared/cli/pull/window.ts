@@ -50,4 +50,3 @@ const windowCondition = (window: Window): Condition => ({
 });
 
 export { parseWindow, windowCondition, WindowError };
-export type { Window };
