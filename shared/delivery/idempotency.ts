@@ -100,4 +100,3 @@ const memoryRunOnce = (options: { maxEntries?: number } = {}): RunOnce => {
 };
 
 export { idempotentDelivery, idempotentRunner, memoryRunOnce };
-export type { DeliveryOutcome };
