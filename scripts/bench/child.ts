@@ -18,8 +18,12 @@ interface ChildRun {
   firstStdoutCpuMs?: number;
   /** Date.now() at the first stdout write and at exit. */
   firstStdoutAtMs?: number;
+  /** Lines (records) the first stdout write carried: replay --json writes its records in batches. */
+  firstStdoutLines?: number;
   exitAtMs?: number;
   stdoutWrites: number;
+  /** Lines written to stdout in all (one per record). */
+  stdoutLines: number;
   maxRssKb: number;
 }
 
@@ -50,7 +54,7 @@ const runNode = (args: string[], options: { cwd?: string; env?: Record<string, s
     child.on('close', (status) => {
       if (fd !== undefined) closeSync(fd);
       const wallMs = performance.now() - started;
-      let usage: Pick<ChildRun, 'cpuMs' | 'firstStdoutCpuMs' | 'firstStdoutAtMs' | 'exitAtMs' | 'stdoutWrites' | 'maxRssKb'> = { cpuMs: Number.NaN, stdoutWrites: 0, maxRssKb: Number.NaN };
+      let usage: Pick<ChildRun, 'cpuMs' | 'firstStdoutCpuMs' | 'firstStdoutAtMs' | 'firstStdoutLines' | 'exitAtMs' | 'stdoutWrites' | 'stdoutLines' | 'maxRssKb'> = { cpuMs: Number.NaN, stdoutWrites: 0, stdoutLines: 0, maxRssKb: Number.NaN };
       try {
         usage = JSON.parse(readFileSync(usageFile, 'utf8'));
       } catch {

@@ -6,7 +6,8 @@ import { atMost, median, round2, show, type Judged } from './stats.ts';
  * Figure 1: CPU per finding of the whole replay path (`replay --dry-run --json`: validate,
  * enrich, state, route, idempotency, render, record), start-up excluded, ÷ CPU per finding of
  * reading and JSON.parse-ing the same events. Replay: the CLI as users run it; its CPU from its
- * first --json record to its exit, ÷ the N − 1 findings after the first (report-usage.mjs):
+ * first write of --json records to its exit, ÷ the findings whose records came after that
+ * write (report-usage.mjs; replay writes its records in batches):
  * subtracting an empty replay's start-up instead left the small sizes to the start-up's noise.
  * Baseline: parse-baseline.mjs, its loop timed inside.
  * Rounds interleave replay and baseline so load on the machine hits both alike.
@@ -17,8 +18,9 @@ const cpuFigure = async (events: { detail: { id: string } }[], work: string, siz
   for (const n of sizes) await writeCorpus(events, n, join(work, `cpu-${n}.ndjson`));
   const replayUsPerFinding = async (file: string, n: number) => {
     const run = succeeded(`replay of ${n}`, await runReplay([file, '--routes', routes, '--accounts', accounts, '--dry-run', '--json'], { stdoutFile: join(work, 'cpu-out.ndjson') }));
-    if (run.stdoutWrites !== n || run.firstStdoutCpuMs === undefined) throw new Error(`replay of ${n} wrote ${run.stdoutWrites} records`);
-    return ((run.cpuMs - run.firstStdoutCpuMs) * 1000) / (n - 1);
+    if (run.stdoutLines !== n || run.firstStdoutCpuMs === undefined || run.firstStdoutLines === undefined) throw new Error(`replay of ${n} wrote ${run.stdoutLines} records`);
+    if (n - run.firstStdoutLines < n / 2) throw new Error(`replay of ${n} wrote ${run.firstStdoutLines} records in its first write: too few left to measure`);
+    return ((run.cpuMs - run.firstStdoutCpuMs) * 1000) / (n - run.firstStdoutLines);
   };
   const ratios = new Map<number, number[]>(sizes.map((n) => [n, []]));
   const detail = new Map<number, { replayUs: number[]; parseUs: number[] }>(sizes.map((n) => [n, { replayUs: [], parseUs: [] }]));

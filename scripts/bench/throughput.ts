@@ -17,7 +17,7 @@ const startReceiver = () =>
 
 /**
  * Figure 2: deliveries per second of `replay --send --concurrency 16` (three webhook targets,
- * start-up excluded: from its first --json record to its exit, for the findings after the first;
+ * start-up excluded: from its first write of --json records to its exit, for the findings after those;
  * subtracting an empty replay's wall time left the figure to the start-up's noise) ÷ a bare node:http
  * keep-alive loop posting the very bodies replay rendered (captured with --payloads) to the same
  * receiver, with as many requests in flight as replay can have (16 findings × 3 targets).
@@ -41,9 +41,10 @@ const throughputFigure = async (events: { detail: { id: string } }[], work: stri
     const loopRates: number[] = [];
     for (let round = 0; round < rounds; round++) {
       const sent = succeeded('replay --send', await runReplay(replayArgs(corpus), { stdoutFile: join(work, 'throughput-out.ndjson') }));
-      if (sent.stdoutWrites !== findings || sent.firstStdoutAtMs === undefined || sent.exitAtMs === undefined) throw new Error(`replay --send wrote ${sent.stdoutWrites} records`);
-      // The findings after the first one's record, at the loop's rate of the same share of bodies.
-      const replaySeconds = ((sent.exitAtMs - sent.firstStdoutAtMs) / 1000) * (findings / (findings - 1));
+      if (sent.stdoutLines !== findings || sent.firstStdoutAtMs === undefined || sent.exitAtMs === undefined || sent.firstStdoutLines === undefined) throw new Error(`replay --send wrote ${sent.stdoutLines} records`);
+      if (findings - sent.firstStdoutLines < findings / 2) throw new Error(`replay --send wrote ${sent.firstStdoutLines} records in its first write: too few left to measure`);
+      // The findings after the first write of records, at the loop's rate of the same share of bodies.
+      const replaySeconds = ((sent.exitAtMs - sent.firstStdoutAtMs) / 1000) * (findings / (findings - sent.firstStdoutLines));
       const loop = JSON.parse(succeeded('node:http loop', await runNode([join(ROOT, 'scripts/bench/http-loop.mjs'), bodies, receiver.base, String(CONCURRENCY * HOOKS.length)])).stdout) as { requests: number; seconds: number };
       if (loop.requests !== deliveries) throw new Error(`the loop posted ${loop.requests} bodies, replay ${deliveries}`);
       replayRates.push(deliveries / replaySeconds);

@@ -295,12 +295,21 @@ const replayStream = async (
 
 /**
  * Flood control in replay: chat jobs of a grouping route wait in their group until a
- * finding arrives after the group's window (by finding time), or the run ends.
+ * finding arrives after the group's window (by finding time), the group holds
+ * DIGEST_BATCH_MAX jobs, or the run ends.
  */
 interface DigestBuffer {
   hold(job: DeliveryJob, send: (jobs: DeliveryJob[]) => Promise<unknown>): Promise<void>;
   flushAll(): Promise<{ digests: number; findings: number; failures: string[]; byTarget: Record<string, number> }>;
 }
+
+/**
+ * The most members a digest has: the deliver Lambda reads the digest queue in batches of at
+ * most this many messages (serverless.yml, the digest queue's batchSize), so no digest in AWS
+ * is larger. A group that fills up is sent at once; it also bounds the memory a burst of one
+ * group's findings holds (a replay of 200,000 findings within one window held every one).
+ */
+const DIGEST_BATCH_MAX = 100;
 
 const digestBuffer = (): DigestBuffer => {
   const groups = new Map<string, { startMs: number; jobs: DeliveryJob[]; send: (jobs: DeliveryJob[]) => Promise<unknown> }>();
@@ -321,19 +330,21 @@ const digestBuffer = (): DigestBuffer => {
       stats.failures.push(`${group.jobs[0]?.target}: digest of ${group.jobs.length}: ${redactText((error as Error).message)}`);
     }
   };
+  const sendInBackground = (id: string) => {
+    const sent = flush(id);
+    sending.add(sent);
+    void sent.then(() => sending.delete(sent));
+  };
   return {
     hold: async (job, send) => {
       const id = digestGroupKey({ target: job.target, digest: job.digest! });
       const at = toEpochMs(job.enriched.finding.updatedAt);
       const group = groups.get(id);
-      if (group && at - group.startMs > job.digest!.windowMs) {
-        const sent = flush(id);
-        sending.add(sent);
-        void sent.then(() => sending.delete(sent));
-      }
+      if (group && at - group.startMs > job.digest!.windowMs) sendInBackground(id);
       const current = groups.get(id) ?? { startMs: at, jobs: [], send };
       current.jobs.push(job);
       groups.set(id, current);
+      if (current.jobs.length >= DIGEST_BATCH_MAX) sendInBackground(id);
     },
     flushAll: async () => {
       await Promise.all([...sending, ...[...groups.keys()].map(flush)]);

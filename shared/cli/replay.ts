@@ -13,6 +13,7 @@ import { readInputsOrStdin } from './stdin-input.ts';
 import { BUNDLED } from './paths.ts';
 import { replayStream, replaySession, type DeliveryMode } from './replay-runner.ts';
 import { openDeadLetterFile } from './replay/dead-letter-file.ts';
+import { recordLines } from './replay/record-lines.ts';
 import { concurrencyOf, DEFAULT_CONCURRENCY } from './replay/concurrency.ts';
 import { checkOutputFile } from './usage.ts';
 import { entryFromReplay, ReportCollector } from '../report/model.ts';
@@ -97,11 +98,13 @@ const runReplay = async (argv: string[], io: { stdout: NodeJS.WriteStream; stder
   if (values['dead-letters'] !== undefined) await checkOutputFile('--dead-letters', values['dead-letters']);
   const letters = values['dead-letters'] === undefined ? undefined : openDeadLetterFile(values['dead-letters']);
   const options = { config, accounts, targets, mode, ...session, ...collect, ...(values.payloads ? { payloadsDir: values.payloads } : {}), ...(letters ? { deadLetters: letters.write } : {}), ...(runtimeSuppressions ? { runtimeSuppressions } : {}) };
+  // Records go out in batches (replay/record-lines.ts), all of them before anything else is written.
+  const records = recordLines(io.stdout);
   await replayStream(readInputsOrStdin(paths, skipped), options, concurrency, (record) => {
     summary.add(record);
-    if (values.json) io.stdout.write(`${JSON.stringify(record)}\n`);
+    if (values.json) records.write(`${JSON.stringify(record)}\n`);
     if (progress && summary.total % 25 === 0) progress.write(`\r${bar(summary.total)} ${summary.total} events`);
-  });
+  }).finally(records.flush);
   if (progress) progress.write('\r\x1b[K');
   const digests = await session.digests.flushAll();
   if (letters) {
