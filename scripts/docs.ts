@@ -1,6 +1,7 @@
 /**
- * Generates the target reference from the target definitions: the block between the markers in
- * README.md and the whole of docs/targets.md.
+ * Generates what the target definitions document: the block between the markers in README.md,
+ * the whole of docs/targets.md, and routes.schema.json (the editors' schema, as `config schema`
+ * prints it), so adding a target is its file, its registry line and this command.
  *
  *   npm run docs                   # write both
  *   npm run -s docs -- --check     # exit 1 with one line when either is not what the definitions give
@@ -12,6 +13,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
+import { routesJsonSchema } from '../shared/cli/config-cmd.ts';
 import { TARGET_DEFINITIONS } from '../shared/targets/registry.ts';
 import { checkTargetNotes, parseTargetNotes, TargetNotesError } from './docs/target-notes.ts';
 import { readmeBlock, settingNames, targetsMarkdown, TargetDocsError, type DocumentedTarget } from './docs/target-reference.ts';
@@ -21,6 +23,7 @@ const END = '<!-- END target reference -->';
 const README = 'README.md';
 const TARGETS_MD = 'docs/targets.md';
 const NOTES = 'scripts/docs/target-notes.md';
+const SCHEMA = 'routes.schema.json';
 
 class DocsError extends Error {
   override name = 'DocsError';
@@ -56,6 +59,7 @@ const generateDocs = (root: string, definitions: readonly DocumentedTarget[]): G
     files: new Map([
       [README, withBlock(readText(root, README), readmeBlock(definitions))],
       [TARGETS_MD, targetsMarkdown(definitions, notes)],
+      [SCHEMA, `${JSON.stringify(routesJsonSchema(), null, 2)}\n`],
     ]),
   };
 };

@@ -16,7 +16,7 @@ const checkout = (): string => {
   const root = mkdtempSync(join(tmpdir(), 'docs-'));
   mkdirSync(join(root, 'docs'));
   mkdirSync(join(root, 'scripts/docs'), { recursive: true });
-  for (const file of ['README.md', 'docs/targets.md', 'scripts/docs/target-notes.md']) cpSync(join(ROOT, file), join(root, file));
+  for (const file of ['README.md', 'docs/targets.md', 'scripts/docs/target-notes.md', 'routes.schema.json']) cpSync(join(ROOT, file), join(root, file));
   return root;
 };
 
@@ -57,6 +57,21 @@ describe('npm run docs', () => {
     // Assess
     expect(result.code).toBe(1);
     expect(result.stderr).toBe('docs: docs/targets.md is not what the target definitions give: run npm run docs\n');
+  });
+
+  it('routes.schema.json is written as `config schema` prints it, and a stale one is named by --check', () => {
+    // Prepare
+    const root = checkout();
+    writeFileSync(join(root, 'routes.schema.json'), '{}\n');
+
+    // Act
+    const stale = run(['--check', '--root', root]);
+    const written = run(['--root', root]);
+
+    // Assess
+    expect(stale).toMatchObject({ code: 1, stderr: 'docs: routes.schema.json is not what the target definitions give: run npm run docs\n' });
+    expect(written.code).toBe(0);
+    expect(readFileSync(join(root, 'routes.schema.json'), 'utf8')).toBe(readFileSync(join(ROOT, 'routes.schema.json'), 'utf8'));
   });
 
   it('writes the new setting with its schema description, a table pipe escaped, and leaves the README outside its markers alone', () => {
