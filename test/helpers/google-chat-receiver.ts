@@ -15,7 +15,8 @@ import { faulted, listenLoopback, readBody, type ForcedAnswer, type ReceivedRequ
  *   a new thread and the key is ignored (MESSAGE_REPLY_OPTION_UNSPECIFIED).
  * - Answers: 200 with the created message (`name`, `thread.name`, `space`, `createTime` and
  *   what was sent); errors `{"error":{"code":…,"message":…,"status":…}}`, e.g. 400
- *   INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED; `answer` forces one (or 'hang' / 'reset').
+ *   INVALID_ARGUMENT, 429 RESOURCE_EXHAUSTED; `answer` forces one (or 'hang' / 'reset'). The
+ *   envelope and status names are Google's; the message texts are close to Google's, not copies.
  */
 interface ChatMessage {
   name: string;
