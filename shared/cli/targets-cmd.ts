@@ -7,8 +7,12 @@ type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 
 interface TargetDoc {
   type: string;
-  kind: string;
+  category: string;
   summary: string;
+  updates: 'notify-policy' | 'every-update';
+  digest: boolean;
+  /** A complete configuration (the definition's example, secrets as references). */
+  example: unknown;
   settings: { name: string; required: boolean; schema: unknown }[];
 }
 
@@ -22,8 +26,11 @@ const targetDocs = (): TargetDoc[] =>
     const required = new Set(schema.required ?? []);
     return {
       type: definition.type,
-      kind: definition.category,
+      category: definition.category,
       summary: definition.summary,
+      updates: definition.updates,
+      digest: definition.digest,
+      example: definition.example,
       settings: Object.entries(schema.properties ?? {})
         .filter(([name]) => name !== 'type')
         .map(([name, setting]) => ({ name, required: required.has(name), schema: setting })),
@@ -55,7 +62,9 @@ const runTargets = async (argv: string[], io: Io): Promise<number> => {
     return 0;
   }
   for (const doc of docs) {
-    io.stdout.write(`${doc.type} (${doc.kind}): ${doc.summary}\n`);
+    io.stdout.write(`${doc.type} (${doc.category}): ${doc.summary}\n`);
+    io.stdout.write(`  updates: ${doc.updates === 'every-update' ? 'every update' : 'per the route\'s notify policy'}${doc.digest ? '; held for digests on grouping routes' : ''}\n`);
+    io.stdout.write(`  example: ${JSON.stringify(doc.example)}\n`);
     for (const setting of doc.settings) {
       io.stdout.write(`  ${setting.required ? '*' : ' '} ${setting.name.padEnd(22)} ${describeSetting(setting.schema)}\n`);
     }
