@@ -7,6 +7,12 @@ import { MAX_SYNC_BODY_BYTES } from '../../shared/actions/sync/handle.ts';
 import { handleSyncHttp } from '../../shared/actions/sync/http.ts';
 import type { ActionJob } from '../../shared/actions/job.ts';
 import { DeliveryError } from '../../shared/errors.ts';
+import { compileActionsPolicy } from '../../shared/actions/config.ts';
+import { createActionEngine } from '../../shared/actions/engine.ts';
+import { dynamoActionStore } from '../../shared/aws/action-store.ts';
+import type { ActionAuditRecord } from '../../shared/actions/audit.ts';
+import { sdkGuardDutyAdmin } from '../../shared/aws/guardduty-actions.ts';
+import { apiWireFinding, startActionsLoopback } from '../helpers/guardduty-actions-loopback.ts';
 import { recordRemoteRecords } from '../../shared/actions/sync/record.ts';
 import type { ActionRequest } from '../../shared/actions/model.ts';
 import { dynamoLedger } from '../../shared/aws/dynamo-ledger.ts';
@@ -223,5 +229,61 @@ describe('sync-back end to end', () => {
     const target = pagerDutyTarget.create('quiet', { type: 'pagerduty', routingKey: { env: 'ROUTING_KEY' } }, targetContext({ env: ENV, ledger }));
     expect(recordRemoteRecords(target, 'pagerduty', ledger, { jira: SYNC_BACK.jira! })).toBe(target);
     expect(recordRemoteRecords(target, 'pagerduty', ledger, undefined)).toBe(target);
+  });
+});
+
+/** A fresh actions table per test: done-once keys of one test must not answer another's. */
+let tables = 0;
+const freshTable = async (): Promise<string> => {
+  const name = `actions-${++tables}`;
+  await dynamo.createTable(name, 'id');
+  return name;
+};
+
+describe('the queued request through the action engine', () => {
+  it('archives the finding in its administrator detector, once, audited with the person who resolved it', async () => {
+    const { finding } = delivered;
+    const guardduty = await startActionsLoopback({ regions: { [finding.region]: [apiWireFinding(finding as unknown as Record<string, unknown>)] } });
+    try {
+      const audits: ActionAuditRecord[] = [];
+      const engine = createActionEngine({
+        policy: compileActionsPolicy({ syncBack: SYNC_BACK }),
+        store: dynamoActionStore(dynamo.client, await freshTable()),
+        guardduty: sdkGuardDutyAdmin({ clientConfig: { endpoint: guardduty.endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } } }),
+        audit: { record: async (record) => void audits.push(record) },
+        now: Date.now,
+        sleep: async () => undefined,
+      });
+      const fromPagerDuty = jobs.find((job) => job.request.actor.platform === 'pagerduty')!;
+      const first = await engine.run(fromPagerDuty.request);
+      const again = await engine.run(fromPagerDuty.request); // the same webhook delivered twice
+      expect(first.outcome.status).toBe('done');
+      expect(again.outcome.status).toBe('done');
+      expect(guardduty.calls.filter((call) => call.operation === 'ArchiveFindings').map((call) => call.body)).toEqual([{ findingIds: [finding.id] }]);
+      expect((guardduty.finding(finding.region, finding.id)!.service as { archived?: boolean }).archived).toBe(true);
+      expect(audits[0]).toMatchObject({ action: 'archive', status: 'done', actor: { platform: 'pagerduty', id: 'PLH1HKV' } });
+    } finally {
+      await guardduty.close();
+    }
+  });
+
+  it('refuses the same request when routes.yml has the switch off (nothing reaches GuardDuty)', async () => {
+    const { finding } = delivered;
+    const guardduty = await startActionsLoopback({ regions: { [finding.region]: [apiWireFinding(finding as unknown as Record<string, unknown>)] } });
+    try {
+      const engine = createActionEngine({
+        policy: compileActionsPolicy({ syncBack: { pagerduty: { archiveOnResolve: false, signingSecret: { env: 'PD_SECRET' } } } }),
+        store: dynamoActionStore(dynamo.client, await freshTable()),
+        guardduty: sdkGuardDutyAdmin({ clientConfig: { endpoint: guardduty.endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } } }),
+        audit: { record: async () => undefined },
+        now: Date.now,
+        sleep: async () => undefined,
+      });
+      const result = await engine.run(jobs.find((job) => job.request.actor.platform === 'pagerduty')!.request);
+      expect(result.outcome.status).toBe('refused');
+      expect(guardduty.calls).toEqual([]);
+    } finally {
+      await guardduty.close();
+    }
   });
 });
