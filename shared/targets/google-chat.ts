@@ -47,9 +47,10 @@ const SEVERITY_COLOR: Record<SeverityLabel, string> = { critical: '#b80000', hig
 
 const LINE_BREAKS = /\r\n|[\r\n\u000b\u000c\u0085\u2028\u2029]/g;
 const LONE_SURROGATE = /[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/g;
-const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;' };
+/** A quote needs no escape: finding text never lands inside an attribute (only our own `<font color>` has one). */
+const HTML_ESCAPES: Record<string, string> = { '&': '&amp;', '<': '&lt;', '>': '&gt;' };
 /** What escapeChatHtml writes as a unit: a cut must not land inside one. */
-const HTML_UNIT = /&(?:amp|lt|gt|quot);|<br>/;
+const HTML_UNIT = /&(?:amp|lt|gt);|<br>/;
 /** Chat's text-message syntax characters, swapped for look-alikes (there is no escape character). */
 const TEXT_LOOK_ALIKES: Record<string, string> = { '<': '‹', '>': '›', '*': '∗', _: '＿', '~': '∼', '`': 'ˋ' };
 
@@ -58,7 +59,7 @@ const clean = (text: string): string => stripInvisible(text.replace(LINE_BREAKS,
 
 /** Card HTML: every finding-derived string is text, never a tag or entity; `multiline` keeps line breaks as `<br>`. */
 const escapeChatHtml = (text: string, options: { multiline?: boolean } = {}): string => {
-  const escaped = clean(text).replace(/[&<>"]/g, (c) => HTML_ESCAPES[c] ?? c);
+  const escaped = clean(text).replace(/[&<>]/g, (c) => HTML_ESCAPES[c] ?? c);
   return options.multiline ? escaped.trim().replace(/\n+/g, '<br>') : escaped.replace(/\s+/g, ' ').trim();
 };
 

@@ -38,9 +38,9 @@ const OWN_TAGS = /<\/?b>|<\/?i>|<font color="#[0-9a-f]{6}">|<\/font>/g;
 /** What a reader sees of card HTML, and every construct that would be active (a tag, a character reference Chat would decode). */
 const readCardHtml = (text: string): { literal: string; active: string[] } => {
   const body = text.replace(/<br>/g, '\n').replace(OWN_TAGS, '');
-  const active = [...(/[<>]/.test(body) ? ['tag'] : []), ...(/&(?!(?:amp|lt|gt|quot);)/.test(body) ? ['entity'] : [])];
+  const active = [...(/[<>]/.test(body) ? ['tag'] : []), ...(/&(?!(?:amp|lt|gt);)/.test(body) ? ['entity'] : [])];
   if (/[\uD800-\uDBFF](?![\uDC00-\uDFFF])|(?<![\uD800-\uDBFF])[\uDC00-\uDFFF]/.test(body)) active.push('broken surrogate');
-  const literal = body.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&quot;/g, '"').replace(/&amp;/g, '&');
+  const literal = body.replace(/&lt;/g, '<').replace(/&gt;/g, '>').replace(/&amp;/g, '&');
   return { literal, active };
 };
 
@@ -133,7 +133,7 @@ describe('Target: google-chat', () => {
   describe('escaping', () => {
     it.each([
       ['<users/all> ping', '&lt;users/all&gt; ping'],
-      ['<b>bold</b> <a href="https://evil.example">x</a>', '&lt;b&gt;bold&lt;/b&gt; &lt;a href=&quot;https://evil.example&quot;&gt;x&lt;/a&gt;'],
+      ['<b>bold</b> <a href="https://evil.example">x</a>', '&lt;b&gt;bold&lt;/b&gt; &lt;a href="https://evil.example"&gt;x&lt;/a&gt;'],
       ['&lt;pre-escaped&gt; &amp; &#60;', '&amp;lt;pre-escaped&amp;gt; &amp;amp; &amp;#60;'],
       ['line1\r\nline2\u2028line3', 'line1 line2 line3'],
       ['\u001b[31mred\u001b[0m \u202eevil', '[31mred[0m evil'],
