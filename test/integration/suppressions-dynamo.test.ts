@@ -6,7 +6,7 @@ import { PutItemCommand } from '@aws-sdk/client-dynamodb';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { compileRoutesConfig } from '../../shared/config/compile.ts';
 import { parseYamlSource } from '../../shared/config/yaml-source.ts';
-import { dynamoSuppressionReader, dynamoSuppressionStore, KEEP_AFTER_EXPIRY_SECONDS } from '../../shared/aws/dynamo-suppressions.ts';
+import { dynamoSuppressionReader, dynamoSuppressionStore } from '../../shared/aws/dynamo-suppressions.ts';
 import { suppressionFromFinding, type RuntimeSuppression, type SuppressionStore } from '../../shared/suppressions/model.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
 import { makeFinding } from '../helpers/finding-factory.ts';
@@ -94,7 +94,7 @@ describe('Store: dynamoSuppressionStore over dynalite', () => {
     await store.put(s);
     const { Items } = await dynamo.client.send(new (await import('@aws-sdk/client-dynamodb')).ScanCommand({ TableName: table }));
     // Assess
-    expect(Number(Items![0]!.expiresAtEpoch!.N)).toBe(Math.floor(Date.parse(s.expiresAt) / 1000) + KEEP_AFTER_EXPIRY_SECONDS);
+    expect(Number(Items![0]!.expiresAtEpoch!.N)).toBe(Math.floor(Date.parse(s.expiresAt) / 1000) + 7 * 24 * 3600);
   });
 
   it('reports malformed rows and still lists the good ones, across pages', async () => {
