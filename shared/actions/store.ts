@@ -43,4 +43,5 @@ const memoryActionStore = (now: () => number = Date.now): ActionStore => {
   };
 };
 
+export { memoryActionStore };
 export type { ActionStore };

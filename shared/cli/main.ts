@@ -36,6 +36,7 @@ const COMMANDS: Record<string, Command> = {
   'suppressions show': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsShow(argv, io),
   'suppressions remove': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsRemove(argv, io),
   'suppressions export': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsExport(argv, io),
+  'actions simulate': async (argv, io) => (await import('./actions-cmd.ts')).runActionsSimulate(argv, io),
 };
 const HELP = `Usage: findings-router <command> [options]
 
@@ -57,6 +58,7 @@ Commands:
   pull -o FILE            real findings from GuardDuty (--since 7d, --region, --criteria) as .jsonl for replay/diff
   siem setup              --target NAME: index template, lifecycle policy and dashboard for an elasticsearch target (--dry-run)
   suppressions list|show|remove|export  runtime suppressions ("Suppress similar"): --table NAME or --file FILE; export prints routes.yml entries
+  actions simulate        --action A --finding ID --as U123: one chat button press through the whole path, against loopbacks
   help [COMMAND]          this list, or a command's options (same as COMMAND --help)
 
 Options for every command: --help, --debug (stack trace on an unexpected error); --version.
@@ -72,6 +74,7 @@ const GROUPS: Record<string, string> = {
   members: 'import | status | diff',
   siem: 'setup',
   suppressions: 'list | show | remove | export',
+  actions: 'simulate',
 };
 const isHelp = (arg: string | undefined) => arg === '--help' || arg === '-h';
 

@@ -198,4 +198,4 @@ const startActionsLoopback = async (options: ActionsLoopbackOptions): Promise<Ac
 };
 
 export { startActionsLoopback };
-export type { ActionsLoopback };
+export type { ActionsLoopback, ActionsLoopbackCall };
