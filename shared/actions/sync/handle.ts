@@ -1,6 +1,6 @@
 import { describeSecretRef, type SecretRef, type SecretResolver } from '../../secrets.ts';
 import type { Ledger } from '../../targets/ledger.ts';
-import type { ActionRequest } from '../model.ts';
+import type { ActionRequest, FindingRef } from '../model.ts';
 import { archivesOn, DEFAULT_OPSGENIE_HEADER, type SyncBackConfig, type SyncPlatform } from './config.ts';
 import { readSyncEvent } from './events.ts';
 import { findingForRemote } from './refs.ts';
@@ -93,7 +93,7 @@ const syncEventToAction = async (platform: SyncPlatform, request: SyncWebhookReq
   if (event.kind === 'ignore') return result(200, `ignored: ${event.reason}`);
   if (!archivesOn(syncBack, platform)) return result(200, `ignored: archiving from ${platform} is switched off`);
 
-  let finding;
+  let finding: FindingRef | undefined;
   try {
     finding = await findingForRemote(deps.ledger, platform, event.remoteId);
   } catch {
