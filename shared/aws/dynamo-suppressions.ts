@@ -69,4 +69,4 @@ const listing = (documents: DynamoDBDocumentClient, tableName: string) => async 
   return { suppressions, bad, ...(startKey !== undefined ? { truncated: true } : {}) };
 };
 
-export { dynamoSuppressionStore, dynamoSuppressionReader, KEEP_AFTER_EXPIRY_SECONDS };
+export { dynamoSuppressionStore, dynamoSuppressionReader };

@@ -62,8 +62,6 @@ const runtimeSuppressionWarnings = (loaded: LoadedRuntimeSuppressions): string[]
   ...(loaded.truncated ? [`${loaded.label}: more suppressions than one read takes; only the first ones were read`] : []),
 ];
 
-export { openSuppressionSource, loadRuntimeSuppressions, runtimeSuppressionWarnings };
-export type { SuppressionSourceFlags, LoadedRuntimeSuppressions, OpenedSource };
 
 /**
  * For replay, routes test and config check: the runtime suppressions named by `--suppressions
@@ -97,4 +95,5 @@ const SUPPRESSION_FLAGS_USAGE = `  --suppressions FILE        also apply these r
   --suppressions-table NAME  also apply the runtime suppressions in this DynamoDB table (--region)
 `;
 
-export { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE };
+export { openSuppressionSource, runtimeSuppressionWarnings, runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE };
+export type { OpenedSource };
