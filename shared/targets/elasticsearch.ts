@@ -323,6 +323,8 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
   updates: 'every-update',
   digest: false,
   local: false,
+  // _bulk confirms each document in its answer: an answer without item results confirms nothing.
+  statusExceptions: { 202: 'retryable', 204: 'retryable' },
   example: { type: 'elasticsearch', url: 'https://es.example.com:9200', apiKey: { env: 'ELASTICSEARCH_API_KEY' } },
   summary: 'Elasticsearch / OpenSearch _bulk create with a deterministic _id, ECS-mapped documents.',
   configSchema: ElasticsearchConfigSchema,

@@ -138,6 +138,8 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
   updates: 'every-update',
   digest: false,
   local: false,
+  // The SDK cannot read an empty answer as PutEvents': unconfirmed, so sent again.
+  statusExceptions: { 204: 'retryable' },
   example: { type: 'eventbridge', eventBus: 'security-automation', region: 'us-east-1' },
   summary: 'Amazon EventBridge PutEvents onto another bus (any account or region): detail in raw, enriched or OCSF JSON, resources = finding ARN.',
   configSchema: EventBridgeConfigSchema,

@@ -122,6 +122,8 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
   digest: false,
   local: false,
   limits: { payloadBytes: MAX_RECORD_BYTES, source: 'Firehose: a record is at most 1,000 KiB' },
+  // The SDK cannot read an empty answer as PutRecordBatch's: unconfirmed, so sent again.
+  statusExceptions: { 204: 'retryable' },
   example: { type: 'firehose', deliveryStreamName: 'guardduty-findings', region: 'us-east-1' },
   summary: 'Amazon Data Firehose PutRecordBatch: one newline-delimited JSON record per finding update (S3 / Athena).',
   configSchema: FirehoseConfigSchema,

@@ -214,6 +214,8 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
   digest: false,
   local: false,
   rateLimit: { perSecond: 5, burst: 10 },
+  // A created issue is known by the key in the answer: without one there is nothing to update later.
+  statusExceptions: { 204: 'permanent' },
   example: { type: 'jira', url: 'https://example.atlassian.net', project: 'SEC', email: { env: 'JIRA_EMAIL' }, apiToken: { env: 'JIRA_API_TOKEN' } },
   upserts: true,
   summary: 'Jira Cloud issue per finding (ADF description), comments on significant updates, optional transition on archive.',

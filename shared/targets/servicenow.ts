@@ -224,6 +224,8 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
   digest: false,
   local: false,
   rateLimit: { perSecond: 5, burst: 10 },
+  // A created record is known by the sys_id in the answer: without one there is nothing to update later.
+  statusExceptions: { 204: 'permanent' },
   example: { type: 'servicenow', url: 'https://example.service-now.com', token: { env: 'SERVICENOW_TOKEN' } },
   upserts: true,
   summary: 'ServiceNow Table API record (incident or security incident) per finding; work notes on significant updates.',

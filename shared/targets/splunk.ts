@@ -229,6 +229,8 @@ const splunkTarget: TargetDefinition<SplunkConfig> = {
   updates: 'every-update',
   digest: false,
   local: false,
+  // HEC always answers with a JSON status: a 204 is not HEC (a proxy, a wrong path), and will not become HEC.
+  statusExceptions: { 204: 'permanent' },
   example: { type: 'splunk', url: 'https://splunk.example.com:8088', token: { env: 'SPLUNK_HEC_TOKEN' } },
   summary: 'Splunk HTTP Event Collector: one JSON event per finding update, optional indexer acknowledgement.',
   configSchema: SplunkConfigSchema,

@@ -374,7 +374,7 @@ describe('Target: elasticsearch', () => {
   describe('status classification', () => {
     const BULK_OK = (id: string) =>
       JSON.stringify({ errors: false, took: 2, items: [{ create: { _index: 'guardduty', _id: id, _version: 1, result: 'created', status: 201 } }] });
-    itClassifiesStatuses(statusTable({ 202: 'retryable', 204: 'retryable' }), {
+    itClassifiesStatuses(statusTable(elasticsearchTarget.statusExceptions), {
       secrets: [PASSWORD],
       prepare: async (status) => {
         const receiver = await receiverWith();

@@ -607,7 +607,7 @@ describe('Target: eventbridge', () => {
       504: '',
     };
     // 204: no body, so no event id: the delivery is unconfirmed and tried again.
-    itClassifiesStatuses(statusTable({ 204: 'retryable' }), {
+    itClassifiesStatuses(statusTable(eventBridgeTarget.statusExceptions), {
       secrets: [SECRET_KEY],
       prepare: async (status) => {
         const loopback = await loopbackWith();

@@ -306,7 +306,7 @@ describe('Target: firehose', () => {
       503: awsError('ServiceUnavailableException'),
       504: '',
     };
-    itClassifiesStatuses(statusTable({ 204: 'retryable' }), {
+    itClassifiesStatuses(statusTable(firehoseTarget.statusExceptions), {
       secrets: [SECRET_KEY],
       prepare: async (status) => {
         const loopback = await loopbackWith();

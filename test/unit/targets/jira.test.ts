@@ -560,7 +560,7 @@ describe('Target: jira', () => {
     // 204: no issue key, nothing to upsert later, a wrong URL or a proxy
     let ledger: Ledger;
     let enriched: EnrichedFinding;
-    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+    itClassifiesStatuses(statusTable(jiraTarget.statusExceptions), {
       secrets: SECRETS,
       prepare: async (status) => {
         const receiver = await jiraReceiver();

@@ -407,7 +407,7 @@ describe('Target: servicenow', () => {
     // 204: no sys_id, nothing to update later, a wrong URL or a proxy
     let ledger: Ledger;
     let enriched: EnrichedFinding;
-    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+    itClassifiesStatuses(statusTable(serviceNowTarget.statusExceptions), {
       secrets: SECRETS,
       prepare: async (status) => {
         const receiver = await snReceiver();

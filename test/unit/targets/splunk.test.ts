@@ -367,7 +367,7 @@ describe('Target: splunk', () => {
       502: '<html>Bad Gateway</html>',
       503: '{"text":"Server is busy","code":9}',
     };
-    itClassifiesStatuses(statusTable({ 204: 'permanent' }), {
+    itClassifiesStatuses(statusTable(splunkTarget.statusExceptions), {
       secrets: [TOKEN],
       prepare: async (status) => {
         const receiver = await receiverWith();
