@@ -17,15 +17,12 @@ import { googleError, startGoogleChatReceiver, type GoogleChatReceiver } from '.
 import { representativeFindings } from '../../helpers/representative.ts';
 import { REPRESENTATIVE_NAMES } from '../../helpers/representative.ts';
 import {
-  CLASSIFIED_STATUSES,
   delivery,
   expectNoLeak,
   failure,
-  itClassifiesStatuses,
   itMasksEchoesAcrossCuts,
   itNeverLeaks,
   pick,
-  statusTable,
   targetContext,
   updated,
 } from '../../helpers/target-contract.ts';
@@ -380,16 +377,6 @@ describe('Target: google-chat', () => {
       expect(error).toMatchObject({ retryable: false, status: 400 });
       expect(error.message).toContain('API key not valid');
       expectNoLeak(error, [KEY, 'AIzaSyWRONGWRONGWRONGWRONGWRONGWRONG123', TOKEN, encodeURIComponent(TOKEN)]);
-    });
-
-    itClassifiesStatuses(statusTable({}, CLASSIFIED_STATUSES), {
-      secrets: [KEY, TOKEN, encodeURIComponent(TOKEN)],
-      prepare: async (status) => {
-        const chat = await receiver();
-        chat.answer = status < 300 ? { status, body: status === 204 ? '' : '{"name":"spaces/AAAAspace01/messages/m1.m1"}' } : { status, body: googleError(status, `refused ${chat.url}`) };
-        const target = makeTarget(chat.url);
-        return () => send(target, pick(representative, 'instance'));
-      },
     });
   });
 
