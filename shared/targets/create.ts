@@ -27,16 +27,23 @@ const createTargets = (config: RouterConfig, context: TargetContext, clock?: Clo
 
 /** `target` waiting for a token of `bucket` before every send. */
 const throttled = (target: Target, bucket: { take: (deadline: number) => Promise<void> }): Target => {
+  // One return per kind of target, so that each keeps its own send signature.
   if (target.renderDigest === undefined) {
-    return { ...target, send: async (job) => {
+    return {
+      ...target,
+      send: async (job) => {
+        await bucket.take(job.deadline);
+        return target.send(job);
+      },
+    };
+  }
+  return {
+    ...target,
+    send: async (job) => {
       await bucket.take(job.deadline);
       return target.send(job);
-    } };
-  }
-  return { ...target, send: async (job) => {
-    await bucket.take(job.deadline);
-    return target.send(job);
-  } };
+    },
+  };
 };
 
 export { createTargets };

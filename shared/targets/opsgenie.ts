@@ -290,37 +290,37 @@ const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
         closeOnArchive: config.closeOnArchive,
       });
     return {
-    name,
-    render: (enriched) => ({ body: JSON.stringify(requestFor(enriched)), contentType: 'application/json', extension: 'json' }),
-    send: async ({ finding, deadline }) => {
-      const apiKey = await secrets.resolve(config.apiKey);
-      const request = requestFor(finding);
-      if (request.alias.length === 0 || request.alias.length > ALIAS_LIMIT) {
-        throw new DeliveryError(name, `alias must have 1 to ${ALIAS_LIMIT} characters`, { retryable: false });
-      }
-      let url = `${baseUrl(config)}/v2/alerts`;
-      let body: unknown = request;
-      if (!isCreate(request)) {
-        const { alias, ...close } = request;
-        url = `${url}/${encodeURIComponent(alias)}/close?identifierType=alias`;
-        body = close;
-      }
-      await http.send({
-        target: name,
-        url,
-        method: 'POST',
-        headers: {
-          authorization: `GenieKey ${apiKey}`,
-          'content-type': 'application/json',
-          accept: 'application/json',
-          'user-agent': 'findings-router',
-        },
-        body: JSON.stringify(body),
-        deadline,
-        allowPrivateNetwork: config.allowPrivateNetwork === true,
-        secrets: [apiKey, `GenieKey ${apiKey}`],
-      });
-    },
+      name,
+      render: (enriched) => ({ body: JSON.stringify(requestFor(enriched)), contentType: 'application/json', extension: 'json' }),
+      send: async ({ finding, deadline }) => {
+        const apiKey = await secrets.resolve(config.apiKey);
+        const request = requestFor(finding);
+        if (request.alias.length === 0 || request.alias.length > ALIAS_LIMIT) {
+          throw new DeliveryError(name, `alias must have 1 to ${ALIAS_LIMIT} characters`, { retryable: false });
+        }
+        let url = `${baseUrl(config)}/v2/alerts`;
+        let body: unknown = request;
+        if (!isCreate(request)) {
+          const { alias, ...close } = request;
+          url = `${url}/${encodeURIComponent(alias)}/close?identifierType=alias`;
+          body = close;
+        }
+        await http.send({
+          target: name,
+          url,
+          method: 'POST',
+          headers: {
+            authorization: `GenieKey ${apiKey}`,
+            'content-type': 'application/json',
+            accept: 'application/json',
+            'user-agent': 'findings-router',
+          },
+          body: JSON.stringify(body),
+          deadline,
+          allowPrivateNetwork: config.allowPrivateNetwork === true,
+          secrets: [apiKey, `GenieKey ${apiKey}`],
+        });
+      },
     };
   },
 };

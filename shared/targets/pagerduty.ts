@@ -248,35 +248,35 @@ const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
     // render and send build the same event from the same finding: send never parses what render wrote.
     const eventFor = (enriched: EnrichedFinding): PagerDutyEvent => buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive });
     return {
-    name,
-    render: (enriched) => ({
-      body: JSON.stringify(eventFor(enriched)),
-      contentType: 'application/json',
-      extension: 'json',
-    }),
-    send: async ({ finding, deadline }) => {
-      const routingKey = await secrets.resolve(config.routingKey);
-      if (routingKey.length !== ROUTING_KEY_LENGTH) {
-        throw new DeliveryError(
-          name,
-          `the routing key from ${describeSecretRef(config.routingKey)} has ${routingKey.length} characters; a PagerDuty integration key has ${ROUTING_KEY_LENGTH}`,
-          { retryable: false },
-        );
-      }
-      const event = eventFor(finding);
-      if (event.dedup_key.length > DEDUP_KEY_LIMIT) throw new DeliveryError(name, 'dedup_key over 255 characters', { retryable: false });
-      const response = await http.send({
-        target: name,
-        url: endpoint(config),
-        method: 'POST',
-        headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'findings-router' },
-        body: JSON.stringify({ routing_key: routingKey, ...event }),
-        deadline,
-        allowPrivateNetwork: config.allowPrivateNetwork === true,
-        secrets: [routingKey],
-      });
-      checkAccepted(name, response.body, [routingKey]);
-    },
+      name,
+      render: (enriched) => ({
+        body: JSON.stringify(eventFor(enriched)),
+        contentType: 'application/json',
+        extension: 'json',
+      }),
+      send: async ({ finding, deadline }) => {
+        const routingKey = await secrets.resolve(config.routingKey);
+        if (routingKey.length !== ROUTING_KEY_LENGTH) {
+          throw new DeliveryError(
+            name,
+            `the routing key from ${describeSecretRef(config.routingKey)} has ${routingKey.length} characters; a PagerDuty integration key has ${ROUTING_KEY_LENGTH}`,
+            { retryable: false },
+          );
+        }
+        const event = eventFor(finding);
+        if (event.dedup_key.length > DEDUP_KEY_LIMIT) throw new DeliveryError(name, 'dedup_key over 255 characters', { retryable: false });
+        const response = await http.send({
+          target: name,
+          url: endpoint(config),
+          method: 'POST',
+          headers: { 'content-type': 'application/json', accept: 'application/json', 'user-agent': 'findings-router' },
+          body: JSON.stringify({ routing_key: routingKey, ...event }),
+          deadline,
+          allowPrivateNetwork: config.allowPrivateNetwork === true,
+          secrets: [routingKey],
+        });
+        checkAccepted(name, response.body, [routingKey]);
+      },
     };
   },
 };
