@@ -3,7 +3,12 @@ import { SQSClient } from '@aws-sdk/client-sqs';
 import { auditTargetSink } from '../shared/actions/audit-targets.ts';
 import { actionsChain } from '../shared/actions/chain.ts';
 import { composeActions } from '../shared/actions/compose.ts';
+import { teamsPath } from '../shared/actions/http-teams.ts';
 import { slackGroupDirectory } from '../shared/actions/slack-groups.ts';
+import { handleSyncHttp } from '../shared/actions/sync/http.ts';
+import { createBotFrameworkKeys } from '../shared/actions/teams-bot-keys.ts';
+import { verifyTeamsRequest } from '../shared/actions/teams-verify.ts';
+import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { dynamoActionStore } from '../shared/aws/action-store.ts';
 import { sqsActionQueue } from '../shared/aws/action-queue.ts';
 import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
@@ -33,6 +38,9 @@ const log = {
   error: (message: string, fields?: Record<string, unknown>) => logger.error(message, fields ?? {}),
 };
 // Audit records go only to types that upsert nothing (audit-targets.ts): no ledger table is needed here.
+const queue = sqsActionQueue(new SQSClient({}), requireEnv('ACTIONS_QUEUE_URL'));
+const { teams, syncBack } = config.actions.raw;
+const teamsKeys = teams ? createBotFrameworkKeys() : undefined;
 const targets = createTargets(config, { secrets, http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
 
 export const handler = actionsChain(
@@ -43,10 +51,15 @@ export const handler = actionsChain(
     audit: auditTargetSink(config, targets, log),
     ...(suppressionsTable ? { suppressions: dynamoSuppressionStore(dynamo, suppressionsTable) } : {}),
     ...(slack?.botToken ? { groups: slackGroupDirectory(() => secrets.resolve(slack.botToken!)) } : {}),
-    queue: sqsActionQueue(new SQSClient({}), requireEnv('ACTIONS_QUEUE_URL')),
+    queue,
     slackSecret: async () => (slack ? secrets.resolve(slack.signingSecret) : undefined),
     log,
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
+    paths: (engine) => [
+      // Sync-back reads what deliver recorded about remote tickets and incidents (FindingStateTable).
+      ...(syncBack ? [(request: Parameters<typeof handleSyncHttp>[0]) => handleSyncHttp(request, { syncBack, secrets, ledger: dynamoLedger(dynamo, requireEnv('STATE_TABLE')), queue, log, now: Date.now })] : []),
+      ...(teams && teamsKeys ? [teamsPath({ verify: (headers, body) => verifyTeamsRequest(headers, body, { appId: teams.appId, keys: teamsKeys }), engine, queue, log, now: Date.now })] : []),
+    ],
   }),
 );

@@ -1,4 +1,4 @@
-import { createActionEngine, type EngineDeps } from './engine.ts';
+import { createActionEngine, type ActionEngine, type EngineDeps } from './engine.ts';
 import type { HandlerDeps } from './handler.ts';
 import type { HttpDeps } from './http.ts';
 import type { WorkerDeps } from './worker.ts';
@@ -9,7 +9,10 @@ import type { WorkerDeps } from './worker.ts';
  */
 type ComposeOptions = EngineDeps &
   Pick<HttpDeps, 'slackSecret' | 'queue' | 'log' | 'allowedResponseUrl'> &
-  Pick<WorkerDeps, 'post' | 'onUpdate'>;
+  Pick<WorkerDeps, 'post' | 'onUpdate'> & {
+    /** Handlers of other paths (Teams, sync-back); given the engine, for those that act at once. */
+    paths?: (engine: ActionEngine) => NonNullable<HttpDeps['paths']>;
+  };
 
 const composeActions = (options: ComposeOptions): HandlerDeps => {
   const engine = createActionEngine(options);
@@ -23,6 +26,7 @@ const composeActions = (options: ComposeOptions): HandlerDeps => {
       log,
       now,
       ...(options.allowedResponseUrl ? { allowedResponseUrl: options.allowedResponseUrl } : {}),
+      ...(options.paths ? { paths: options.paths(engine) } : {}),
     },
     worker: { engine, log, now, ...(options.post ? { post: options.post } : {}), ...(options.onUpdate ? { onUpdate: options.onUpdate } : {}) },
   };

@@ -33,6 +33,8 @@ const ActionsConfigSchema = z.strictObject({
     /** Only needed for slackUserGroups: membership is read with usergroups.users.list. */
     botToken: z.optional(SecretRefSchema),
   })),
+  /** The Teams bot (Action.Execute): its Microsoft App ID, the audience of the Bot Framework token. */
+  teams: z.optional(z.strictObject({ appId: z.string().check(z.regex(/^[0-9a-fA-F]{8}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{4}-[0-9a-fA-F]{12}$/, 'expected the bot\'s Microsoft App ID (a GUID)')) })),
   /** Requests per actor per minute across all actions; more are refused with a message. */
   rateLimit: z.optional(z.strictObject({ perMinute: z.int().check(z.positive(), z.lte(600)) })),
   acknowledge: z.optional(AllowListSchema),
@@ -46,7 +48,7 @@ const ActionsConfigSchema = z.strictObject({
 type ActionsConfig = z.infer<typeof ActionsConfigSchema>;
 
 /** For did-you-mean hints on unknown keys (schema.ts KNOWN_KEYS). */
-const ACTIONS_KNOWN_KEYS = ['actions', 'slack', 'signingSecret', 'botToken', 'perMinute', 'slackUsers', 'slackUserGroups', 'teamsUsers', 'maxDays', ...ACTION_NAMES, ...SYNC_BACK_KNOWN_KEYS];
+const ACTIONS_KNOWN_KEYS = ['actions', 'slack', 'teams', 'appId', 'signingSecret', 'botToken', 'perMinute', 'slackUsers', 'slackUserGroups', 'teamsUsers', 'maxDays', ...ACTION_NAMES, ...SYNC_BACK_KNOWN_KEYS];
 
 interface AllowList {
   slackUsers: ReadonlySet<string>;

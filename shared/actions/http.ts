@@ -33,6 +33,11 @@ interface HttpDeps {
   now: () => number;
   /** Which response URLs a payload may name (default: https://hooks.slack.com only). */
   allowedResponseUrl?: (url: string) => boolean;
+  /**
+   * Other paths' handlers (Teams, sync-back), tried in order before /slack: each answers for its
+   * own paths and returns undefined for the rest. Each bounds and verifies its own requests.
+   */
+  paths?: readonly ((request: HttpRequest) => Promise<HttpResponse | undefined>)[];
 }
 
 /** A signature is good for 5 minutes either side; remembering it 10 covers the whole window. */
@@ -66,6 +71,10 @@ const handleSlack = async (request: HttpRequest, deps: HttpDeps): Promise<HttpRe
 };
 
 const handleActionHttp = async (request: HttpRequest, deps: HttpDeps): Promise<HttpResponse> => {
+  for (const handle of deps.paths ?? []) {
+    const answered = await handle(request);
+    if (answered !== undefined) return answered;
+  }
   if (request.method !== 'POST') return text(405, 'POST only');
   if (request.body.length > MAX_SLACK_BODY_BYTES) {
     deps.log.warn('request refused', { reason: 'too-large', bytes: request.body.length });

@@ -8,8 +8,9 @@ import type { ActionAuditRecord } from '../../shared/actions/audit.ts';
 import { encodeButtonValue } from '../../shared/actions/button-value.ts';
 import { actionsChain } from '../../shared/actions/chain.ts';
 import { composeActions } from '../../shared/actions/compose.ts';
+import { teamsPath } from '../../shared/actions/http-teams.ts';
 import { ActionsConfigSchema, compileActionsPolicy } from '../../shared/actions/config.ts';
-import type { ActionName } from '../../shared/actions/model.ts';
+import type { ActionName, ActionRequest } from '../../shared/actions/model.ts';
 import { slackActionId } from '../../shared/actions/slack-buttons.ts';
 import { slackSignature } from '../../shared/actions/slack-verify.ts';
 import { startResponseReceiver, type ResponseReceiver } from '../../shared/actions/simulate/response-receiver.ts';
@@ -48,7 +49,11 @@ let clock: number;
 let table = '';
 let tables = 0;
 
-const chain = (config: object = { archive: { slackUsers: [PERMITTED] }, 'false-positive': { slackUsers: [PERMITTED] }, suppress: { slackUsers: [PERMITTED], maxDays: 10 } }) => {
+const TEAMS_USER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
+/** What the Teams verifier (teams-verify.ts, tested on its own) hands over for a good token, or its refusal. */
+let teamsVerdict: ActionRequest | { status: 401; reason: string };
+
+const chain = (config: object = { archive: { slackUsers: [PERMITTED], teamsUsers: [TEAMS_USER] }, 'false-positive': { slackUsers: [PERMITTED] }, suppress: { slackUsers: [PERMITTED], maxDays: 10 } }) => {
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return actionsChain(
     composeActions({
@@ -63,6 +68,7 @@ const chain = (config: object = { archive: { slackUsers: [PERMITTED] }, 'false-p
       now: () => clock,
       sleep: async () => undefined,
       allowedResponseUrl: (url) => url === receiver.url,
+      paths: (engine) => [teamsPath({ verify: async () => teamsVerdict, engine, queue: { enqueue: async () => undefined }, log: { info: record('info'), warn: record('warn'), error: record('error') }, now: () => clock })],
     }),
   );
 };
@@ -261,5 +267,26 @@ describe('Actions endpoint: Slack button → GuardDuty', () => {
     await press(handler, 'archive', PERMITTED);
     expect(guardduty.calls).toEqual([]);
     expect(lastUpdateText()).toContain('rate limit');
+  });
+});
+
+describe('Actions endpoint: Teams Action.Execute → GuardDuty', () => {
+  const teamsEvent = () => ({ rawPath: '/teams', headers: { authorization: 'Bearer x.y.z' }, body: '{}', isBase64Encoded: false, requestContext: { http: { method: 'POST' } } });
+
+  it('archives at once for a permitted Teams user and answers with the refreshed card', async () => {
+    teamsVerdict = { action: 'archive', finding: { id: FINDING.id, accountId: ACCOUNT, region: REGION }, actor: { platform: 'teams', id: TEAMS_USER }, receivedAt: clock };
+    const answer = (await chain()(teamsEvent(), lambdaContext('actions'))) as { statusCode: number; body: string };
+    expect(answer.statusCode).toBe(200);
+    expect(guardDutyOps()).toEqual(['ListDetectors', 'GetFindings', 'ArchiveFindings']);
+    expect(JSON.parse(answer.body)).toMatchObject({ statusCode: 200, type: 'application/vnd.microsoft.card.adaptive' });
+    expect(answer.body).toContain('Archived in GuardDuty');
+  });
+
+  it('answers the verifier refusal with its status and does nothing', async () => {
+    teamsVerdict = { status: 401, reason: 'no Bot Framework bearer token' };
+    const answer = (await chain()(teamsEvent(), lambdaContext('actions'))) as { statusCode: number };
+    expect(answer.statusCode).toBe(401);
+    expect(guardduty.calls).toEqual([]);
+    expect(audits).toEqual([]);
   });
 });
