@@ -15,7 +15,7 @@ const deployedEnv = (dir: string) => ({
   NODE_OPTIONS: '--enable-source-maps',
   LAMBDA_TASK_ROOT: dir, ROUTES_FILE: 'routes.json', ACCOUNTS_FILE: 'accounts.json',
   ACCOUNT_SOURCES: 'organizations,guardduty', EXPECTED_ACCOUNTS: 'accounts', EVENT_BUS_NAME: 'b', QUARANTINE_QUEUE_URL: 'q',
-  DELIVERY_QUEUE_URL: 'q', DELIVERY_DLQ_URL: 'q', STATE_TABLE: 's', IDEMPOTENCY_TABLE: 'i', AWS_REGION: 'us-east-1',
+  DELIVERY_QUEUE_URL: 'q', DELIVERY_DLQ_URL: 'q', STATE_TABLE: 's', IDEMPOTENCY_TABLE: 'i', ACTIONS_QUEUE_URL: 'q', AWS_REGION: 'us-east-1',
 });
 
 /** Wall time of one ES-module `node -e` (as the Lambda runtime imports a handler); a failed import fails the bench. */
