@@ -8,6 +8,7 @@ import type { ActionAuditRecord } from '../../shared/actions/audit.ts';
 import { encodeButtonValue } from '../../shared/actions/button-value.ts';
 import { actionsChain } from '../../shared/actions/chain.ts';
 import { composeActions } from '../../shared/actions/compose.ts';
+import type { GroupDirectory } from '../../shared/actions/engine.ts';
 import { teamsPath } from '../../shared/actions/http-teams.ts';
 import { ActionsConfigSchema, compileActionsPolicy } from '../../shared/actions/config.ts';
 import type { ActionName, ActionRequest } from '../../shared/actions/model.ts';
@@ -53,7 +54,7 @@ const TEAMS_USER = '0a1b2c3d-4e5f-4a6b-8c7d-9e0f1a2b3c4d';
 /** What the Teams verifier (teams-verify.ts, tested on its own) hands over for a good token, or its refusal. */
 let teamsVerdict: ActionRequest | { status: 401; reason: string };
 
-const chain = (config: object = { archive: { slackUsers: [PERMITTED], teamsUsers: [TEAMS_USER] }, 'false-positive': { slackUsers: [PERMITTED] }, suppress: { slackUsers: [PERMITTED], maxDays: 10 } }) => {
+const chain = (config: object = { archive: { slackUsers: [PERMITTED], teamsUsers: [TEAMS_USER] }, 'false-positive': { slackUsers: [PERMITTED] }, suppress: { slackUsers: [PERMITTED], maxDays: 10 } }, groups?: GroupDirectory) => {
   const record = (level: string) => (message: string, fields?: Record<string, unknown>) => logs.push(`${level} ${message} ${JSON.stringify(fields ?? {})}`);
   return actionsChain(
     composeActions({
@@ -67,6 +68,7 @@ const chain = (config: object = { archive: { slackUsers: [PERMITTED], teamsUsers
       log: { info: record('info'), warn: record('warn'), error: record('error') },
       now: () => clock,
       sleep: async () => undefined,
+      ...(groups ? { groups } : {}),
       allowedResponseUrl: (url) => url === receiver.url,
       paths: (engine) => [teamsPath({ verify: async () => teamsVerdict, engine, queue: { enqueue: async () => undefined }, log: { info: record('info'), warn: record('warn'), error: record('error') }, now: () => clock })],
     }),
@@ -259,6 +261,16 @@ describe('Actions endpoint: Slack button → GuardDuty', () => {
     // The button asks for 7 days; maxDays 10 lets it through unchanged.
     expect(Date.parse(made!.expiresAt) - Date.parse(made!.createdAt)).toBe(7 * 86_400_000);
     expect(audits[0]).toMatchObject({ status: 'done', suppressionId: made!.id });
+  });
+
+  it('permits a member of an allow-listed Slack user group, and denies when membership cannot be read', async () => {
+    const config = { archive: { slackUserGroups: ['S0SOC'] } };
+    await press(chain(config, { members: async (group) => new Set(group === 'S0SOC' ? [OTHER] : []) }), 'archive', OTHER);
+    expect(lastUpdateText()).toContain('Archived in GuardDuty');
+    guardduty.calls.length = 0;
+    await press(chain({ acknowledge: { slackUserGroups: ['S0SOC'] } }, { members: async () => { throw new Error('slack down'); } }), 'acknowledge', OTHER);
+    expect(lastUpdateText()).toContain('could not check Slack user group membership');
+    expect(guardduty.calls).toEqual([]);
   });
 
   it('refuses past the per-actor rate limit without calling GuardDuty', async () => {
