@@ -74,12 +74,6 @@ interface DigestTarget {
 
 type Target = FindingTarget | DigestTarget;
 
-interface TargetSetting {
-  name: string;
-  required: boolean;
-  description: string;
-}
-
 /**
  * One least-privilege IAM statement (Effect Allow) for the deliver function's role. A
  * Resource may use CloudFormation pseudo parameters (`${AWS::Partition}`, `${AWS::Region}`,
@@ -150,20 +144,14 @@ interface TargetDefinition<C extends { type: string }> {
 type AnyTargetDefinition = TargetDefinition<any>;
 
 export type {
-  TargetCategory,
   RenderedPayload,
   DeliveryContext,
   FindingSendJob,
-  DigestSendJob,
   SendJob,
   TargetContext,
   Target,
-  FindingTarget,
   DigestTarget,
-  TargetSetting,
   TargetDefinition,
   AnyTargetDefinition,
   IamStatement,
-  TargetLimits,
-  Outcome as ClassifiedOutcome,
 };
