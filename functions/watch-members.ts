@@ -10,7 +10,8 @@ import { bundledAccountChain } from '../shared/aws/account-chain.ts';
 import { requireEnv } from '../shared/config/env.ts';
 import { loadConfig } from '../shared/config/load.ts';
 import { publishEnriched } from '../shared/aws/publisher.ts';
-import { dynamoMembershipState, parseExpectedFrom, parseSeverity, runMembershipWatch } from '../shared/members/watch.ts';
+import { dynamoMembershipState } from '../shared/aws/dynamo-membership-state.ts';
+import { parseExpectedFrom, parseSeverity, runMembershipWatch } from '../shared/members/watch.ts';
 import { logger, metrics } from '../shared/observability.ts';
 
 /**

@@ -1,4 +1,4 @@
-import { GetParameterCommand, GetParameterHistoryCommand, ParameterNotFound, PutParameterCommand, type SSMClient } from '@aws-sdk/client-ssm';
+import { GetParameterCommand, GetParameterHistoryCommand, ParameterNotFound, PutParameterCommand, SSMClient } from '@aws-sdk/client-ssm';
 
 /**
  * The routes parameter as `config publish`, `rollback` and `status` see it: SSM keeps every
@@ -10,6 +10,11 @@ interface StoredVersion {
   lastModified: Date | undefined;
   tier: string | undefined;
 }
+
+/** The client `config publish`, `rollback` and `status` use (the default region unless given). */
+const ssmClient = (region: string | undefined): SSMClient => new SSMClient(region ? { region } : {});
+
+const isParameterNotFound = (error: unknown): boolean => error instanceof ParameterNotFound;
 
 /** The current value, or undefined when nothing was published at `path` yet. */
 const readCurrent = async (ssm: SSMClient, path: string): Promise<StoredVersion | undefined> => {
@@ -46,4 +51,4 @@ const writeVersion = async (ssm: SSMClient, path: string, value: string, tier: '
   return Version ?? 0;
 };
 
-export { readCurrent, readHistory, writeVersion };
+export { isParameterNotFound, readCurrent, readHistory, ssmClient, writeVersion };

@@ -117,7 +117,6 @@ with its sha256 and whether it passes config check, and whether the working tree
 (--routes, default params.STAGE.routes in serverless.yml) matches either.
 `;
 
-const regionOf = (region: string | undefined) => (region ? { region } : {});
 const short = (sha256: string) => `sha256:${sha256}`;
 
 const ssmPathOf = (path: string | undefined): string => {
@@ -167,8 +166,8 @@ const runConfigPublish = async (argv: string[], io: Io): Promise<number> => {
     io.stderr.write(`config publish: ${values.routes} is ${tier.bytes} bytes as a routes document; an SSM parameter holds at most ${ADVANCED_TIER_BYTES} (advanced tier): deploy it bundled (params.<stage>.routes) instead, or shorten it. Nothing published.\n`);
     return 1;
   }
-  const [{ SSMClient }, { readCurrent, writeVersion }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../aws/ssm-routes-store.ts')]);
-  const ssm = new SSMClient(regionOf(values.region));
+  const { readCurrent, ssmClient, writeVersion } = await import('../aws/ssm-routes-store.ts');
+  const ssm = ssmClient(values.region);
   const previous = await readCurrent(ssm, path);
   const previousHash = previous === undefined ? undefined : (await checkStoredValue(previous.value, path)).document?.sha256;
   if (previousHash === document.sha256) {
@@ -194,10 +193,10 @@ const runConfigRollback = async (argv: string[], io: Io): Promise<number> => {
   const path = ssmPathOf(values.ssm);
   const wanted = values['to-version'] === undefined ? undefined : Number(values['to-version']);
   if (wanted !== undefined && !(Number.isInteger(wanted) && wanted > 0)) throw new UsageError(`--to-version expects a version number, got ${JSON.stringify(values['to-version'])}`);
-  const [{ SSMClient, ParameterNotFound }, { readHistory, writeVersion }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../aws/ssm-routes-store.ts')]);
-  const ssm = new SSMClient(regionOf(values.region));
+  const { isParameterNotFound, readHistory, ssmClient, writeVersion } = await import('../aws/ssm-routes-store.ts');
+  const ssm = ssmClient(values.region);
   const history = await readHistory(ssm, path).catch((error: unknown) => {
-    if (error instanceof ParameterNotFound) throw new UsageError(`${path}: no such parameter (nothing was published there)`, { cause: error });
+    if (isParameterNotFound(error)) throw new UsageError(`${path}: no such parameter (nothing was published there)`, { cause: error });
     throw error;
   });
   const current = history.at(-1);
@@ -244,8 +243,8 @@ const runConfigStatus = async (argv: string[], io: Io): Promise<number> => {
   if (ssmPath === undefined) {
     io.stdout.write('published  (SSM mode off: routesSsmPath is empty)\n');
   } else {
-    const [{ SSMClient }, { readCurrent }] = await Promise.all([import('@aws-sdk/client-ssm'), import('../aws/ssm-routes-store.ts')]);
-    const current = await readCurrent(new SSMClient(regionOf(values.region)), ssmPath);
+    const { readCurrent, ssmClient } = await import('../aws/ssm-routes-store.ts');
+    const current = await readCurrent(ssmClient(values.region), ssmPath);
     if (current === undefined) {
       io.stdout.write(`published  (nothing at ${ssmPath} yet: the bundled routes run)\n`);
     } else {
@@ -269,18 +268,11 @@ const runConfigStatus = async (argv: string[], io: Io): Promise<number> => {
   return 0;
 };
 
-/** The stack's outputs (DescribeStacks); a missing stack is the user's mistake, said in one line. */
+/** The stack's outputs; a missing stack is the user's mistake, said in one line. */
 const stackOutputs = async (stackName: string, region: string | undefined): Promise<Record<string, string>> => {
-  const { CloudFormationClient, DescribeStacksCommand } = await import('@aws-sdk/client-cloudformation');
-  try {
-    const { Stacks } = await new CloudFormationClient(regionOf(region)).send(new DescribeStacksCommand({ StackName: stackName }));
-    return Object.fromEntries((Stacks?.[0]?.Outputs ?? []).map((o) => [o.OutputKey ?? '', o.OutputValue ?? '']));
-  } catch (error) {
-    if ((error as Error).name === 'ValidationError' && /does not exist/.test((error as Error).message)) {
-      throw new UsageError(`stack ${stackName} does not exist in this account and region (--stack NAME, --region REGION)`, { cause: error });
-    }
-    throw error;
-  }
+  const outputs = await (await import('../aws/stack-outputs.ts')).stackOutputs(stackName, region);
+  if (outputs === undefined) throw new UsageError(`stack ${stackName} does not exist in this account and region (--stack NAME, --region REGION)`);
+  return outputs;
 };
 
 /** params.<stage>.routes of serverless.yml, when the stage names its file there. */

@@ -1,5 +1,5 @@
 import { parseArgs } from 'node:util';
-import type { SQSClient } from '@aws-sdk/client-sqs';
+import type { DeadLetterQueue } from '../aws/dead-letter-queue.ts';
 import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../../schemas/enriched.ts';
 import {
@@ -106,10 +106,7 @@ const parseLetter = (body: string): DeadLetter | undefined => {
   }
 };
 
-const sqsClient = async (values: Values): Promise<SQSClient> => {
-  const { SQSClient } = await import('@aws-sdk/client-sqs');
-  return new SQSClient(values.region ? { region: values.region } : {});
-};
+const queueOf = async (values: Values): Promise<DeadLetterQueue> => (await import('../aws/dead-letter-queue.ts')).deadLetterQueue(values.region);
 
 const queueUrlOf = (values: Values): string => {
   if (values['queue-url']) return values['queue-url'];
@@ -129,34 +126,19 @@ const maxOf = (values: Values): number => {
 
 /** Receives up to `max` letters, each hidden for `hideSeconds`; stops at the first empty long poll. */
 const receiveLetters = async (
-  sqs: SQSClient,
+  queue: DeadLetterQueue,
   queueUrl: string,
   max: number,
   hideSeconds: number,
 ): Promise<{ letters: Received[]; spare: Received[] }> => {
-  const { ReceiveMessageCommand } = await import('@aws-sdk/client-sqs');
   const out: Received[] = [];
   const spare: Received[] = [];
   const seen = new Set<string>();
   while (out.length < max) {
-    const response = await sqs.send(
-      new ReceiveMessageCommand({
-        QueueUrl: queueUrl,
-        MaxNumberOfMessages: Math.min(10, max - out.length),
-        VisibilityTimeout: hideSeconds,
-        WaitTimeSeconds: 1,
-        MessageSystemAttributeNames: ['SentTimestamp', 'ApproximateReceiveCount'],
-      }),
-    );
-    const messages = response.Messages ?? [];
+    const messages = await queue.receive(queueUrl, max - out.length, hideSeconds);
     if (messages.length === 0) break;
     for (const message of messages) {
-      if (!message.MessageId || !message.ReceiptHandle) continue;
-      const received: Received = { messageId: message.MessageId, receiptHandle: message.ReceiptHandle, body: message.Body ?? '' };
-      const sent = Number(message.Attributes?.SentTimestamp);
-      if (Number.isFinite(sent)) received.sentAt = sent;
-      const count = Number(message.Attributes?.ApproximateReceiveCount);
-      if (Number.isFinite(count)) received.receiveCount = count;
+      const received: Received = { ...message };
       const letter = parseLetter(received.body);
       if (letter) received.letter = letter;
       if (seen.has(received.messageId)) {
@@ -172,19 +154,13 @@ const receiveLetters = async (
 };
 
 /** Makes letters visible again at once (best effort: they reappear after the hide time anyway). */
-const restoreVisibility = async (sqs: SQSClient, queueUrl: string, letters: readonly Received[], io: Io): Promise<void> => {
-  const { ChangeMessageVisibilityBatchCommand } = await import('@aws-sdk/client-sqs');
+const restoreVisibility = async (queue: DeadLetterQueue, queueUrl: string, letters: readonly Received[], io: Io): Promise<void> => {
   for (let i = 0; i < letters.length; i += 10) {
     const batch = letters.slice(i, i + 10);
     try {
-      const response = await sqs.send(
-        new ChangeMessageVisibilityBatchCommand({
-          QueueUrl: queueUrl,
-          Entries: batch.map((letter, j) => ({ Id: `m${i + j}`, ReceiptHandle: letter.receiptHandle, VisibilityTimeout: 0 })),
-        }),
-      );
-      if ((response.Failed ?? []).length > 0) {
-        io.stderr.write(`dlq: ${response.Failed!.length} letter(s) stay hidden until their visibility timeout ends\n`);
+      const failed = await queue.showAgain(queueUrl, batch.map((letter) => letter.receiptHandle), i);
+      if (failed > 0) {
+        io.stderr.write(`dlq: ${failed} letter(s) stay hidden until their visibility timeout ends\n`);
       }
     } catch (error) {
       io.stderr.write(`dlq: could not make ${batch.length} letter(s) visible again (${safeText((error as Error).message)}); they reappear within ${PEEK_SECONDS} s\n`);
@@ -197,19 +173,19 @@ const withLetters = async <T>(
   values: Values,
   io: Io,
   hideSeconds: number,
-  act: (letters: Received[], sqs: SQSClient, queueUrl: string) => Promise<{ result: T; deleted?: ReadonlySet<string> }>,
+  act: (letters: Received[], queue: DeadLetterQueue, queueUrl: string) => Promise<{ result: T; deleted?: ReadonlySet<string> }>,
 ): Promise<T> => {
   const queueUrl = queueUrlOf(values);
   const max = maxOf(values);
-  const sqs = await sqsClient(values);
-  const { letters, spare } = await receiveLetters(sqs, queueUrl, max, hideSeconds);
+  const queue = await queueOf(values);
+  const { letters, spare } = await receiveLetters(queue, queueUrl, max, hideSeconds);
   let deleted: ReadonlySet<string> = new Set();
   try {
-    const outcome = await act(letters, sqs, queueUrl);
+    const outcome = await act(letters, queue, queueUrl);
     deleted = outcome.deleted ?? deleted;
     return outcome.result;
   } finally {
-    await restoreVisibility(sqs, queueUrl, [...letters, ...spare].filter((l) => !deleted.has(l.messageId)), io);
+    await restoreVisibility(queue, queueUrl, [...letters, ...spare].filter((l) => !deleted.has(l.messageId)), io);
   }
 };
 
@@ -286,7 +262,7 @@ const queueName = (url: string): string => url.replace(/\/+$/, '').split('/').po
 
 // ── Commands ─────────────────────────────────────────────────────────────────
 const runList = async (values: Values, _positionals: string[], io: Io): Promise<number> =>
-  withLetters(values, io, PEEK_SECONDS, async (letters, _sqs, queueUrl) => {
+  withLetters(values, io, PEEK_SECONDS, async (letters, _queue, queueUrl) => {
     const now = Date.now();
     const rows = letters
       .map((l) => ({ l, at: l.letter ? Date.parse(l.letter.deadLetteredAt) : (l.sentAt ?? 0) }))
@@ -309,7 +285,7 @@ const runList = async (values: Values, _positionals: string[], io: Io): Promise<
 
 const runShow = async (values: Values, positionals: string[], io: Io): Promise<number> => {
   if (positionals.length === 0) throw new UsageError('dlq show: give the MESSAGE_ID to show (see dlq list)');
-  return withLetters(values, io, PEEK_SECONDS, async (letters, _sqs, queueUrl) => {
+  return withLetters(values, io, PEEK_SECONDS, async (letters, _queue, queueUrl) => {
     let missing = 0;
     for (const id of positionals) {
       const found = letters.find((l) => l.messageId === id);
@@ -330,7 +306,7 @@ const runShow = async (values: Values, positionals: string[], io: Io): Promise<n
 };
 
 const runExport = async (values: Values, _positionals: string[], io: Io): Promise<number> =>
-  withLetters(values, io, PEEK_SECONDS, async (letters, _sqs, queueUrl) => {
+  withLetters(values, io, PEEK_SECONDS, async (letters, _queue, queueUrl) => {
     for (const letter of letters) io.stdout.write(`${letterJson(letter)}\n`);
     io.stderr.write(`exported ${letters.length} letter(s) from ${queueName(queueUrl)}\n`);
     return { result: 0 };
@@ -391,9 +367,7 @@ const runRedrive = async (values: Values, _positionals: string[], io: Io): Promi
   if (values.target === undefined && !values.all) throw new UsageError('dlq redrive: choose the letters: --target T, or --all');
   if (values.target !== undefined && values.all) throw new UsageError('dlq redrive: --target and --all exclude each other');
   const dryRun = values['dry-run'];
-  return withLetters(values, io, REDRIVE_SECONDS, async (letters, sqs, queueUrl) => {
-    const { SendMessageCommand, DeleteMessageCommand } = await import('@aws-sdk/client-sqs');
-    let events: import('@aws-sdk/client-eventbridge').EventBridgeClient | undefined;
+  return withLetters(values, io, REDRIVE_SECONDS, async (letters, queue, queueUrl) => {
     const selected = letters.filter((l) => values.all || l.letter?.target === values.target);
     const deleted = new Set<string>();
     const counts = { redriven: 0, kept: 0, failed: 0 };
@@ -413,15 +387,9 @@ const runRedrive = async (values: Values, _positionals: string[], io: Io): Promi
       }
       try {
         if (plan.kind === 'queue') {
-          await sqs.send(new SendMessageCommand({ QueueUrl: plan.queueUrl, MessageBody: plan.body }));
+          await queue.send(plan.queueUrl, plan.body);
         } else {
-          const { EventBridgeClient, PutEventsCommand } = await import('@aws-sdk/client-eventbridge');
-          events ??= new EventBridgeClient(values.region ? { region: values.region } : {});
-          const response = await events.send(new PutEventsCommand({ Entries: [plan.entry] }));
-          const entry = response.Entries?.[0];
-          if ((response.FailedEntryCount ?? 0) > 0 || !entry?.EventId) {
-            throw new Error(`PutEvents refused the event: ${entry?.ErrorCode ?? 'unknown'} ${entry?.ErrorMessage ?? ''}`.trim());
-          }
+          await queue.putEvent(plan.entry);
         }
       } catch (error) {
         counts.failed++;
@@ -429,7 +397,7 @@ const runRedrive = async (values: Values, _positionals: string[], io: Io): Promi
         continue;
       }
       try {
-        await sqs.send(new DeleteMessageCommand({ QueueUrl: queueUrl, ReceiptHandle: received.receiptHandle }));
+        await queue.delete(queueUrl, received.receiptHandle);
         deleted.add(received.messageId);
         counts.redriven++;
         io.stdout.write(`redriven  ${what} → ${plan.label}\n`);

@@ -52,8 +52,8 @@ const clusterCall = async (flavor: Flavor, config: ElasticsearchConfig, headers:
     const { Client } = await import('@opensearch-project/opensearch');
     let signer = {};
     if (config.sigv4 !== undefined) {
-      const [{ AwsSigv4Signer }, { defaultProvider }] = await Promise.all([import('@opensearch-project/opensearch/aws'), import('@aws-sdk/credential-provider-node')]);
-      const credentials = defaultProvider();
+      const [{ AwsSigv4Signer }, { loadDefaultCredentials }] = await Promise.all([import('@opensearch-project/opensearch/aws'), import('../aws/sigv4.ts')]);
+      const credentials = await loadDefaultCredentials();
       signer = AwsSigv4Signer({ region: config.sigv4.region, service: config.sigv4.service, getCredentials: () => credentials() });
     }
     const client = new Client({ node, headers, maxRetries: 0, requestTimeout: 30_000, ...signer });

@@ -1,15 +1,17 @@
 import { existsSync } from 'node:fs';
 import { readFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { GuardDutyClient, type Member } from '@aws-sdk/client-guardduty';
-import { OrganizationsClient } from '@aws-sdk/client-organizations';
+import type { Member } from '@aws-sdk/client-guardduty';
+import { GuardDutyClient } from '../aws/lazy/guardduty.ts';
+import { OrganizationsClient } from '../aws/lazy/organizations.ts';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import { ACCOUNTS_CONFIG } from '../accounts/directory.ts';
 import { loadConfig } from '../config/load.ts';
 import { describeError } from '../accounts/chain.ts';
 import { ConfigError } from '../errors.ts';
 import { parseMembersCsv } from './csv.ts';
-import { diffMembership, expectedFromRegistry, listOrganizationAccounts, mergeExpected, type DiffEntry, type ExpectedAccount, type MembershipDiff } from './diff.ts';
+import { listOrganizationAccounts } from '../aws/organizations-accounts.ts';
+import { diffMembership, expectedFromRegistry, mergeExpected, type DiffEntry, type ExpectedAccount, type MembershipDiff } from './diff.ts';
 import { chunk, createAndInviteMembers, listAllMembers, MAX_ACCOUNTS_PER_CALL, resolveDetectorId } from './guardduty.ts';
 
 /**

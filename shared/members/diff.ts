@@ -1,4 +1,3 @@
-import { ListAccountsCommand, type OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { Member } from '@aws-sdk/client-guardduty';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 
@@ -98,22 +97,6 @@ const diffMembership = (
   return diff;
 };
 
-/** The organization's ACTIVE accounts (ListAccounts, following NextToken). */
-const listOrganizationAccounts = async (client: OrganizationsClient): Promise<ExpectedAccount[]> => {
-  const accounts: ExpectedAccount[] = [];
-  let token: string | undefined;
-  do {
-    const page = await client.send(new ListAccountsCommand({ MaxResults: 20, ...(token ? { NextToken: token } : {}) }));
-    for (const a of page.Accounts ?? []) {
-      const state = (a as { State?: string }).State ?? a.Status;
-      if (!a.Id || (state !== undefined && state !== 'ACTIVE')) continue;
-      accounts.push({ id: a.Id, ...optional('name', a.Name), ...optional('email', a.Email), from: ['organizations'] });
-    }
-    token = page.NextToken;
-  } while (token);
-  return accounts;
-};
-
 /** accounts.yml entries as expected accounts. */
 const expectedFromRegistry = (accounts: ReadonlyMap<string, AccountInfo>): ExpectedAccount[] =>
   [...accounts.values()].map((a) => ({ id: a.id, ...optional('name', a.name), ...optional('email', a.email), from: ['accounts'] }));
@@ -131,5 +114,5 @@ const mergeExpected = (...lists: readonly ExpectedAccount[][]): ExpectedAccount[
   return [...merged.values()];
 };
 
-export { diffMembership, listOrganizationAccounts, expectedFromRegistry, mergeExpected, MISSING };
+export { diffMembership, expectedFromRegistry, mergeExpected, MISSING, optional };
 export type { DiffEntry, ExpectedAccount, MembershipDiff };

@@ -1,11 +1,10 @@
-import { ConditionalCheckFailedException, type DynamoDBClient } from '@aws-sdk/client-dynamodb';
-import { DynamoDBDocumentClient, GetCommand, PutCommand, UpdateCommand } from '@aws-sdk/lib-dynamodb';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { AccountInfo, EnrichedFinding } from '../../schemas/enriched.ts';
 import type { AccountDirectory } from '../accounts/directory.ts';
 import { ingest } from '../pipeline.ts';
-import { diffMembership, expectedFromRegistry, listOrganizationAccounts, mergeExpected, MISSING, type DiffEntry, type ExpectedAccount } from './diff.ts';
+import { listOrganizationAccounts } from '../aws/organizations-accounts.ts';
+import { diffMembership, expectedFromRegistry, mergeExpected, MISSING, type DiffEntry, type ExpectedAccount } from './diff.ts';
 import { listAllMembers, resolveDetectorId } from './guardduty.ts';
 
 /**
@@ -20,9 +19,6 @@ import { listAllMembers, resolveDetectorId } from './guardduty.ts';
  * Enabled again re-arms (its record goes back to `Enabled`).
  */
 const MEMBERSHIP_FINDING_TYPE = 'FindingsRouter:Membership/MemberNotMonitored';
-/** An unconfirmed claim older than this is taken over by a later run. */
-const CLAIM_STALE_MS = 5 * 60_000;
-
 interface MembershipState {
   status: string;
   /** True once the event for `status` was published. */
@@ -38,79 +34,6 @@ interface MembershipStateStore {
   /** Records a monitored status: the next unmonitored status fires again. */
   rearm(accountId: string, status: string, nowMs: number): Promise<void>;
 }
-
-const stateKey = (accountId: string): string => `membership#${accountId}`;
-
-const isConditionFailure = (error: unknown): boolean =>
-  error instanceof ConditionalCheckFailedException || (error as { name?: string }).name === 'ConditionalCheckFailedException';
-
-const dynamoMembershipState = (client: DynamoDBClient, tableName: string): MembershipStateStore => {
-  const documents = DynamoDBDocumentClient.from(client);
-  return {
-    get: async (accountId) => {
-      const { Item } = await documents.send(new GetCommand({ TableName: tableName, Key: { findingKey: stateKey(accountId) }, ConsistentRead: true }));
-      if (Item === undefined || typeof Item.status !== 'string') return undefined;
-      return { status: Item.status, alerted: Item.alerted === true, ...(typeof Item.claimedAtMs === 'number' ? { claimedAtMs: Item.claimedAtMs } : {}) };
-    },
-    claim: async (accountId, status, previous, nowMs) => {
-      try {
-        await documents.send(
-          new PutCommand({
-            TableName: tableName,
-            Item: {
-              findingKey: stateKey(accountId),
-              kind: 'membership',
-              accountId,
-              status,
-              alerted: false,
-              claimedAtMs: nowMs,
-              ...(previous === undefined ? {} : { previousStatus: previous }),
-              changedAt: new Date(nowMs).toISOString(),
-            },
-            ConditionExpression: 'attribute_not_exists(findingKey) OR #s <> :s OR (#a = :false AND #c < :stale)',
-            ExpressionAttributeNames: { '#s': 'status', '#a': 'alerted', '#c': 'claimedAtMs' },
-            ExpressionAttributeValues: { ':s': status, ':false': false, ':stale': nowMs - CLAIM_STALE_MS },
-          }),
-        );
-        return true;
-      } catch (error) {
-        if (isConditionFailure(error)) return false;
-        throw error;
-      }
-    },
-    confirm: async (accountId, status, nowMs) => {
-      await documents
-        .send(
-          new UpdateCommand({
-            TableName: tableName,
-            Key: { findingKey: stateKey(accountId) },
-            UpdateExpression: 'SET #a = :true, #at = :at',
-            ConditionExpression: '#s = :s',
-            ExpressionAttributeNames: { '#a': 'alerted', '#at': 'alertedAt', '#s': 'status' },
-            ExpressionAttributeValues: { ':true': true, ':at': new Date(nowMs).toISOString(), ':s': status },
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!isConditionFailure(error)) throw error;
-        });
-    },
-    rearm: async (accountId, status, nowMs) => {
-      await documents
-        .send(
-          new PutCommand({
-            TableName: tableName,
-            Item: { findingKey: stateKey(accountId), kind: 'membership', accountId, status, alerted: false, changedAt: new Date(nowMs).toISOString() },
-            ConditionExpression: 'attribute_not_exists(findingKey) OR #s <> :s',
-            ExpressionAttributeNames: { '#s': 'status' },
-            ExpressionAttributeValues: { ':s': status },
-          }),
-        )
-        .catch((error: unknown) => {
-          if (!isConditionFailure(error)) throw error;
-        });
-    },
-  };
-};
 
 // ── The synthetic finding ─────────────────────────────────────────────────────
 const WHY: Record<string, string> = {
@@ -296,5 +219,5 @@ const parseExpectedFrom = (value: string | undefined): ExpectedFrom => {
   throw new Error(`EXPECTED_ACCOUNTS must be accounts, organizations or both, got '${value}'`);
 };
 
-export { runMembershipWatch, dynamoMembershipState, parseSeverity, parseExpectedFrom, MEMBERSHIP_FINDING_TYPE };
-export type { WatchDeps };
+export { runMembershipWatch, parseSeverity, parseExpectedFrom, MEMBERSHIP_FINDING_TYPE };
+export type { MembershipState, MembershipStateStore, WatchDeps };

@@ -29,8 +29,8 @@ const openSuppressionSource = async (flags: SuppressionSourceFlags): Promise<Ope
   if (flags.table !== undefined && flags.file !== undefined) throw new UsageError('give either a suppressions table or a suppressions file, not both');
   if (flags.file !== undefined) return { store: fileSuppressionStore(flags.file), label: `file ${flags.file}` };
   if (flags.table === undefined) return undefined;
-  const [{ DynamoDBClient }, { dynamoSuppressionStore }] = await Promise.all([import('@aws-sdk/client-dynamodb'), import('../aws/dynamo-suppressions.ts')]);
-  return { store: dynamoSuppressionStore(new DynamoDBClient(flags.region ? { region: flags.region } : {}), flags.table), label: `table ${flags.table}` };
+  const { suppressionsTable } = await import('../aws/suppressions-table.ts');
+  return { store: suppressionsTable(flags.region, flags.table), label: `table ${flags.table}` };
 };
 
 interface LoadedRuntimeSuppressions {

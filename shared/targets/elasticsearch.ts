@@ -8,6 +8,7 @@ import { SecretRefSchema, type SecretResolver } from '../secrets.ts';
 import type { HttpResponse } from './http.ts';
 import { byteLength, fitJson, isoTimestamp, jsonLine, timestampMs } from './siem-json.ts';
 import type { IamStatement, TargetDefinition } from './types.ts';
+import type { SigV4Signer } from '../aws/sigv4.ts';
 
 /**
  * Elasticsearch / OpenSearch `_bulk` with one `create` action per finding update, whose
@@ -288,12 +289,8 @@ type Signer = (url: string, headers: Record<string, string>, body: string) => Pr
 /** SigV4 for Amazon OpenSearch Service (`es`) and Serverless (`aoss`, which needs x-amz-content-sha256). */
 const sigv4Signer = (name: string, sigv4: { region: string; service: 'es' | 'aoss' }): Signer => {
   // The signer and the credential chain load on first use (a lazily loaded chunk in the Lambda bundles).
-  let signer: Promise<{ sign: (request: Record<string, unknown>) => Promise<{ headers: Record<string, string> }> }> | undefined;
-  const load = () =>
-    (signer ??= Promise.all([import('@aws-crypto/sha256-js'), import('@aws-sdk/credential-provider-node'), import('@smithy/signature-v4')]).then(
-      ([{ Sha256 }, { defaultProvider }, { SignatureV4 }]) =>
-        new SignatureV4({ credentials: defaultProvider(), region: sigv4.region, service: sigv4.service, sha256: Sha256, applyChecksum: true }) as never,
-    ));
+  let signer: Promise<SigV4Signer> | undefined;
+  const load = () => (signer ??= import('../aws/sigv4.ts').then(({ loadSigV4Signer }) => loadSigV4Signer(sigv4)));
   return async (url, headers, body) => {
     const parsed = new URL(url);
     let signed: { headers: Record<string, string> };

@@ -13,7 +13,8 @@ import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../shared/accounts/d
 import { publishEnriched } from '../../shared/aws/publisher.ts';
 import { parseConfig } from '../../shared/config/parse.ts';
 import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
-import { dynamoMembershipState, MEMBERSHIP_FINDING_TYPE, runMembershipWatch, type WatchDeps } from '../../shared/members/watch.ts';
+import { dynamoMembershipState } from '../../shared/aws/dynamo-membership-state.ts';
+import { MEMBERSHIP_FINDING_TYPE, runMembershipWatch, type WatchDeps } from '../../shared/members/watch.ts';
 import { route } from '../../shared/pipeline.ts';
 import { memoryFindingState } from '../../shared/state/finding-state.ts';
 import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
