@@ -1,6 +1,6 @@
 import { parseArgs } from 'node:util';
 import { suppressionsYaml } from '../suppressions/export-yaml.ts';
-import { actorLabel, ID_PATTERN, isExpired, type RuntimeSuppression } from '../suppressions/model.ts';
+import { actorLabel, ID_PATTERN, isExpired, SuppressionError, type RuntimeSuppression } from '../suppressions/model.ts';
 import { openSuppressionSource, runtimeSuppressionWarnings, type OpenedSource } from '../suppressions/source.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage.ts';
@@ -93,7 +93,15 @@ const runSuppressionsList = withHelp(async (values, positionals, io) => {
 const runSuppressionsShow = withHelp(async (values, positionals, io) => {
   const id = idArgument(positionals, 'show');
   const source = await sourceOf(values);
-  const found = await source.store.get(id);
+  let found: RuntimeSuppression | undefined;
+  try {
+    found = await source.store.get(id);
+  } catch (error) {
+    // A malformed row: its fields are untrusted text, so the one line goes through terminalSafe.
+    if (!(error instanceof SuppressionError)) throw error;
+    io.stderr.write(`findings-router suppressions show: ${terminalSafe(error.message)}\n`);
+    return 1;
+  }
   if (found === undefined) return notFound(io, 'show', id, source);
   io.stdout.write(describe(found, Date.now()));
   return 0;

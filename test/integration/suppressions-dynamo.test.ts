@@ -189,6 +189,16 @@ describe('Command: findings-router suppressions (DynamoDB)', () => {
     expect(list.stderr).toMatch(/^warning: table suppressions-\d+: table suppressions-\d+ id "typo": skipped, not a valid runtime suppression: /);
   });
 
+  it('show of a malformed row says so in one line (exit 1)', async () => {
+    // Prepare
+    await putRaw({ id: { S: '0123456789abcdef' }, reason: { S: 'x' } });
+    // Act
+    const show = await run(['suppressions', 'show', '0123456789abcdef', '--table', table]);
+    // Assess
+    expect(show.code).toBe(1);
+    expect(show.stderr).toMatch(new RegExp(`^findings-router suppressions show: suppression 0123456789abcdef in table ${table} is malformed: [^\\n]+\\n$`));
+  });
+
   it('asks for a source when given none', async () => {
     // Act
     const result = await run(['suppressions', 'list']);
