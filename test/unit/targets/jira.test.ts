@@ -123,21 +123,6 @@ describe('Target: jira', () => {
       assertSafeIssue(payload);
       expect(payload.properties[0]?.value).toMatchObject({ id: enriched.finding.id, accountId: enriched.finding.accountId });
     });
-
-    it('render() is pure: the same finding renders the same bytes', async () => {
-      // Prepare
-      const [, enriched] = representative[0] as [string, EnrichedFinding];
-      const target = makeJira('https://example.atlassian.net');
-
-      // Act
-      const first = target.render(enriched);
-      const second = target.render(structuredClone(enriched));
-
-      // Assess
-      expect(second).toEqual(first);
-      expect(first.contentType).toBe('application/json');
-      expect(first.extension).toBe('json');
-    });
   });
 
   describe('fields', () => {

@@ -110,20 +110,6 @@ describe('Target: servicenow', () => {
       assertSafeIncident(payload);
       expect(payload.correlation_id).toBe(enriched.finding.id);
     });
-
-    it('render() is pure', async () => {
-      // Prepare
-      const [, enriched] = representative[0] as [string, EnrichedFinding];
-      const target = makeServiceNow('https://example.service-now.com');
-
-      // Act
-      const first = target.render(enriched);
-      const second = target.render(structuredClone(enriched));
-
-      // Assess
-      expect(second).toEqual(first);
-      expect(first.contentType).toBe('application/json');
-    });
   });
 
   describe('fields', () => {
