@@ -277,6 +277,12 @@ describe('serverless package (offline, osls)', () => {
     // Assess
     expect(permissions.length).toBeGreaterThanOrEqual(2);
     for (const [, p] of permissions) {
+      // The actions Function URL (issue 19) is public by design (the Slack signature is its authentication):
+      // its two permissions are for calls through the URL only.
+      if (JSON.stringify(p.Properties.FunctionName) === JSON.stringify(getAttArn('ActionsLambdaFunction'))) {
+        expect(p.Properties.FunctionUrlAuthType === 'NONE' || p.Properties.InvokedViaFunctionUrl === true).toBe(true);
+        continue;
+      }
       expect(p.Properties.Principal).toBe('events.amazonaws.com');
       expect(p.Properties.SourceArn).toBeDefined();
     }
@@ -298,7 +304,7 @@ describe('serverless package (offline, osls)', () => {
     const mappings = byType('AWS::Lambda::EventSourceMapping');
     const queue = resource('DeliveryQueue').Properties;
     // Assess
-    expect(mappings).toHaveLength(2);
+    expect(mappings).toHaveLength(3); // delivery, digest, and the actions queue (issue 19)
     const esm = mappings.find(([, m]) => JSON.stringify(m.Properties.EventSourceArn) === JSON.stringify(getAttArn('DeliveryQueue')))![1].Properties;
     expect(esm.EventSourceArn).toEqual(getAttArn('DeliveryQueue'));
     expect(esm.FunctionName).toEqual(getAttArn('DeliverLambdaFunction'));
@@ -324,9 +330,9 @@ describe('serverless package (offline, osls)', () => {
     // Act
     const queues = Object.fromEntries(byType('AWS::SQS::Queue'));
     // Assess
-    expect(Object.keys(queues).sort()).toEqual(['DeliveryDLQ', 'DeliveryQueue', 'DigestQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ', 'WatchMembersDLQ']);
+    expect(Object.keys(queues).sort()).toEqual(['ActionsDLQ', 'ActionsQueue', 'DeliveryDLQ', 'DeliveryQueue', 'DigestQueue', 'IngestDLQ', 'QuarantineQueue', 'RouteDLQ', 'WatchMembersDLQ']);
     for (const q of Object.values(queues)) expect(q.Properties.SqsManagedSseEnabled).toBe(true);
-    for (const id of ['DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue', 'WatchMembersDLQ']) {
+    for (const id of ['ActionsDLQ', 'DeliveryDLQ', 'IngestDLQ', 'RouteDLQ', 'QuarantineQueue', 'WatchMembersDLQ']) {
       expect(queues[id]!.Properties.MessageRetentionPeriod).toBe(1_209_600);
       // A stack removal or a replacement never deletes dead letters.
       expect(template.Resources[id], id).toMatchObject({ DeletionPolicy: 'Retain', UpdateReplacePolicy: 'Retain' });
