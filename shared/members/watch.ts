@@ -220,4 +220,4 @@ const parseExpectedFrom = (value: string | undefined): ExpectedFrom => {
 };
 
 export { runMembershipWatch, parseSeverity, parseExpectedFrom, MEMBERSHIP_FINDING_TYPE };
-export type { MembershipState, MembershipStateStore, WatchDeps };
+export type { MembershipStateStore, WatchDeps };
