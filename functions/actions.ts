@@ -1,14 +1,9 @@
 import { DynamoDBClient } from '@aws-sdk/client-dynamodb';
 import { SQSClient } from '@aws-sdk/client-sqs';
-import { auditTargetSink } from '../shared/actions/audit-targets.ts';
 import { actionsChain } from '../shared/actions/chain.ts';
 import { composeActions } from '../shared/actions/compose.ts';
-import { teamsPath } from '../shared/actions/http-teams.ts';
+import { lazyAuditSink, lazySyncPath, lazyTeamsPath } from '../shared/actions/lazy-parts.ts';
 import { slackGroupDirectory } from '../shared/actions/slack-groups.ts';
-import { handleSyncHttp } from '../shared/actions/sync/http.ts';
-import { createBotFrameworkKeys } from '../shared/actions/teams-bot-keys.ts';
-import { verifyTeamsRequest } from '../shared/actions/teams-verify.ts';
-import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { dynamoActionStore } from '../shared/aws/action-store.ts';
 import { sqsActionQueue } from '../shared/aws/action-queue.ts';
 import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
@@ -18,9 +13,6 @@ import { requireEnv } from '../shared/config/env.ts';
 import { loadConfig } from '../shared/config/load.ts';
 import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { logger } from '../shared/observability.ts';
-import { createHttpClient } from '../shared/targets/http.ts';
-import { createTargets } from '../shared/targets/create.ts';
-import { memoryLedger } from '../shared/targets/ledger.ts';
 
 /**
  * Issue 19: buttons in chat. Behind a Lambda Function URL (why: docs/actions-design.md), one
@@ -37,18 +29,15 @@ const log = {
   warn: (message: string, fields?: Record<string, unknown>) => logger.warn(message, fields ?? {}),
   error: (message: string, fields?: Record<string, unknown>) => logger.error(message, fields ?? {}),
 };
-// Audit records go only to types that upsert nothing (audit-targets.ts): no ledger table is needed here.
 const queue = sqsActionQueue(new SQSClient({}), requireEnv('ACTIONS_QUEUE_URL'));
 const { teams, syncBack } = config.actions.raw;
-const teamsKeys = teams ? createBotFrameworkKeys() : undefined;
-const targets = createTargets(config, { secrets, http: createHttpClient(), stdout: process.stdout, ledger: memoryLedger() });
 
 export const handler = actionsChain(
   composeActions({
     policy: config.actions,
     store: dynamoActionStore(dynamo, requireEnv('IDEMPOTENCY_TABLE')),
     guardduty: sdkGuardDutyAdmin({ detectorArns: parseDetectorArns(process.env.ACTIONS_DETECTOR_ARNS) }),
-    audit: auditTargetSink(config, targets, log),
+    audit: lazyAuditSink(config, secrets, log),
     ...(suppressionsTable ? { suppressions: dynamoSuppressionStore(dynamo, suppressionsTable) } : {}),
     ...(slack?.botToken ? { groups: slackGroupDirectory(() => secrets.resolve(slack.botToken!)) } : {}),
     queue,
@@ -57,9 +46,17 @@ export const handler = actionsChain(
     now: Date.now,
     sleep: (ms) => new Promise((resolve) => setTimeout(resolve, ms)),
     paths: (engine) => [
-      // Sync-back reads what deliver recorded about remote tickets and incidents (FindingStateTable).
-      ...(syncBack ? [(request: Parameters<typeof handleSyncHttp>[0]) => handleSyncHttp(request, { syncBack, secrets, ledger: dynamoLedger(dynamo, requireEnv('STATE_TABLE')), queue, log, now: Date.now })] : []),
-      ...(teams && teamsKeys ? [teamsPath({ verify: (headers, body) => verifyTeamsRequest(headers, body, { appId: teams.appId, keys: teamsKeys }), engine, queue, log, now: Date.now })] : []),
+      ...(syncBack
+        ? [
+            lazySyncPath(async () => {
+              const [{ handleSyncHttp }, { dynamoLedger }] = await Promise.all([import('../shared/actions/sync/http.ts'), import('../shared/aws/dynamo-ledger.ts')]);
+              // Sync-back reads what deliver recorded about remote tickets and incidents (FindingStateTable).
+              const ledger = dynamoLedger(dynamo, requireEnv('STATE_TABLE'));
+              return (request) => handleSyncHttp(request, { syncBack, secrets, ledger, queue, log, now: Date.now });
+            }),
+          ]
+        : []),
+      ...(teams ? [lazyTeamsPath(teams.appId, { engine, queue, log, now: Date.now })] : []),
     ],
   }),
 );

@@ -1,4 +1,5 @@
-import { ArchiveFindingsCommand, GetFindingsCommand, GuardDutyClient, ListDetectorsCommand, UpdateFindingsFeedbackCommand, type GuardDutyClientConfig } from '@aws-sdk/client-guardduty';
+import type { GuardDutyClient, GuardDutyClientConfig } from '@aws-sdk/client-guardduty';
+import { loadOnce } from './load-once.ts';
 import type { GuardDutyAdmin } from '../actions/engine.ts';
 
 /**
@@ -37,8 +38,11 @@ interface AdminOptions {
 const sdkGuardDutyAdmin = (options: AdminOptions = {}): GuardDutyAdmin => {
   const clients = new Map<string, GuardDutyClient>();
   const detectors = new Map<string, string | undefined>();
+  // The client loads on first use: the Function URL half of the function never calls GuardDuty.
+  const sdk = loadOnce(() => import('./lazy/guardduty-actions.ts'));
   // The engine retries throttling with its own backoff and shows "pending" meanwhile; one SDK attempt each.
-  const client = (region: string) => {
+  const client = async (region: string) => {
+    const { GuardDutyClient } = await sdk();
     let found = clients.get(region);
     if (!found) {
       found = new GuardDutyClient({ maxAttempts: 1, ...options.clientConfig, region });
@@ -51,20 +55,24 @@ const sdkGuardDutyAdmin = (options: AdminOptions = {}): GuardDutyAdmin => {
       const configured = options.detectorArns?.find((arn) => arn.region === region);
       if (configured) return configured.detectorId;
       if (detectors.has(region)) return detectors.get(region);
-      const { DetectorIds } = await client(region).send(new ListDetectorsCommand({ MaxResults: 1 }));
+      const { ListDetectorsCommand } = await sdk();
+      const { DetectorIds } = await (await client(region)).send(new ListDetectorsCommand({ MaxResults: 1 }));
       const id = DetectorIds?.[0];
       detectors.set(region, id);
       return id;
     },
     getFinding: async (region, detectorId, findingId) => {
-      const { Findings } = await client(region).send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }));
+      const { GetFindingsCommand } = await sdk();
+      const { Findings } = await (await client(region)).send(new GetFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }));
       return Findings?.find((f) => f.Id === findingId);
     },
     archive: async (region, detectorId, findingId) => {
-      await client(region).send(new ArchiveFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }));
+      const { ArchiveFindingsCommand } = await sdk();
+      await (await client(region)).send(new ArchiveFindingsCommand({ DetectorId: detectorId, FindingIds: [findingId] }));
     },
     feedback: async (region, detectorId, findingId, feedback, comments) => {
-      await client(region).send(
+      const { UpdateFindingsFeedbackCommand } = await sdk();
+      await (await client(region)).send(
         new UpdateFindingsFeedbackCommand({ DetectorId: detectorId, FindingIds: [findingId], Feedback: feedback, ...(comments ? { Comments: comments } : {}) }),
       );
     },

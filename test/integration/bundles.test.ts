@@ -16,7 +16,7 @@ import { judgeBundle, readBundleBudget } from '../../scripts/bundle-budget.mjs';
  * named imports working, and the rarely used SQS client of enrich loads on first use.
  */
 const ROOT = join(import.meta.dirname, '../..');
-const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members'];
+const FUNCTIONS = ['enrich', 'route', 'deliver', 'watch-members', 'actions'];
 const out = mkdtempSync(join(tmpdir(), 'bundles-'));
 let aws: AwsLoopback;
 
@@ -107,7 +107,7 @@ describe('the bundles run', () => {
   it.each(FUNCTIONS)('%s imports with its environment and exports a handler', async (fn) => {
     const stdout = await run(fn, `const m = await import('./index.mjs'); console.log(typeof m.handler)`, {
       EVENT_BUS_NAME: 'bus', QUARANTINE_QUEUE_URL: aws.queueUrl('quarantine'), DELIVERY_QUEUE_URL: 'q', DELIVERY_DLQ_URL: 'q',
-      STATE_TABLE: 's', IDEMPOTENCY_TABLE: 'i', ACCOUNT_SOURCES: 'organizations,guardduty',
+      STATE_TABLE: 's', IDEMPOTENCY_TABLE: 'i', ACCOUNT_SOURCES: 'organizations,guardduty', ACTIONS_QUEUE_URL: 'q',
     });
     expect(stdout.trim()).toBe('function');
   });
