@@ -3,6 +3,7 @@ import { createServer } from 'node:http';
 import { afterEach, beforeAll, describe, expect, it } from 'vitest';
 import * as z from 'zod/mini';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
+import { buildDigest } from '../../../shared/delivery/digest.ts';
 import { TARGET_DEFINITIONS } from '../../../shared/targets/registry.ts';
 import type { AnyTargetDefinition, Target } from '../../../shared/targets/types.ts';
 import { targetContext as renderOnlyContext } from '../../helpers/all-targets.ts';
@@ -184,6 +185,21 @@ describe.each(DEFINITIONS)('target contract: %s', (_type, definition) => {
       expect(malformed(first.body, first.contentType), name).toBeUndefined();
       if (definition.limits) expect(Buffer.byteLength(first.body, 'utf8'), name).toBeLessThanOrEqual(definition.limits.payloadBytes);
     }
+  });
+
+  it('renders a digest of the representative and hostile findings well-formed, where it renders digests', () => {
+    // Prepare
+    const target = build();
+    const digest = buildDigest({ route: 'contract <!channel>\u001b[31m', key: 'account=111111111111' }, [...representative.map(([, enriched]) => enriched), hostile]);
+
+    // Act
+    const payload = target.renderDigest?.(digest);
+
+    // Assess
+    if (payload === undefined) return;
+    expect(target.renderDigest?.(structuredClone(digest))).toEqual(payload);
+    expect(malformed(payload.body, payload.contentType)).toBeUndefined();
+    if (definition.limits) expect(Buffer.byteLength(payload.body, 'utf8')).toBeLessThanOrEqual(definition.limits.payloadBytes);
   });
 
   it('renders a finding hostile everywhere well-formed and within its size limit (no raw ESC, no broken structure)', () => {
