@@ -133,4 +133,4 @@ const simulateAction = async (options: SimulateOptions): Promise<SimulateResult>
 };
 
 export { simulateAction };
-export type { SimulateOptions, SimulateResult };
+
