@@ -27,6 +27,7 @@ let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let guardduty: ActionsLoopback;
 let receiver: ResponseReceiver;
 let handler: (event: unknown, context: unknown) => Promise<any>;
+let auditDir = '';
 
 beforeAll(async () => {
   aws = await startAwsLoopback({ queues: ['actions'] });
@@ -55,7 +56,7 @@ beforeAll(async () => {
     TEST_SLACK_SIGNING_SECRET: SECRET,
   });
   handler = (await import('../../functions/actions.ts')).handler as never;
-  (globalThis as Record<string, unknown>).__auditDir = dir;
+  auditDir = dir;
 });
 
 afterAll(async () => {
@@ -95,7 +96,7 @@ describe('Lambda: actions', () => {
     expect(await handler(event, lambdaContext('actions'))).toEqual({ batchItemFailures: [] });
     expect(guardduty.calls.map((c) => c.operation)).toEqual(['GetFindings', 'ArchiveFindings']);
     expect(receiver.updates.at(-1)?.text).toContain('archive: done');
-    const audit = readFileSync(join((globalThis as Record<string, string>).__auditDir!, 'audit.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
+    const audit = readFileSync(join(auditDir, 'audit.ndjson'), 'utf8').trim().split('\n').map((line) => JSON.parse(line));
     expect(audit).toEqual([expect.objectContaining({ kind: 'findings-router.action', action: 'archive', status: 'done', guardDutyCalls: ['GetFindings', 'ArchiveFindings'] })]);
   });
 });
