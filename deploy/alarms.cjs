@@ -64,6 +64,7 @@ const router = async ({ resolveVariable }) => {
       ...queueDepth('QuarantineQueue', 'Invalid findings were quarantined (QuarantineQueue not empty)', options),
       ...queueDepth('DeliveryDLQ', 'Deliveries failed permanently (DeliveryDLQ not empty)', options),
       ...queueDepth('WatchMembersDLQ', 'Membership checks EventBridge or Lambda could not run (WatchMembersDLQ not empty)', options),
+      ...queueDepth('ActionsDLQ', 'Chat button presses that could not be done after 5 tries (ActionsDLQ not empty)', options),
       ...functionErrors('Enrich', 'enrich function errors', 60, options),
       ...functionErrors('Route', 'route function errors', 60, options),
       // SSM mode only: the EMF metric the route stage emits while it refuses the published routes document.
@@ -77,6 +78,7 @@ const router = async ({ resolveVariable }) => {
       }),
       ...functionErrors('Deliver', 'deliver function errors (whole-batch failures; per-item failures are retried via SQS)', 60, options),
       ...functionErrors('WatchMembers', 'watchMembers function errors (membership not checked, or an alert not published)', 900, options),
+      ...functionErrors('Actions', 'actions function errors (a chat button press failed outside the engine)', 60, options),
       ...ruleFailures('IngestRule', ingestRule, 'enrich (ingest rule)', undefined, options),
       ...ruleFailures('RouteRule', routeRule, 'route (route rule on FindingsBus)', { Ref: 'FindingsBus' }, options),
       ...ruleFailures('WatchMembersRule', watchRule, 'watchMembers (its schedule)', undefined, options),

@@ -90,4 +90,11 @@ describe('serverless package: the actions function (issue 19)', () => {
     const mapping = Object.values(template.Resources).find((r: Json) => r.Type === 'AWS::Lambda::EventSourceMapping' && JSON.stringify(r.Properties.EventSourceArn).includes('ActionsQueue')) as Json;
     expect(mapping.Properties.FunctionResponseTypes).toEqual(['ReportBatchItemFailures']);
   });
+
+  it('alarms when a press lands in ActionsDLQ and on the function errors', () => {
+    const alarms = Object.values(template.Resources).filter((r: Json) => r.Type === 'AWS::CloudWatch::Alarm').map((r: Json) => r.Properties);
+    const dlq = alarms.find((a: Json) => a.MetricName === 'ApproximateNumberOfMessagesVisible' && JSON.stringify(a.Dimensions).includes('ActionsDLQ'));
+    expect(dlq).toMatchObject({ Threshold: 0, ComparisonOperator: 'GreaterThanThreshold' });
+    expect(alarms.filter((a: Json) => a.MetricName === 'Errors' && JSON.stringify(a.Dimensions).includes('ActionsLambdaFunction'))).toHaveLength(1);
+  });
 });
