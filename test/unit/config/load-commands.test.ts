@@ -42,7 +42,7 @@ const workspace = () => {
 const LINES = {
   missing: (file: string, what: string) => new RegExp(`^${file}:1:1: cannot read ${what} file \\(ENOENT\\)$`),
   badYaml: /^bad-yaml\.yml:2:1: Flow sequence in block collection must be sufficiently indented and end with a \]$/,
-  badRoutes: /^bad-routes\.yml:2:17: target 'chat': unknown type 'telegraph' \(known: [a-z, ]+\)$/,
+  badRoutes: /^bad-routes\.yml:2:17: target 'chat': unknown type 'telegraph' \(known: [a-z, -]+\)$/,
   badAccounts: /^bad-accounts\.yml:2:3: key '12345': expected a 12-digit account id \(quote it in YAML\)$/,
 };
 
