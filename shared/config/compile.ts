@@ -93,6 +93,7 @@ const compileRoutesConfig = (source: ConfigSource): RouterConfig => {
       problems.push(source.problem(['targets', name, 'jurisdiction'], `target '${name}': undefined jurisdiction '${target.common.jurisdiction}' (define it under jurisdictions:)`));
     }
     targets.set(name, target);
+    warnings.push(...buttonWarnings(target, data.actions, source));
   }
 
   const checkTargets = (names: readonly string[], path: (string | number)[]) => {
@@ -173,6 +174,27 @@ const parseTarget = (
     warnings.push(source.problem(['targets', name, ...path], `target '${name}': ${key} is an inline secret value; use { env }, { ssm } or { secretsManager } outside local tests`));
   }
   return { name, type: raw.type, category: definition.category, updates: definition.updates, digest: definition.digest, local: definition.local, settings: settings.data, common: common.data };
+};
+
+/**
+ * Buttons that nobody can press successfully are a configuration mistake the loader can see:
+ * say so at the target's `actions` setting instead of leaving analysts with refusals.
+ */
+const buttonWarnings = (target: TargetConfig, actions: z.infer<typeof RoutesFileSchema>['actions'], source: ConfigSource): ConfigProblem[] => {
+  if (!Array.isArray(target.settings.actions)) return [];
+  const at = ['targets', target.name, 'actions'];
+  const name = target.name;
+  if (actions === undefined) return [source.problem(at, `target '${name}': shows action buttons but routes.yml has no actions: block, so every press is refused`)];
+  if (target.type === 'slack' && actions.slack === undefined) {
+    return [source.problem(at, `target '${name}': shows Slack buttons but actions.slack.signingSecret is not set, so every press is refused`)];
+  }
+  if (target.type === 'teams') {
+    return [
+      source.problem(at, `target '${name}': Teams buttons call back only on cards posted by the router's bot; a card posted through the Workflows webhook sends presses to the Workflows bot (docs/actions.md)`),
+      ...(actions.teams === undefined ? [source.problem(at, `target '${name}': shows Teams buttons but actions.teams.appId is not set, so every press is refused`)] : []),
+    ];
+  }
+  return [];
 };
 
 const compileGlobs = (globs: readonly string[], path: (string | number)[], source: ConfigSource, problems: ConfigProblem[]): Glob[] =>
