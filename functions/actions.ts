@@ -8,7 +8,7 @@ import { dynamoActionStore } from '../shared/aws/action-store.ts';
 import { sqsActionQueue } from '../shared/aws/action-queue.ts';
 import { dynamoSuppressionStore } from '../shared/aws/dynamo-suppressions.ts';
 import { parseDetectorArns, sdkGuardDutyAdmin } from '../shared/aws/guardduty-actions.ts';
-import { awsSecretResolver } from '../shared/aws/secrets.ts';
+import { awsSecretResolver } from '../shared/aws/secrets-manager.ts';
 import { requireEnv } from '../shared/config/env.ts';
 import { loadConfig } from '../shared/config/load.ts';
 import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';

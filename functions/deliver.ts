@@ -5,11 +5,12 @@ import { logMetrics } from '@aws-lambda-powertools/metrics/middleware';
 import { MetricUnit } from '@aws-lambda-powertools/metrics';
 import middy from '@middy/core';
 import type { Context, SQSBatchResponse, SQSEvent, SQSRecord } from 'aws-lambda';
+import { recordRemoteRecords } from '../shared/actions/sync/record.ts';
 import { requireEnv } from '../shared/config/env.ts';
 import { loadConfig } from '../shared/config/load.ts';
 import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { lazySqs } from '../shared/aws/dead-letters.ts';
-import { awsSecretResolver } from '../shared/aws/secrets.ts';
+import { awsSecretResolver } from '../shared/aws/secrets-manager.ts';
 import { dynamoLedger } from '../shared/aws/dynamo-ledger.ts';
 import { sqsJobSink } from '../shared/aws/sqs-job-sink.ts';
 import { idempotentRunner } from '../shared/delivery/idempotency.ts';
@@ -34,12 +35,15 @@ const sink = sqsJobSink(sqs, { delivery: deliveryQueueUrl, deadLetter: requireEn
 const maxReceives = Number(process.env.MAX_RECEIVES ?? '5');
 const config = await loadConfig(ROUTES_CONFIG, { bundled: true });
 const dynamo = new DynamoDBClient({});
-const targets = createTargets(config, {
-  secrets: awsSecretResolver(),
-  http: createHttpClient(),
-  stdout: process.stdout,
-  ledger: dynamoLedger(dynamo, requireEnv('STATE_TABLE')),
-});
+const ledger = dynamoLedger(dynamo, requireEnv('STATE_TABLE'));
+// Sync-back (actions.syncBack): pagerduty, opsgenie and jira deliveries remember the remote record they
+// created, so its resolve/close can archive the finding; without syncBack for a platform, unchanged.
+const targets = new Map(
+  [...createTargets(config, { secrets: awsSecretResolver(), http: createHttpClient(), stdout: process.stdout, ledger })].map(([name, target]) => [
+    name,
+    recordRemoteRecords(target, config.targets.get(name)?.type ?? '', ledger, config.actions.raw.syncBack),
+  ]),
+);
 const idempotencyStore = new DynamoDBPersistenceLayer({ tableName: requireEnv('IDEMPOTENCY_TABLE'), awsSdkV3Client: dynamo });
 
 /** Leave this much of the invocation for bookkeeping after the last network call. */

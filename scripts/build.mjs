@@ -17,7 +17,7 @@ import { ConfigError } from '../shared/errors.ts';
 import { coldStartBytes } from './cold-start-bytes.ts';
 import { describeJudgement, judgeBundle, readBundleBudget } from './bundle-budget.mjs';
 import { ACCOUNTS_CONFIG } from '../shared/accounts/directory.ts';
-import { parseConfig } from '../shared/config/parse.ts';
+import { parseConfig } from '../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../shared/config/routes-config.ts';
 import { parseYamlSource } from '../shared/config/yaml-source.ts';
 

@@ -327,4 +327,4 @@ const deliverQueued = async (messages: readonly QueuedMessage[], deps: DeliverQu
 };
 
 export { ingest, route, dispatch, deliverDigest, deliverQueued };
-export type { IngestResult, RouteResult, RouteDeps, DeliverOptions, DeliverResult, SkippedTarget, QueuedMessage, QueuedOutcome };
+export type { RouteResult, RouteDeps, DeliverOptions, DeliverResult, QueuedMessage, QueuedOutcome };

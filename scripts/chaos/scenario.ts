@@ -1,7 +1,7 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { parseConfig } from '../../shared/config/parse.ts';
+import { parseConfig } from '../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
 import { evaluateRoutes } from '../../shared/routing/evaluate.ts';
 import { TARGETS } from './plan.ts';

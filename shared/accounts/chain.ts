@@ -308,7 +308,7 @@ const guardDutyMembersSource = (client: GuardDutyClient, options: GuardDutySourc
   let detector: Promise<string> | undefined;
   const detectorId = (): Promise<string> => {
     if (options.detectorId) return Promise.resolve(options.detectorId);
-    detector ??= import('../members/guardduty.ts').then(({ resolveDetectorId }) => resolveDetectorId(client)).catch((error: unknown) => {
+    detector ??= import('../aws/guardduty-members.ts').then(({ resolveDetectorId }) => resolveDetectorId(client)).catch((error: unknown) => {
       detector = undefined; // ask again next time
       throw error;
     });

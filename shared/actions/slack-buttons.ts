@@ -174,7 +174,7 @@ const slackBlocksWithOutcome = (blocks: readonly Record<string, unknown>[], outc
   return [...blocks.filter((b) => b.block_id !== SLACK_OUTCOME_BLOCK_ID), outcomeBlock];
 };
 
-// ── Report preview (shared/report/html.ts) ──────────────────────────────────
+// ── Report preview (shared/cli/report/html.ts) ──────────────────────────────────
 
 /** The look of the buttons in the replay report; Slack's own colours. */
 const BUTTON_PREVIEW_CSS = `

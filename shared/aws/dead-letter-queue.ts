@@ -59,7 +59,7 @@ const deadLetterQueue = (region: string | undefined) => {
     },
     /** PutEvents of one entry; throws when EventBridge refuses it. */
     putEvent: async (entry: PutEventsRequestEntry): Promise<void> => {
-      const { EventBridgeClient, PutEventsCommand } = await import('../targets/eventbridge-sdk.ts');
+      const { EventBridgeClient, PutEventsCommand } = await import('./lazy/eventbridge.ts');
       events ??= new EventBridgeClient(config);
       const response = await events.send(new PutEventsCommand({ Entries: [entry] }));
       const result = response.Entries?.[0];

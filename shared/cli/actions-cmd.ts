@@ -62,7 +62,7 @@ const runActionsSimulate = async (argv: string[], io: Io): Promise<number> => {
   const print = (line: string) => io.stdout.write(`${terminalSafe(line)}\n`);
   print(`actions simulate: ${action} on ${finding.id} (${finding.type}, account ${finding.accountId}, ${finding.region}) as ${values.as}`);
   print(`config: ${configFile}; ${findings.length} findings in the GuardDuty loopback`);
-  const { simulateAction } = await import('../actions/simulate/run.ts');
+  const { simulateAction } = await import('./actions/simulate/run.ts');
   const result = await simulateAction({ config, action, actor: values.as, finding, findings, print });
   return result.status === 'done' ? 0 : 1;
 };

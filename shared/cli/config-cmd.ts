@@ -3,7 +3,7 @@ import { parseArgs } from 'node:util';
 import * as z from 'zod/mini';
 import { ACCOUNTS_CONFIG } from '../accounts/directory.ts';
 import { loadConfig, readConfigText } from '../config/load.ts';
-import { checkRoutesText, type RoutesCheck } from '../config/routes-check.ts';
+import { checkRoutesText, type RoutesCheck } from './config/routes-check.ts';
 import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { ADVANCED_TIER_BYTES, decodeRoutesDocument, encodeRoutesDocument, routesSha256, tierFor, type RoutesDocument } from '../config/ssm-document.ts';
 import { CommonTargetSettingsSchema, RoutesFileSchema } from '../config/schema.ts';
@@ -11,7 +11,7 @@ import { ConfigError, formatProblem, type ConfigProblem } from '../errors.ts';
 import { TARGET_DEFINITIONS } from '../targets/registry.ts';
 import { BUNDLED, projectFile } from './paths.ts';
 import { UsageError } from './usage.ts';
-import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
+import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from './suppressions/source.ts';
 
 type Io = { stdout: NodeJS.WriteStream; stderr: NodeJS.WriteStream };
 

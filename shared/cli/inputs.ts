@@ -1,9 +1,9 @@
-import { inputFiles, type InputFile, type OnSkipped } from '../input/files.ts';
-import type { InputItem } from '../input/item.ts';
-import { describeChars, jsonDocument } from '../input/json-document.ts';
-import { boundedLines, isOverlong } from '../input/lines.ts';
-import { openText, streamProblem } from '../input/open.ts';
-import { eventsOf } from '../input/shapes.ts';
+import { inputFiles, type InputFile, type OnSkipped } from './input/files.ts';
+import type { InputItem } from './input/item.ts';
+import { describeChars, jsonDocument } from './input/json-document.ts';
+import { boundedLines, isOverlong } from './input/lines.ts';
+import { openText, streamProblem } from './input/open.ts';
+import { eventsOf } from './input/shapes.ts';
 
 /**
  * Reads replay inputs as a stream of events, each with the place it came from:

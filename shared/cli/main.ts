@@ -14,7 +14,7 @@ type Command = (argv: string[], io: Io) => Promise<number>;
 // Each command loads on use: a command's start-up pays only for its own modules (replay does not
 // load the SQS client of `dlq`, nor the GuardDuty and Organizations clients of `members`).
 const COMMANDS: Record<string, Command> = {
-  replay: async (argv, io) => (await import('./replay.ts')).runReplay(argv, io),
+  replay: async (argv, io) => (await import('./replay-cmd.ts')).runReplay(argv, io),
   'config check': async (argv, io) => (await import('./config-cmd.ts')).runConfigCheck(argv, io),
   'config schema': async (argv, io) => (await import('./config-cmd.ts')).runConfigSchema(argv, io),
   'config publish': async (argv, io) => (await import('./config-cmd.ts')).runConfigPublish(argv, io),
@@ -27,9 +27,9 @@ const COMMANDS: Record<string, Command> = {
   'dlq show': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqShow(argv, io),
   'dlq redrive': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqRedrive(argv, io),
   'dlq export': async (argv, io) => (await import('./dlq-cmd.ts')).runDlqExport(argv, io),
-  'members import': async (argv, io) => (await import('../members/cli.ts')).runMembersImport(argv, io),
-  'members status': async (argv, io) => (await import('../members/cli.ts')).runMembersStatus(argv, io),
-  'members diff': async (argv, io) => (await import('../members/cli.ts')).runMembersDiff(argv, io),
+  'members import': async (argv, io) => (await import('./members-cmd.ts')).runMembersImport(argv, io),
+  'members status': async (argv, io) => (await import('./members-cmd.ts')).runMembersStatus(argv, io),
+  'members diff': async (argv, io) => (await import('./members-cmd.ts')).runMembersDiff(argv, io),
   pull: async (argv, io) => (await import('./pull-cmd.ts')).runPull(argv, io),
   'siem setup': async (argv, io) => (await import('./siem-cmd.ts')).runSiemSetup(argv, io),
   'suppressions list': async (argv, io) => (await import('./suppressions-cmd.ts')).runSuppressionsList(argv, io),

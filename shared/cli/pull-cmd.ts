@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
 import type { FindingCriteria, GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { FindingsRouterError } from '../errors.ts';
-import { createPullClient } from './pull/client.ts';
+import { createPullClient } from '../aws/guardduty-pull-client.ts';
 import { CriteriaError, parseCriteria, type Criterion } from './pull/criteria.ts';
 import { OutputError, openFindingsFile, type FindingsFile } from './pull/output.ts';
 import { PullProgress } from './pull/progress.ts';

@@ -4,7 +4,7 @@ import { loadConfig } from '../config/load.ts';
 import type { RouterConfig } from '../config/compile.ts';
 import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { formatSeverity } from '../severity.ts';
-import { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
+import { runtimeSuppressionsFromFlags, suppressionOrigin, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from './suppressions/source.ts';
 import { ingest, route, type RouteResult } from '../pipeline.ts';
 import { memoryFindingState } from '../state/finding-state.ts';
 import { terminalSafe } from './terminal-text.ts';

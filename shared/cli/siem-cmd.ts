@@ -1,12 +1,12 @@
 import { writeFile } from 'node:fs/promises';
 import { parseArgs } from 'node:util';
-import { awsSecretResolver } from '../aws/secrets.ts';
+import { awsSecretResolver } from '../aws/secrets-manager.ts';
 import { loadConfig } from '../config/load.ts';
 import { ROUTES_CONFIG } from '../config/routes-config.ts';
 import { SecretResolutionError } from '../errors.ts';
 import { redactText } from '../redact.ts';
-import { DEFAULT_RETENTION_DAYS, indexPatternOf, type Flavor } from '../siem/index-template.ts';
-import { dryRun, runSetup, SiemSetupError, type ClusterCall, type SetupPlan } from '../siem/setup.ts';
+import { DEFAULT_RETENTION_DAYS, indexPatternOf, type Flavor } from './siem/index-template.ts';
+import { dryRun, runSetup, SiemSetupError, type ClusterCall, type SetupPlan } from './siem/setup.ts';
 import { DEFAULT_INDEX, ElasticsearchConfigSchema, staticAuth, type ElasticsearchConfig } from '../targets/elasticsearch.ts';
 import { BUNDLED } from './paths.ts';
 

@@ -1,5 +1,5 @@
 import type { Readable } from 'node:stream';
-import type { OnSkipped } from '../input/files.ts';
+import type { OnSkipped } from './input/files.ts';
 import { readDocument, readInputs, readLines, type InputItem } from './inputs.ts';
 
 /** The name standard input goes by in sources and reasons (`stdin:3`). */

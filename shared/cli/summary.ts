@@ -1,6 +1,6 @@
 import { SEVERITY_LABELS, severityLabel, severityTitle } from '../severity.ts';
 import { DELIVERY_STATUSES, type DeliveryStatus } from './delivery-status.ts';
-import type { Outcome, ReplayRecord } from './replay-runner.ts';
+import type { Outcome, ReplayRecord } from './replay/runner.ts';
 import { terminalSafe } from './terminal-text.ts';
 
 /**

@@ -1,7 +1,7 @@
 import { parseArgs } from 'node:util';
-import { suppressionsYaml } from '../suppressions/export-yaml.ts';
+import { suppressionsYaml } from './suppressions/export-yaml.ts';
 import { actorLabel, ID_PATTERN, isExpired, SuppressionError, type RuntimeSuppression } from '../suppressions/model.ts';
-import { openSuppressionSource, runtimeSuppressionWarnings, type OpenedSource } from '../suppressions/source.ts';
+import { openSuppressionSource, runtimeSuppressionWarnings, type OpenedSource } from './suppressions/source.ts';
 import { terminalSafe } from './terminal-text.ts';
 import { UsageError } from './usage.ts';
 

@@ -5,7 +5,7 @@ import type { AccountDirectory } from '../accounts/directory.ts';
 import { ingest } from '../pipeline.ts';
 import { listOrganizationAccounts } from '../aws/organizations-accounts.ts';
 import { diffMembership, expectedFromRegistry, mergeExpected, MISSING, type DiffEntry, type ExpectedAccount } from './diff.ts';
-import { listAllMembers, resolveDetectorId } from './guardduty.ts';
+import { listAllMembers, resolveDetectorId } from '../aws/guardduty-members.ts';
 
 /**
  * The membership watcher: the `members diff` of the administrator, turned into one router

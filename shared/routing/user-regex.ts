@@ -8,7 +8,7 @@ import type { RE2JS } from 're2js';
  *
  * The engine is ~150 kB that most routes files never use, so the Lambdas load it (a chunk of
  * their bundle) only for a file that has a `typeRegex` (`loadRegexEngineFor`); the CLI, which
- * parses YAML and does not count cold-start bytes, registers it statically (config/load.ts).
+ * parses YAML and does not count cold-start bytes, registers it statically (shared/cli/config/parse.ts).
  */
 type RegexEngine = typeof RE2JS;
 

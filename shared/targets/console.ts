@@ -58,4 +58,4 @@ const consoleTarget: TargetDefinition<ConsoleConfig> = {
   }),
 };
 
-export { consoleTarget, renderConsole, renderConsoleDigest, ConsoleConfigSchema };
+export { consoleTarget, renderConsole };

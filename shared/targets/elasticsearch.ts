@@ -19,7 +19,7 @@ import type { SigV4Signer } from '../aws/sigv4.ts';
  * Documents map the finding to ECS fields and keep the original under `aws.guardduty`.
  * Times in the ECS fields are ISO-8601 UTC whatever form GuardDuty sent (epoch seconds,
  * milliseconds or ISO); `aws.guardduty` keeps them as sent (a flattened field in the index
- * template of shared/siem/index-template.ts, so mixed types never conflict).
+ * template of shared/cli/siem/index-template.ts, so mixed types never conflict).
  */
 const ECS_VERSION = '8.11.0';
 const DEFAULT_INDEX = 'guardduty-{yyyy.MM.dd}';
@@ -381,8 +381,6 @@ export {
   buildEcsDocument,
   buildBulkBody,
   resolveIndex,
-  indexNameProblem,
-  checkBulkResponse,
   staticAuth,
   DEFAULT_INDEX,
 };

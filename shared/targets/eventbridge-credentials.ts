@@ -51,14 +51,14 @@ class AssumeRoleAnswerError extends Error {
 
 const assumedRoleProvider = (settings: AssumeRoleSettings): AssumedRoleProvider => {
   const now = settings.now ?? Date.now;
-  let sdk: Promise<{ client: STSClient; AssumeRoleCommand: typeof import('./eventbridge-sts-sdk.ts').AssumeRoleCommand }> | undefined;
+  let sdk: Promise<{ client: STSClient; AssumeRoleCommand: typeof import('../aws/lazy/sts.ts').AssumeRoleCommand }> | undefined;
   let cached: AssumedCredentials | undefined;
   let pending: Promise<AssumedCredentials> | undefined;
 
   const assume = async (timeoutMs: number): Promise<AssumedCredentials> => {
     // The STS client loads on first use (a lazily loaded chunk in the Lambda bundles); it
     // signs with the function's own credentials, and the router owns retries.
-    const { client, AssumeRoleCommand } = await (sdk ??= import('./eventbridge-sts-sdk.ts').then(({ STSClient, AssumeRoleCommand }) => ({
+    const { client, AssumeRoleCommand } = await (sdk ??= import('../aws/lazy/sts.ts').then(({ STSClient, AssumeRoleCommand }) => ({
       client: new STSClient({ region: settings.region, maxAttempts: 1 }),
       AssumeRoleCommand,
     })));

@@ -30,10 +30,10 @@ const eventBridgeSender = (name: string, config: EventBridgeConfig) => {
           sessionName: sessionNameFor(name),
           region: process.env.AWS_REGION || busRegion(config) || 'us-east-1',
         });
-  let sdk: Promise<typeof import('./eventbridge-sdk.ts')> | undefined;
+  let sdk: Promise<typeof import('../aws/lazy/eventbridge.ts')> | undefined;
   let client: EventBridgeClient | undefined;
   const clientFor = async (region: string): Promise<EventBridgeClient> => {
-    const { EventBridgeClient } = await (sdk ??= import('./eventbridge-sdk.ts'));
+    const { EventBridgeClient } = await (sdk ??= import('../aws/lazy/eventbridge.ts'));
     // One attempt per delivery: the router's retry policy owns backoff, as for every target.
     client ??= new EventBridgeClient({
       region,

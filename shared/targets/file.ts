@@ -39,4 +39,4 @@ const fileTarget: TargetDefinition<FileConfig> = {
   }),
 };
 
-export { fileTarget, FileConfigSchema };
+export { fileTarget };

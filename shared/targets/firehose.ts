@@ -179,14 +179,5 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
   },
 };
 
-export {
-  firehoseTarget,
-  FirehoseConfigSchema,
-  buildRecord,
-  planBatches,
-  checkBatchOutput,
-  MAX_RECORD_BYTES,
-  MAX_BATCH_RECORDS,
-  MAX_BATCH_BYTES,
-};
+export { firehoseTarget, FirehoseConfigSchema, buildRecord, planBatches, MAX_RECORD_BYTES, MAX_BATCH_BYTES };
 export type { FirehoseConfig };

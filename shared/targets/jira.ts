@@ -317,14 +317,9 @@ export {
   jiraTarget,
   JiraConfigSchema,
   buildJiraIssue,
-  buildSummary,
-  buildDescription,
-  buildLabels,
-  buildUpdateComment,
   isSignificantUpdate,
-  DEFAULT_PRIORITIES,
   SUMMARY_LIMIT,
   RICH_TEXT_LIMIT,
   PROPERTY_KEY,
 };
-export type { JiraConfig, JiraLedgerRecord, FindingProperty };
+export type { JiraConfig };

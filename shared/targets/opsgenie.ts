@@ -329,12 +329,8 @@ export {
   opsgenieTarget,
   OpsgenieConfigSchema,
   buildOpsgenieAlert,
-  escapeHtml,
-  HTML_ENTITY,
-  DEFAULT_PRIORITY_MAP,
-  OPSGENIE_URLS,
   MESSAGE_LIMIT,
   DESCRIPTION_LIMIT,
   DETAILS_TOTAL_LIMIT,
 };
-export type { OpsgenieConfig, OpsgenieRequest, OpsgenieCreate, OpsgenieClose, OpsgeniePriority };
+export type { OpsgenieConfig, OpsgenieRequest, OpsgenieCreate };

@@ -288,9 +288,6 @@ export {
   fitEventSize,
   findingDedupKey,
   eventBytes,
-  DEFAULT_SEVERITY_MAP,
-  PAGERDUTY_URLS,
   MAX_EVENT_BYTES,
-  SUMMARY_LIMIT,
 };
-export type { PagerDutyConfig, PagerDutyEvent, PagerDutyTrigger, PagerDutySeverity };
+export type { PagerDutyConfig, PagerDutyEvent, PagerDutyTrigger };

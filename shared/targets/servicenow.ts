@@ -295,14 +295,9 @@ export {
   serviceNowTarget,
   ServiceNowConfigSchema,
   buildServiceNowRecord,
-  buildShortDescription,
-  buildDescription,
-  buildWorkNote,
   isSignificantUpdate,
   correlationId,
-  plainText,
-  DEFAULT_URGENCY_IMPACT,
   SHORT_DESCRIPTION_LIMIT,
   DESCRIPTION_LIMIT,
 };
-export type { ServiceNowConfig, ServiceNowLedgerRecord };
+export type { ServiceNowConfig };

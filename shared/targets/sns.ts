@@ -340,16 +340,5 @@ const snsTarget: TargetDefinition<SnsConfig> = {
   },
 };
 
-export {
-  snsTarget,
-  SnsConfigSchema,
-  buildSnsPublish,
-  snsTextMessage,
-  snsJsonMessage,
-  snsSubject,
-  snsMessageAttributes,
-  toDeliveryError as snsDeliveryError,
-  SNS_MAX_BYTES,
-  SUBJECT_LIMIT,
-};
-export type { SnsConfig, SnsPublishInput };
+export { snsTarget, SnsConfigSchema, buildSnsPublish, snsSubject, toDeliveryError as snsDeliveryError, SNS_MAX_BYTES };
+export type { SnsPublishInput };

@@ -279,5 +279,5 @@ const splunkTarget: TargetDefinition<SplunkConfig> = {
   },
 };
 
-export { splunkTarget, SplunkConfigSchema, buildHecEvent, requestChannel, HEC_CODE_RETRYABLE, DEFAULT_MAX_REQUEST_BYTES };
-export type { SplunkConfig, HecEvent };
+export { splunkTarget, SplunkConfigSchema, buildHecEvent, requestChannel };
+export type { SplunkConfig };

@@ -323,5 +323,5 @@ const syslogTarget: TargetDefinition<SyslogConfig> = {
   },
 };
 
-export { syslogTarget, SyslogConfigSchema, renderSyslogFrame, publicOnlyLookup, SYSLOG_SEVERITY, APP_NAME, MSG_ID, SD_ID };
+export { syslogTarget, SyslogConfigSchema, publicOnlyLookup };
 export type { SyslogConfig };

@@ -216,4 +216,4 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
   }),
 };
 
-export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES, SEVERITY_COLOR };
+export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES };

@@ -57,4 +57,4 @@ const webhookTarget: TargetDefinition<WebhookConfig> = {
   }),
 };
 
-export { webhookTarget, WebhookConfigSchema, signBody };
+export { webhookTarget };

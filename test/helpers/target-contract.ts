@@ -80,13 +80,6 @@ const failure = async (sending: Promise<void>): Promise<DeliveryError> => {
 
 type Outcome = 'delivered' | 'retryable' | 'permanent';
 
-/** What became of a send: delivered, or a retryable / permanent DeliveryError (anything else is named). */
-const outcomeOf = (sending: Promise<void>): Promise<string> =>
-  sending.then(
-    () => 'delivered',
-    (error: unknown) => (error instanceof DeliveryError ? (error.retryable ? 'retryable' : 'permanent') : `unexpected ${String(error)}`),
-  );
-
 /** No secret in the message, String(), the stack or anything inspect() shows. */
 const expectNoLeak = (error: Error, secrets: readonly string[]): void => {
   const everything = [error.message, error.stack ?? '', String(error), inspect(error, { depth: 10, showHidden: true })].join('\n');
@@ -300,25 +293,20 @@ const itMasksEchoesAcrossCuts = (contract: EchoCase): void => {
 };
 
 export {
-  classifiedAs,
   CLASSIFIED_STATUSES,
   closedPort,
   delivery,
   deliveryFor,
-  echoForms,
   expectNoLeak,
   failure,
-  faultyServer,
   findingJob,
   itClassifiesStatuses,
   itMasksEchoesAcrossCuts,
   itNeverLeaks,
   leakedPieces,
-  outcomeOf,
   pick,
   sendFinding,
   statusTable,
   targetContext,
   updated,
 };
-export type { EchoCase, Fault, LeakCase, Outcome, StatusCase };

@@ -4,7 +4,7 @@ import { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import { OrganizationsClient } from '@aws-sdk/client-organizations';
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
 import { ACCOUNTS_CONFIG } from '../../shared/accounts/directory.ts';
-import { parseConfig } from '../../shared/config/parse.ts';
+import { parseConfig } from '../../shared/cli/config/parse.ts';
 import { createAccountChain, guardDutyMembersSource, organizationsSource, type AccountSource } from '../../shared/accounts/chain.ts';
 import { ingest } from '../../shared/pipeline.ts';
 import { startOrgGuardDutyLoopback, type OrgGuardDutyLoopback } from '../helpers/org-guardduty-loopback.ts';

@@ -6,7 +6,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { encodeButtonValue } from '../../shared/actions/button-value.ts';
 import { slackActionId } from '../../shared/actions/slack-buttons.ts';
 import { slackSignature } from '../../shared/actions/slack-verify.ts';
-import { startResponseReceiver, type ResponseReceiver } from '../../shared/actions/simulate/response-receiver.ts';
+import { startResponseReceiver, type ResponseReceiver } from '../../shared/cli/actions/simulate/response-receiver.ts';
 import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
 import { apiWireFinding, startActionsLoopback, type ActionsLoopback } from '../helpers/guardduty-actions-loopback.ts';

@@ -14,7 +14,7 @@ import { ActionsConfigSchema, compileActionsPolicy } from '../../shared/actions/
 import type { ActionName, ActionRequest } from '../../shared/actions/model.ts';
 import { slackActionId } from '../../shared/actions/slack-buttons.ts';
 import { slackSignature } from '../../shared/actions/slack-verify.ts';
-import { startResponseReceiver, type ResponseReceiver } from '../../shared/actions/simulate/response-receiver.ts';
+import { startResponseReceiver, type ResponseReceiver } from '../../shared/cli/actions/simulate/response-receiver.ts';
 import { dynamoActionStore } from '../../shared/aws/action-store.ts';
 import { sqsActionQueue } from '../../shared/aws/action-queue.ts';
 import { dynamoSuppressionStore } from '../../shared/aws/dynamo-suppressions.ts';

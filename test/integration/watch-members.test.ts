@@ -11,7 +11,7 @@ import { EnrichedFindingSchema, type EnrichedFinding } from '../../schemas/enric
 import { GuardDutyFindingSchema } from '../../schemas/finding.ts';
 import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../shared/accounts/directory.ts';
 import { publishEnriched } from '../../shared/aws/publisher.ts';
-import { parseConfig } from '../../shared/config/parse.ts';
+import { parseConfig } from '../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../shared/config/routes-config.ts';
 import { dynamoMembershipState } from '../../shared/aws/dynamo-membership-state.ts';
 import { MEMBERSHIP_FINDING_TYPE, runMembershipWatch, type WatchDeps } from '../../shared/members/watch.ts';

@@ -4,7 +4,7 @@ import { redactText } from '../../redact.ts';
 import { stripControl, truncate } from '../../text.ts';
 import { OutputError, type FindingsFile } from './output.ts';
 import type { PullProgress } from './progress.ts';
-import { NoDetectorError, pullRegion, RegionDeniedError, type RegionPullResult } from './region.ts';
+import { NoDetectorError, pullRegion, RegionDeniedError, type RegionPullResult } from '../../aws/guardduty-findings.ts';
 import { RegionTally, type RegionSummary } from './summary.ts';
 
 /**

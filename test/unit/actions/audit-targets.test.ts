@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
 import { auditRecordOf } from '../../../shared/actions/audit.ts';
 import { auditTargetSink } from '../../../shared/actions/audit-targets.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { localSecretResolver } from '../../../shared/secrets.ts';
 import { createTargets } from '../../../shared/targets/create.ts';

@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { directlyAllowed } from '../../../shared/actions/config.ts';
 import { decodeButtonValue, encodeButtonValue } from '../../../shared/actions/button-value.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 

@@ -1,8 +1,8 @@
 import * as z from 'zod/mini';
 import { describe, expect, it } from 'vitest';
-import type { ReplayRecord } from '../../../shared/cli/replay-runner.ts';
-import { renderReportHtml } from '../../../shared/report/html.ts';
-import { buildReport, type ReportEntry } from '../../../shared/report/model.ts';
+import type { ReplayRecord } from '../../../shared/cli/replay/runner.ts';
+import { renderReportHtml } from '../../../shared/cli/report/html.ts';
+import { buildReport, type ReportEntry } from '../../../shared/cli/report/model.ts';
 import { SlackConfigSchema, slackTarget } from '../../../shared/targets/slack.ts';
 import { enrichedFrom, loadFinding } from '../../helpers/findings.ts';
 import { targetContext } from '../../helpers/target-contract.ts';

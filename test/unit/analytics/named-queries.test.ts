@@ -14,7 +14,7 @@ import { afterAll, beforeAll, describe, expect, it, vi } from 'vitest';
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
 import { findingView } from '../../../schemas/finding-view.ts';
 import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/accounts/directory.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { firehoseTarget } from '../../../shared/targets/firehose.ts';
 import type { Target } from '../../../shared/targets/types.ts';

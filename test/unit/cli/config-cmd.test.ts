@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG, shadowedRoutes } from '../../../shared/config/routes-config.ts';
 import { routesJsonSchema } from '../../../shared/cli/config-cmd.ts';
 

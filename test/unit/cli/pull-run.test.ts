@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { runPull } from '../../../shared/cli/pull-cmd.ts';
-import { createPullClient } from '../../../shared/cli/pull/client.ts';
+import { createPullClient } from '../../../shared/aws/guardduty-pull-client.ts';
 import { apiWireFinding, startGuardDutyFindingsLoopback, type FindingsLoopback, type FindingsLoopbackOptions, type WireFinding } from '../../helpers/guardduty-findings-loopback.ts';
 
 /**

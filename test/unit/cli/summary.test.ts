@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { deliveryStatuses } from '../../../shared/cli/delivery-status.ts';
-import type { ReplayRecord } from '../../../shared/cli/replay-runner.ts';
+import type { ReplayRecord } from '../../../shared/cli/replay/runner.ts';
 import { ReplaySummary } from '../../../shared/cli/summary.ts';
 
 const routed = (overrides: Partial<ReplayRecord>): ReplayRecord => ({

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { EnrichedFindingSchema } from '../../../schemas/enriched.ts';
 import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
 import { createAccountChain, type AccountSource } from '../../../shared/accounts/chain.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { parseYamlSource } from '../../../shared/config/yaml-source.ts';
 import { resourceTags } from '../../../shared/enrich.ts';

@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { afterEach, describe, expect, it } from 'vitest';
 import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
 import { loadConfig } from '../../../shared/config/load.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { encodeRoutesDocument, routesSha256, decodeRoutesDocument } from '../../../shared/config/ssm-document.ts';
 import { ConfigError } from '../../../shared/errors.ts';

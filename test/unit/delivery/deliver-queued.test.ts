@@ -1,5 +1,5 @@
 import { afterAll, beforeAll, beforeEach, describe, expect, it } from 'vitest';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import type { RouterConfig } from '../../../shared/config/compile.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import type { DeliveryJob } from '../../../shared/delivery/job.ts';

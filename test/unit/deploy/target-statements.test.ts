@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { addDeliverStatements, deliverTargetStatements, TargetPermissionError } from '../../../deploy/target-statements.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 
 /** The deliver role's generated statements, from routes files given as text (the packaged template: serverless-package.test.ts). */

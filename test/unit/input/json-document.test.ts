@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { jsonDocument, type DocumentPart } from '../../../shared/input/json-document.ts';
+import { jsonDocument, type DocumentPart } from '../../../shared/cli/input/json-document.ts';
 
 const collect = async (text: string | string[], maxElementChars = 1_000_000, maxDocumentChars = 1_000_000): Promise<DocumentPart[]> => {
   const parts: DocumentPart[] = [];

@@ -1,7 +1,7 @@
 import { Readable } from 'node:stream';
 import fc from 'fast-check';
 import { describe, expect, it } from 'vitest';
-import { boundedLines, type OverlongLine } from '../../../shared/input/lines.ts';
+import { boundedLines, type OverlongLine } from '../../../shared/cli/input/lines.ts';
 
 const collect = async (chunks: string[], max: number): Promise<(string | OverlongLine)[]> => {
   const out: (string | OverlongLine)[] = [];

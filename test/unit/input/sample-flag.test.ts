@@ -1,7 +1,7 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
 import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { ingest } from '../../../shared/pipeline.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';

@@ -1,6 +1,6 @@
 import { readFileSync } from 'node:fs';
 import { describe, expect, it } from 'vitest';
-import { eventsOf } from '../../../shared/input/shapes.ts';
+import { eventsOf } from '../../../shared/cli/input/shapes.ts';
 import { validateEvent } from '../../../shared/validate.ts';
 
 const wire = (JSON.parse(readFileSync(new URL('../../events/api/get-findings.wire.json', import.meta.url), 'utf8')) as { findings: Record<string, unknown>[] }).findings;

@@ -1,5 +1,5 @@
 import { describe, expect, it } from 'vitest';
-import { emailProblem, parseMembersCsv } from '../../../shared/members/csv.ts';
+import { emailProblem, parseMembersCsv } from '../../../shared/cli/members/csv.ts';
 
 describe('members CSV: accepted input', () => {
   it('reads the console format: header, then one account id and email per line', () => {

@@ -5,10 +5,10 @@ import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/account
 import { routeBoth } from '../../../shared/cli/diff-cmd.ts';
 import { BUNDLED } from '../../../shared/cli/paths.ts';
 import { loadConfig } from '../../../shared/config/load.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
-import { buildDiff, renderDiffText, type DiffDecision, type DiffEvent, type DiffFinding } from '../../../shared/report/diff.ts';
-import { renderDiffHtml } from '../../../shared/report/html.ts';
+import { buildDiff, renderDiffText, type DiffDecision, type DiffEvent, type DiffFinding } from '../../../shared/cli/report/diff.ts';
+import { renderDiffHtml } from '../../../shared/cli/report/html.ts';
 
 const CONFIGS = join(import.meta.dirname, '../../events/configs/diff');
 const EVENTS = join(import.meta.dirname, '../../events');

@@ -1,8 +1,8 @@
 import { createHash } from 'node:crypto';
 import { describe, expect, it } from 'vitest';
-import type { ReplayRecord } from '../../../shared/cli/replay-runner.ts';
-import { buildReport, type ReportEntry } from '../../../shared/report/model.ts';
-import { CSP, escapeHtml, mrkdwnToHtml, renderReportHtml, SCRIPT, teamsMarkdownToHtml } from '../../../shared/report/html.ts';
+import type { ReplayRecord } from '../../../shared/cli/replay/runner.ts';
+import { buildReport, type ReportEntry } from '../../../shared/cli/report/model.ts';
+import { CSP, escapeHtml, mrkdwnToHtml, renderReportHtml, SCRIPT, teamsMarkdownToHtml } from '../../../shared/cli/report/html.ts';
 import { buildSlackMessage } from '../../../shared/targets/slack.ts';
 import { buildTeamsMessage } from '../../../shared/targets/teams.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';

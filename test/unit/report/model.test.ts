@@ -2,15 +2,15 @@ import { readFile } from 'node:fs/promises';
 import { describe, expect, it } from 'vitest';
 import { ACCOUNTS_CONFIG, staticAccountDirectory } from '../../../shared/accounts/directory.ts';
 import { BUNDLED } from '../../../shared/cli/paths.ts';
-import { replayOne, replaySession, type ReplayDetail, type ReplayRecord } from '../../../shared/cli/replay-runner.ts';
+import { replayOne, replaySession, type ReplayDetail, type ReplayRecord } from '../../../shared/cli/replay/runner.ts';
 import { loadConfig } from '../../../shared/config/load.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { localSecretResolver } from '../../../shared/secrets.ts';
 import { createHttpClient } from '../../../shared/targets/http.ts';
 import { createTargets } from '../../../shared/targets/create.ts';
 import { memoryLedger } from '../../../shared/targets/ledger.ts';
-import { buildReport, entryFromReplay, type ReportEntry } from '../../../shared/report/model.ts';
+import { buildReport, entryFromReplay, type ReportEntry } from '../../../shared/cli/report/model.ts';
 import { loadEvent } from '../../helpers/findings.ts';
 
 const TARGETS = [

@@ -1,8 +1,8 @@
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { redactRoutesYaml } from '../../../shared/report/redact-yaml.ts';
-import { unifiedDiff, unifiedDiffText } from '../../../shared/report/text-diff.ts';
+import { redactRoutesYaml } from '../../../shared/cli/report/redact-yaml.ts';
+import { unifiedDiff, unifiedDiffText } from '../../../shared/cli/report/text-diff.ts';
 
 const CONFIGS = join(import.meta.dirname, '../../events/configs/diff');
 

@@ -12,7 +12,7 @@ import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
 /**
  * The Lambdas' path to the routes (the build's JSON, no YAML loader): the RE2 engine is not
  * in their static imports (cold-start bytes) and loads only for a file with a typeRegex.
- * This file must not import config/parse.ts, which registers the engine statically.
+ * This file must not import shared/cli/config/parse.ts, which registers the engine statically.
  */
 const ROUTES = {
   targets: { t: { type: 'console' }, other: { type: 'console' } },

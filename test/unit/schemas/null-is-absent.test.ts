@@ -6,7 +6,7 @@ import { EnrichedFindingSchema, type AccountInfo, type EnrichedFinding } from '.
 import { GuardDutyFindingSchema } from '../../../schemas/finding.ts';
 import { compileGuard } from '../../../schemas/guard.ts';
 import { staticAccountDirectory } from '../../../shared/accounts/directory.ts';
-import { parseConfig } from '../../../shared/config/parse.ts';
+import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { enrichFinding } from '../../../shared/enrich.ts';
 import { renderJsonFormat } from '../../../shared/formats/json-formats.ts';

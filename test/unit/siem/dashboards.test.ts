@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardObjects, HIGH_OR_CRITICAL, toNdjson } from '../../../shared/siem/dashboards.ts';
-import { ecsMappings, type FieldMapping, type Flavor } from '../../../shared/siem/index-template.ts';
+import { dashboardObjects, HIGH_OR_CRITICAL, toNdjson } from '../../../shared/cli/siem/dashboards.ts';
+import { ecsMappings, type FieldMapping, type Flavor } from '../../../shared/cli/siem/index-template.ts';
 
 /**
  * The dashboard's saved objects parse as Kibana / OpenSearch Dashboards export NDJSON: one

@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
-import { dashboardObjects, toNdjson } from '../../../shared/siem/dashboards.ts';
-import { ilmPolicy, indexTemplate, ismPolicy, type Flavor } from '../../../shared/siem/index-template.ts';
+import { dashboardObjects, toNdjson } from '../../../shared/cli/siem/dashboards.ts';
+import { ilmPolicy, indexTemplate, ismPolicy, type Flavor } from '../../../shared/cli/siem/index-template.ts';
 
 /**
  * What `siem setup` installs, as reviewable files: the index template and lifecycle policy per

@@ -3,7 +3,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterEach, describe, expect, it, vi } from 'vitest';
 import { runSiemSetup } from '../../../shared/cli/siem-cmd.ts';
-import { ecsMappings } from '../../../shared/siem/index-template.ts';
+import { ecsMappings } from '../../../shared/cli/siem/index-template.ts';
 import { LOOPBACK_CREDENTIALS } from '../../helpers/firehose-loopback.ts';
 import { closedPort } from '../../helpers/target-contract.ts';
 import { startClusterLoopback, type ClusterLoopback, type ClusterOptions } from './cluster-loopback.ts';

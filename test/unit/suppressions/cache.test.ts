@@ -1,6 +1,6 @@
 import { describe, expect, it } from 'vitest';
 import { cachedRuntimeSuppressions } from '../../../shared/suppressions/cache.ts';
-import { memorySuppressionStore } from '../../../shared/suppressions/memory-store.ts';
+import { memorySuppressionStore } from '../../../shared/cli/suppressions/memory-store.ts';
 import { suppressionFromFinding, type BadSuppressionRow, type SuppressionListing, type SuppressionStore } from '../../../shared/suppressions/model.ts';
 import { makeFinding } from '../../helpers/finding-factory.ts';
 import { ANALYST, DAY, NOW } from './helpers.ts';

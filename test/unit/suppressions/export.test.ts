@@ -1,7 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { route } from '../../../shared/pipeline.ts';
 import { memoryFindingState } from '../../../shared/state/finding-state.ts';
-import { suppressionsYaml } from '../../../shared/suppressions/export-yaml.ts';
+import { suppressionsYaml } from '../../../shared/cli/suppressions/export-yaml.ts';
 import { suppressionFromFinding } from '../../../shared/suppressions/model.ts';
 import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
 import { ANALYST, NOW, ROUTES_YAML, routesConfig } from './helpers.ts';

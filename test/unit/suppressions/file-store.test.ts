@@ -2,7 +2,7 @@ import { appendFileSync, mkdtempSync, readFileSync, writeFileSync } from 'node:f
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { fileSuppressionStore } from '../../../shared/suppressions/file-store.ts';
+import { fileSuppressionStore } from '../../../shared/cli/suppressions/file-store.ts';
 import { suppressionFromFinding } from '../../../shared/suppressions/model.ts';
 import { makeFinding } from '../../helpers/finding-factory.ts';
 import { ANALYST, NOW } from './helpers.ts';

@@ -7,7 +7,7 @@ import * as z from 'zod/mini';
 import { afterEach, beforeAll, beforeEach, describe, expect, it, vi } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
 import { ENRICHED_DETAIL_TYPE, ENRICHED_SOURCE } from '../../../schemas/envelope.ts';
-import { runReplay } from '../../../shared/cli/replay.ts';
+import { runReplay } from '../../../shared/cli/replay-cmd.ts';
 import { loadConfig } from '../../../shared/config/load.ts';
 import { ROUTES_CONFIG } from '../../../shared/config/routes-config.ts';
 import { DestinationRefusedError } from '../../../shared/errors.ts';

@@ -1,5 +1,5 @@
 import { isIP } from 'node:net';
-import type { FieldMapping } from './index-template.ts';
+import type { FieldMapping } from '../../shared/cli/siem/index-template.ts';
 
 /**
  * Applies an index template's mappings to one document the way the cluster would, and lists

@@ -1,5 +1,5 @@
 import { stringify } from 'yaml';
-import { actorLabel, type RuntimeSuppression } from './model.ts';
+import { actorLabel, type RuntimeSuppression } from '../../suppressions/model.ts';
 
 /**
  * Runtime suppressions as `suppress:` entries to paste into routes.yml: a suppression that

@@ -1,5 +1,5 @@
-import type { DeliveryJob } from './job.ts';
-import type { DeadLetter, JobSink } from './sink.ts';
+import type { DeliveryJob } from '../../delivery/job.ts';
+import type { DeadLetter, JobSink } from '../../delivery/sink.ts';
 
 /**
  * The job sink in one process (replay): a job to deliver now runs at once, concurrently

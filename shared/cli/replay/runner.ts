@@ -1,23 +1,23 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
-import type { AccountDirectory } from '../accounts/directory.ts';
-import type { RouterConfig } from '../config/compile.ts';
-import { makeJob, type DeliveryJob } from '../delivery/job.ts';
-import { digestGroupKey } from '../delivery/digest.ts';
-import { memoryRunOnce } from '../delivery/idempotency.ts';
+import type { AccountDirectory } from '../../accounts/directory.ts';
+import type { RouterConfig } from '../../config/compile.ts';
+import { makeJob, type DeliveryJob } from '../../delivery/job.ts';
+import { digestGroupKey } from '../../delivery/digest.ts';
+import { memoryRunOnce } from '../../delivery/idempotency.ts';
 import { memoryJobSink } from '../delivery/memory-sink.ts';
-import type { DeadLetter } from '../delivery/sink.ts';
-import type { EnrichedFinding } from '../../schemas/enriched.ts';
-import { dispatch, ingest, route, type DeliverOptions, type DeliverResult, type RouteResult } from '../pipeline.ts';
-import { memoryFindingState, toEpochMs, type FindingStateStore } from '../state/finding-state.ts';
-import { targetDefinition } from '../targets/registry.ts';
-import type { RenderedPayload, Target } from '../targets/types.ts';
-import { redactText } from '../redact.ts';
-import { deliveryStatuses, type DeliveryStatus } from './delivery-status.ts';
-import type { InputItem } from './inputs.ts';
-import { deliverWithBudget, LAMBDA_MAX_RECEIVES, type BudgetOutcome, type ReceiveBudget } from './replay/delivery-budget.ts';
-import { orderLanes, type OrderLanes } from './replay/order-lanes.ts';
-import { resentJobOf, type ResentJob } from './replay/resent-job.ts';
+import type { DeadLetter } from '../../delivery/sink.ts';
+import type { EnrichedFinding } from '../../../schemas/enriched.ts';
+import { dispatch, ingest, route, type DeliverOptions, type DeliverResult, type RouteResult } from '../../pipeline.ts';
+import { memoryFindingState, toEpochMs, type FindingStateStore } from '../../state/finding-state.ts';
+import { targetDefinition } from '../../targets/registry.ts';
+import type { RenderedPayload, Target } from '../../targets/types.ts';
+import { redactText } from '../../redact.ts';
+import { deliveryStatuses, type DeliveryStatus } from '../delivery-status.ts';
+import type { InputItem } from '../inputs.ts';
+import { deliverWithBudget, LAMBDA_MAX_RECEIVES, type BudgetOutcome, type ReceiveBudget } from './delivery-budget.ts';
+import { orderLanes, type OrderLanes } from './order-lanes.ts';
+import { resentJobOf, type ResentJob } from './resent-job.ts';
 
 /**
  * Runs the pipeline in-process over replay inputs, one record per input event. The bus
@@ -56,7 +56,7 @@ interface ReplayOptions {
   /** Finding high-water marks; in replay they live for the run. */
   state: FindingStateStore;
   /** Runtime suppressions (replay --suppressions / --suppressions-table), applied after the YAML ones. */
-  runtimeSuppressions?: import('../pipeline.ts').RouteDeps['runtimeSuppressions'];
+  runtimeSuppressions?: import('../../pipeline.ts').RouteDeps['runtimeSuppressions'];
   /** Runs a delivery at most once per idempotency key (see replaySession). */
   once: RunOnce;
   /** Keeps per-finding order for targets that need it (see replaySession). */

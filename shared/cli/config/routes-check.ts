@@ -1,7 +1,7 @@
-import { ConfigError, type ConfigProblem } from '../errors.ts';
-import type { RouterConfig } from './compile.ts';
-import { loadConfig } from './load.ts';
-import { ROUTES_CONFIG } from './routes-config.ts';
+import { ConfigError, type ConfigProblem } from '../../errors.ts';
+import type { RouterConfig } from '../../config/compile.ts';
+import { loadConfig } from '../../config/load.ts';
+import { ROUTES_CONFIG } from '../../config/routes-config.ts';
 
 interface RoutesCheck {
   /** Undefined when the file does not even compile. */

@@ -1,6 +1,6 @@
-import { fromApiFinding } from './api-finding.ts';
+import { fromApiFinding } from '../../input/api-finding.ts';
 import type { InputItem } from './item.ts';
-import { WIRE_SHAPES } from './wire-names.generated.ts';
+import { WIRE_SHAPES } from '../../input/wire-names.generated.ts';
 
 /**
  * What one parsed input value is, and the events it holds. Accepted:

@@ -1,5 +1,5 @@
-import { FindingsRouterError } from '../errors.ts';
-import { redactText } from '../redact.ts';
+import { FindingsRouterError } from '../../errors.ts';
+import { redactText } from '../../redact.ts';
 import { dashboardObjects, toNdjson, type SavedObject } from './dashboards.ts';
 import { ecsMappings, ilmPolicy, indexTemplate, ismPolicy, POLICY_NAME, TEMPLATE_NAME, type Flavor } from './index-template.ts';
 

@@ -1,4 +1,4 @@
-import { formatSeverity, severityLabel, type SeverityLabel } from '../severity.ts';
+import { formatSeverity, severityLabel, type SeverityLabel } from '../../severity.ts';
 import type { ReportTarget } from './model.ts';
 import { unifiedDiff, type UnifiedDiff } from './text-diff.ts';
 

@@ -1,10 +1,10 @@
 import { createHash } from 'node:crypto';
-import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
+import { formatSeverity, severityTitle, type SeverityLabel } from '../../severity.ts';
 import type { ChangedFinding, DiffData, RouteGroup } from './diff.ts';
 import { planLine } from './diff.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../cli/delivery-status.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery-status.ts';
 import { OUTCOMES, type CoverageRow, type FindingView, type ReportData } from './model.ts';
-import { BUTTON_PREVIEW_CSS, slackActionsPreview } from '../actions/slack-buttons.ts';
+import { BUTTON_PREVIEW_CSS, slackActionsPreview } from '../../actions/slack-buttons.ts';
 
 /**
  * The replay report and the routing diff as single self-contained HTML files: no network,

@@ -1,6 +1,6 @@
 import { open, rename, writeFile } from 'node:fs/promises';
-import { MAX_SUPPRESSIONS, SuppressionError, type BadSuppressionRow, type RuntimeSuppression, type SuppressionListing, type SuppressionStore } from './model.ts';
-import { parseSuppressionRow, rowWhere } from './row.ts';
+import { MAX_SUPPRESSIONS, SuppressionError, type BadSuppressionRow, type RuntimeSuppression, type SuppressionListing, type SuppressionStore } from '../../suppressions/model.ts';
+import { parseSuppressionRow, rowWhere } from '../../suppressions/row.ts';
 
 /**
  * Runtime suppressions in a local file, one JSON object a line: the lines `suppressions list

@@ -9,10 +9,10 @@ import { ACCOUNTS_CONFIG } from '../accounts/directory.ts';
 import { loadConfig } from '../config/load.ts';
 import { describeError } from '../accounts/chain.ts';
 import { ConfigError } from '../errors.ts';
-import { parseMembersCsv } from './csv.ts';
+import { parseMembersCsv } from './members/csv.ts';
 import { listOrganizationAccounts } from '../aws/organizations-accounts.ts';
-import { diffMembership, expectedFromRegistry, mergeExpected, type DiffEntry, type ExpectedAccount, type MembershipDiff } from './diff.ts';
-import { chunk, createAndInviteMembers, listAllMembers, MAX_ACCOUNTS_PER_CALL, resolveDetectorId } from './guardduty.ts';
+import { diffMembership, expectedFromRegistry, mergeExpected, type DiffEntry, type ExpectedAccount, type MembershipDiff } from '../members/diff.ts';
+import { chunk, createAndInviteMembers, listAllMembers, MAX_ACCOUNTS_PER_CALL, resolveDetectorId } from '../aws/guardduty-members.ts';
 
 /**
  * `findings-router members import|status|diff`: GuardDuty member management from the

@@ -1,7 +1,7 @@
 import { RE2JS } from 're2js';
-import { useRegexEngine } from '../routing/user-regex.ts';
-import type { ConfigKind } from './load.ts';
-import { parseYamlSource } from './yaml-source.ts';
+import { useRegexEngine } from '../../routing/user-regex.ts';
+import type { ConfigKind } from '../../config/load.ts';
+import { parseYamlSource } from '../../config/yaml-source.ts';
 
 // Only the CLI, the build and tests parse text synchronously: none of them counts cold-start
 // bytes, so the regex engine is registered up front (loadConfig loads it on demand).

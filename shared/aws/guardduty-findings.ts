@@ -6,7 +6,7 @@ import {
   type FindingCriteria,
   type GuardDutyClient,
 } from '@aws-sdk/client-guardduty';
-import { FindingsRouterError } from '../../errors.ts';
+import { FindingsRouterError } from '../errors.ts';
 
 /**
  * One region of a pull: the administrator's detector(s) (ListDetectors, or --detector), then

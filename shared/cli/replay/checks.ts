@@ -1,9 +1,9 @@
 import { mkdir, writeFile } from 'node:fs/promises';
 import { dirname } from 'node:path';
-import type { RouterConfig } from '../config/compile.ts';
-import { formatProblem } from '../errors.ts';
-import type { Outcome } from './replay-runner.ts';
-import { checkInputPaths, checkOutputFile, checkOutputFolder, UsageError } from './usage.ts';
+import type { RouterConfig } from '../../config/compile.ts';
+import { formatProblem } from '../../errors.ts';
+import type { Outcome } from './runner.ts';
+import { checkInputPaths, checkOutputFile, checkOutputFolder, UsageError } from '../usage.ts';
 
 /**
  * What `replay` checks and prepares before the first event: flag combinations, the paths it

@@ -8,18 +8,18 @@ import { localSecretResolver } from '../secrets.ts';
 import { createHttpClient } from '../targets/http.ts';
 import { createTargets } from '../targets/create.ts';
 import { memoryLedger } from '../targets/ledger.ts';
-import { checkReplayFlags, expiredSuppressionWarnings, failOnVerdict, startFileTargets } from './replay-checks.ts';
+import { checkReplayFlags, expiredSuppressionWarnings, failOnVerdict, startFileTargets } from './replay/checks.ts';
 import { readInputsOrStdin } from './stdin-input.ts';
 import { BUNDLED } from './paths.ts';
-import { replayStream, replaySession, type DeliveryMode } from './replay-runner.ts';
+import { replayStream, replaySession, type DeliveryMode } from './replay/runner.ts';
 import { openDeadLetterFile } from './replay/dead-letter-file.ts';
 import { recordLines } from './replay/record-lines.ts';
 import { concurrencyOf, DEFAULT_CONCURRENCY } from './replay/concurrency.ts';
 import { checkOutputFile } from './usage.ts';
-import { entryFromReplay, ReportCollector } from '../report/model.ts';
-import { renderReportHtml } from '../report/html.ts';
+import { entryFromReplay, ReportCollector } from './report/model.ts';
+import { renderReportHtml } from './report/html.ts';
 import { ReplaySummary } from './summary.ts';
-import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from '../suppressions/source.ts';
+import { runtimeSuppressionsFromFlags, SUPPRESSION_FLAGS, SUPPRESSION_FLAGS_USAGE } from './suppressions/source.ts';
 
 const USAGE = `Usage: findings-router replay [PATH...] [--routes FILE] [--accounts FILE] [--dry-run | --send] [--payloads DIR] [--json] [--report FILE]
        [--concurrency N] [--dead-letters FILE]

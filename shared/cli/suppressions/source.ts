@@ -1,9 +1,9 @@
-import { terminalSafe } from '../cli/terminal-text.ts';
-import { UsageError } from '../cli/usage.ts';
-import type { CompiledSuppression } from '../config/compile.ts';
-import { compileRuntimeSuppression } from './compile.ts';
+import { terminalSafe } from '../terminal-text.ts';
+import { UsageError } from '../usage.ts';
+import type { CompiledSuppression } from '../../config/compile.ts';
+import { compileRuntimeSuppression } from '../../suppressions/compile.ts';
 import { fileSuppressionStore } from './file-store.ts';
-import { actorLabel, isExpired, type BadSuppressionRow, type RuntimeSuppression, type SuppressionStore } from './model.ts';
+import { actorLabel, isExpired, type BadSuppressionRow, type RuntimeSuppression, type SuppressionStore } from '../../suppressions/model.ts';
 
 /**
  * Where the CLI reads runtime suppressions from: a DynamoDB table (`--suppressions-table` in
@@ -29,7 +29,7 @@ const openSuppressionSource = async (flags: SuppressionSourceFlags): Promise<Ope
   if (flags.table !== undefined && flags.file !== undefined) throw new UsageError('give either a suppressions table or a suppressions file, not both');
   if (flags.file !== undefined) return { store: fileSuppressionStore(flags.file), label: `file ${flags.file}` };
   if (flags.table === undefined) return undefined;
-  const { suppressionsTable } = await import('../aws/suppressions-table.ts');
+  const { suppressionsTable } = await import('../../aws/suppressions-table.ts');
   return { store: suppressionsTable(flags.region, flags.table), label: `table ${flags.table}` };
 };
 

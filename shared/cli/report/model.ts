@@ -1,8 +1,8 @@
-import type { Outcome, ReplayDetail, ReplayRecord } from '../cli/replay-runner.ts';
-import { actorFacts, actorSummary, type ActorFact } from '../actor-summary.ts';
-import type { TraceStep } from '../routing/evaluate.ts';
-import { DELIVERY_STATUSES, type DeliveryStatus } from '../cli/delivery-status.ts';
-import { SEVERITY_LABELS, severityLabel, type SeverityLabel } from '../severity.ts';
+import type { Outcome, ReplayDetail, ReplayRecord } from '../replay/runner.ts';
+import { actorFacts, actorSummary, type ActorFact } from '../../actor-summary.ts';
+import type { TraceStep } from '../../routing/evaluate.ts';
+import { DELIVERY_STATUSES, type DeliveryStatus } from '../delivery-status.ts';
+import { SEVERITY_LABELS, severityLabel, type SeverityLabel } from '../../severity.ts';
 
 /**
  * The data behind `replay --report`: records in → report data out, one record at a time, so

@@ -1,4 +1,4 @@
-import type { RuntimeSuppression, SuppressionStore } from './model.ts';
+import type { RuntimeSuppression, SuppressionStore } from '../../suppressions/model.ts';
 
 /** A store in memory: tests, `actions simulate`, and the file store's working copy. */
 const memorySuppressionStore = (initial: readonly RuntimeSuppression[] = []): SuppressionStore => {
