@@ -4,7 +4,7 @@ import { SuppressionError, suppressionFromFinding } from '../suppressions/model.
 import { validateEvent } from '../validate.ts';
 import { auditRecordOf, type ActionAuditRecord, type AuditSink } from './audit.ts';
 import { directlyAllowed, type ActionsPolicy } from './config.ts';
-import type { ActionName, ActionOutcome, ActionRequest, ActionStatus } from './model.ts';
+import type { ActionActor, ActionName, ActionOutcome, ActionRequest, ActionStatus } from './model.ts';
 import type { ActionStore } from './store.ts';
 
 /**
@@ -65,6 +65,8 @@ class Stop extends Error {
 
 const DONE_TTL_SECONDS = 30 * 24 * 3600;
 const RATE_WINDOW_SECONDS = 60;
+/** Sync-back: requests from a ticketing or on-call service, not from a person. */
+const SERVICES: ReadonlySet<ActionActor['platform']> = new Set(['pagerduty', 'opsgenie', 'jira']);
 const THROTTLING = new Set(['TooManyRequestsException', 'ThrottlingException', 'Throttling', 'RequestLimitExceeded']);
 
 const isThrottling = (error: unknown): boolean => {
@@ -120,7 +122,12 @@ const createActionEngine = (deps: EngineDeps) => {
     try {
       const minute = Math.floor(deps.now() / 60_000);
       const count = await deps.store.increment(`rate#${actor.platform}:${actor.id}#${minute}`, RATE_WINDOW_SECONDS * 2);
-      if (count > deps.policy.perActorPerMinute) throw new Stop('refused', `rate limit: at most ${deps.policy.perActorPerMinute} actions a minute per person; try again shortly`);
+      if (count > deps.policy.perActorPerMinute) {
+        // A service resolving incidents in bulk is not a person clicking too fast: its requests wait
+        // in the queue for the next minute instead of leaving findings active behind a refusal.
+        if (SERVICES.has(actor.platform)) throw new ActionRetryableError(`rate limit: more than ${deps.policy.perActorPerMinute} actions this minute from ${actor.platform}; will try again`);
+        throw new Stop('refused', `rate limit: at most ${deps.policy.perActorPerMinute} actions a minute per person; try again shortly`);
+      }
       if (!(await isAllowed(request))) throw new Stop('refused', `not permitted: you are not on the allow-list for ${action} (routes.yml actions.${action}); nothing was done`);
       claimed = await deps.store.claim(doneKey, DONE_TTL_SECONDS);
       if (!claimed) throw new Stop('done', `already ${DONE[action]} by you earlier; nothing more to do`);

@@ -8,7 +8,7 @@ import { handleSyncHttp } from '../../shared/actions/sync/http.ts';
 import type { ActionJob } from '../../shared/actions/job.ts';
 import { DeliveryError } from '../../shared/errors.ts';
 import { compileActionsPolicy } from '../../shared/actions/config.ts';
-import { createActionEngine } from '../../shared/actions/engine.ts';
+import { ActionRetryableError, createActionEngine } from '../../shared/actions/engine.ts';
 import { dynamoActionStore } from '../../shared/aws/action-store.ts';
 import type { ActionAuditRecord } from '../../shared/actions/audit.ts';
 import { sdkGuardDutyAdmin } from '../../shared/aws/guardduty-actions.ts';
@@ -282,6 +282,31 @@ describe('the queued request through the action engine', () => {
       const result = await engine.run(jobs.find((job) => job.request.actor.platform === 'pagerduty')!.request);
       expect(result.outcome.status).toBe('refused');
       expect(guardduty.calls).toEqual([]);
+    } finally {
+      await guardduty.close();
+    }
+  });
+
+  it('holds a service past the per-actor rate limit for a retry (a bulk resolve is not refused), and archives the next minute', async () => {
+    const { finding } = delivered;
+    const guardduty = await startActionsLoopback({ regions: { [finding.region]: [apiWireFinding(finding as unknown as Record<string, unknown>)] } });
+    try {
+      let clock = Date.parse('2026-12-05T10:00:00Z');
+      const engine = createActionEngine({
+        policy: compileActionsPolicy({ rateLimit: { perMinute: 1 }, acknowledge: {}, syncBack: SYNC_BACK }),
+        store: dynamoActionStore(dynamo.client, await freshTable(), () => clock),
+        guardduty: sdkGuardDutyAdmin({ clientConfig: { endpoint: guardduty.endpoint, credentials: { accessKeyId: 'AKID', secretAccessKey: 'secret' } } }),
+        audit: { record: async () => undefined },
+        now: () => clock,
+        sleep: async () => undefined,
+      });
+      const request = jobs.find((job) => job.request.actor.platform === 'pagerduty')!.request;
+      await engine.run({ ...request, action: 'acknowledge' }); // the minute's one action, by the same service
+      await expect(engine.run(request)).rejects.toBeInstanceOf(ActionRetryableError);
+      expect(guardduty.calls).toEqual([]);
+      clock += 60_000; // the queue hands the job back after the minute
+      expect((await engine.run(request)).outcome.status).toBe('done');
+      expect(guardduty.calls.map((call) => call.operation)).toContain('ArchiveFindings');
     } finally {
       await guardduty.close();
     }
