@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,6 +5,7 @@ import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { dynamoSuppressionStore } from '../../shared/aws/dynamo-suppressions.ts';
 import { suppressionFromFinding, type RuntimeSuppression } from '../../shared/suppressions/model.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
+import { runBinAgainstDynamo } from '../helpers/run-bin.ts';
 import { makeFinding } from '../helpers/finding-factory.ts';
 
 /**
@@ -14,7 +14,6 @@ import { makeFinding } from '../helpers/finding-factory.ts';
  * routes test (which suppression matched, runtime or YAML), config check (expired runtime
  * suppressions and bad rows as warnings). The file is what `suppressions list --json` prints.
  */
-const BIN = join(import.meta.dirname, '../../bin/findings-router.mjs');
 const DAY = 86_400_000;
 const NOW = Date.now();
 const ANALYST = { platform: 'slack' as const, id: 'U123ABC', name: 'Ada' };
@@ -39,28 +38,7 @@ afterAll(async () => {
   await dynamo?.close();
 });
 
-const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      cwd: dir,
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: dir,
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ACCESS_KEY_ID: 'fake',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_REGION: 'us-east-1',
-        AWS_MAX_ATTEMPTS: '1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const run = (args: string[]) => runBinAgainstDynamo(args, { endpoint: dynamo.endpoint, home: dir, cwd: dir });
 
 const common = () => ['--routes', join(dir, 'routes.yml'), '--accounts', join(dir, 'accounts.yml')];
 

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -9,6 +8,7 @@ import { parseYamlSource } from '../../shared/config/yaml-source.ts';
 import { dynamoSuppressionReader, dynamoSuppressionStore } from '../../shared/aws/dynamo-suppressions.ts';
 import { suppressionFromFinding, type RuntimeSuppression, type SuppressionStore } from '../../shared/suppressions/model.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
+import { runBinAgainstDynamo } from '../helpers/run-bin.ts';
 import { makeFinding } from '../helpers/finding-factory.ts';
 
 /**
@@ -17,7 +17,6 @@ import { makeFinding } from '../helpers/finding-factory.ts';
  * removes and exports. Bad rows (written by hand in the console, or by an older version) are
  * reported and skipped without stopping the others.
  */
-const BIN = join(import.meta.dirname, '../../bin/findings-router.mjs');
 const NOW = Date.now();
 const ANALYST = { platform: 'slack' as const, id: 'U123ABC', name: 'Ada' };
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
@@ -40,27 +39,7 @@ beforeEach(async () => {
   store = dynamoSuppressionStore(dynamo.client, table);
 });
 
-const run = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: mkdtempSync(join(tmpdir(), 'suppressions-home-')),
-        AWS_ENDPOINT_URL_DYNAMODB: dynamo.endpoint,
-        AWS_ACCESS_KEY_ID: 'fake',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_REGION: 'us-east-1',
-        AWS_MAX_ATTEMPTS: '1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const run = (args: string[]) => runBinAgainstDynamo(args, { endpoint: dynamo.endpoint, home: mkdtempSync(join(tmpdir(), 'suppressions-home-')) });
 
 /** A raw item, as someone might write it in the console. */
 const putRaw = (item: Record<string, unknown>) => dynamo.client.send(new PutItemCommand({ TableName: table, Item: item as never }));
