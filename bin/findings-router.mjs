@@ -1,6 +1,6 @@
 #!/usr/bin/env node
-// The CLI is TypeScript that Node 24 runs as is; an older Node would fail on the `.ts` import
-// with ERR_UNKNOWN_FILE_EXTENSION. Say so in one line before loading anything.
+// The CLI is TypeScript that Node 24 bundles or runs as is; an older Node would fail on the
+// `.ts` import with ERR_UNKNOWN_FILE_EXTENSION. Say so in one line before loading anything.
 const MIN_NODE_MAJOR = 24;
 if (Number(process.versions.node.split('.')[0]) < MIN_NODE_MAJOR) {
   process.stderr.write(
@@ -26,5 +26,8 @@ if (!semiSpaceSet && typeof process.execve === 'function' && process.platform !=
   const flags = [SEMI_SPACE_FLAG, ...(heapGrowingSet ? [] : [HEAP_GROWING_FLAG])];
   process.execve(process.execPath, [process.execPath, ...process.execArgv, ...flags, ...process.argv.slice(1)]);
 }
-// Runs the TypeScript CLI directly: Node 24 strips types natively (no build step).
-await import('../shared/cli/main.ts');
+// The CLI as a bundle built from the checkout on first use (cli-bundle.mjs says why and how);
+// with --debug, stack traces name the TypeScript files through the bundle's source maps.
+if (process.argv.includes('--debug')) process.setSourceMapsEnabled(true);
+const { cliEntry } = await import('./cli-bundle.mjs');
+await import(await cliEntry());
