@@ -1,8 +1,7 @@
-import { appendFile, mkdir } from 'node:fs/promises';
-import { dirname } from 'node:path';
 import * as z from 'zod/mini';
 import { DeliveryError } from '../errors.ts';
 import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
+import { appendToFile } from './file-appender.ts';
 import { escapeLineSeparators } from './siem-json.ts';
 import type { TargetDefinition } from './types.ts';
 
@@ -29,8 +28,7 @@ const fileTarget: TargetDefinition<FileConfig> = {
     render: (enriched) => ({ body: `${escapeLineSeparators(renderJsonFormat(enriched, config.format))}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
     send: async ({ payload }) => {
       try {
-        await mkdir(dirname(config.path), { recursive: true });
-        await appendFile(config.path, payload.body);
+        await appendToFile(config.path, payload.body);
       } catch (cause) {
         const code = (cause as { code?: string }).code ?? 'error';
         throw new DeliveryError(name, `cannot append to ${config.path}: ${code}`, { retryable: code !== 'EACCES' && code !== 'EISDIR' }, { cause });
