@@ -2,7 +2,8 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, describe, expect, it } from 'vitest';
-import { appendToFile } from '../../../shared/targets/file-appender.ts';
+import { appendToFile, FILE_IDLE_CLOSE_MS } from '../../../shared/targets/file-appender.ts';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 const scratch = mkdtempSync(join(tmpdir(), 'file-appender-'));
 afterAll(() => rmSync(scratch, { recursive: true, force: true }));
@@ -66,10 +67,11 @@ describe('appendToFile', () => {
     expect(readFileSync(path, 'utf8')).toBe('after\n');
   });
 
-  it('creates the file anew when it was deleted between batches (log rotation)', async () => {
+  it('creates the file anew when it was deleted while idle (log rotation)', async () => {
     // Arrange
     const path = join(scratch, 'rotated.ndjson');
     await appendToFile(path, 'old\n');
+    await sleep(FILE_IDLE_CLOSE_MS * 4);
     rmSync(path);
 
     // Act
