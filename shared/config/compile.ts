@@ -5,7 +5,7 @@ import type { Glob } from '../routing/glob.ts';
 import { compileGlob, MATCHERS, MATCHER_KEYS } from '../routing/matchers.ts';
 import type { CompiledRoute, Condition, GroupPolicy, NotifyPolicy } from '../routing/evaluate.ts';
 import { inlineSecretPaths } from '../secrets.ts';
-import { targetDefinition, TARGET_DEFINITIONS } from '../targets/registry.ts';
+import { targetSpec, TARGET_SPECS } from '../targets/registry.ts';
 import type { ConfigSource } from './source.ts';
 import { zodProblems } from './problems.ts';
 import {
@@ -63,7 +63,7 @@ interface RouterConfig {
 }
 
 const settingKeysOf = (): string[] =>
-  TARGET_DEFINITIONS.flatMap((d) => Object.keys((d.configSchema as unknown as { def: { shape?: object } }).def.shape ?? {}));
+  TARGET_SPECS.flatMap((d) => Object.keys((d.configSchema as unknown as { def: { shape?: object } }).def.shape ?? {}));
 
 /**
  * The checks and compilation behind loadConfig (ROUTES_CONFIG), over any parsed source: the YAML
@@ -157,15 +157,15 @@ const parseTarget = (
   problems: ConfigProblem[],
   warnings: ConfigProblem[],
 ): TargetConfig | undefined => {
-  const definition = targetDefinition(raw.type);
-  if (definition === undefined) {
-    const known = TARGET_DEFINITIONS.map((d) => d.type).join(', ');
+  const spec = targetSpec(raw.type);
+  if (spec === undefined) {
+    const known = TARGET_SPECS.map((d) => d.type).join(', ');
     problems.push(source.problem(['targets', name, 'type'], `target '${name}': unknown type '${raw.type}' (known: ${known})`));
     return undefined;
   }
   const own = Object.fromEntries(Object.entries(raw).filter(([key]) => !(COMMON_TARGET_KEYS as readonly string[]).includes(key)));
   const common = z.safeParse(CommonTargetSettingsSchema, raw);
-  const settings = z.safeParse(definition.configSchema, own);
+  const settings = z.safeParse(spec.configSchema, own);
   if (!common.success) problems.push(...zodProblems(common.error, source, KNOWN_KEYS, ['targets', name]));
   if (!settings.success) problems.push(...zodProblems(settings.error, source, [...settingKeys, ...COMMON_TARGET_KEYS], ['targets', name]));
   if (!common.success || !settings.success) return undefined;
@@ -173,7 +173,7 @@ const parseTarget = (
     const key = path.join('.');
     warnings.push(source.problem(['targets', name, ...path], `target '${name}': ${key} is an inline secret value; use { env }, { ssm } or { secretsManager } outside local tests`));
   }
-  return { name, type: raw.type, category: definition.category, updates: definition.updates, digest: definition.digest, local: definition.local, settings: settings.data, common: common.data };
+  return { name, type: raw.type, category: spec.category, updates: spec.updates, digest: spec.digest, local: spec.local, settings: settings.data, common: common.data };
 };
 
 /**

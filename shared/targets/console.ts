@@ -4,7 +4,8 @@ import type { Digest } from '../delivery/digest.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity } from '../severity.ts';
 import { stripControl } from '../text.ts';
-import type { SendJob, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { SendJob, TargetDefinition, TargetSpec } from './types.ts';
 
 /** A chat-style rendering on stdout (stderr under `replay --json`), for local runs. */
 const ConsoleConfigSchema = z.strictObject({ type: z.literal('console') });
@@ -39,15 +40,18 @@ const renderConsoleDigest = (digest: Digest): string => {
   ].join('\n');
 };
 
-const consoleTarget: TargetDefinition<ConsoleConfig> = {
+const consoleSpec: TargetSpec<ConsoleConfig> = {
   type: 'console',
   category: 'local',
   updates: 'every-update',
   digest: true,
   local: true,
+  configSchema: ConsoleConfigSchema,
+};
+
+const consoleTarget: TargetDefinition<ConsoleConfig> = /* @__PURE__ */ defineTarget(consoleSpec, {
   example: { type: 'console' },
   summary: 'Readable chat-style rendering on standard output, for local runs.',
-  configSchema: ConsoleConfigSchema,
   create: (name, _config, context) => ({
     name,
     render: (enriched) => ({ body: renderConsole(enriched), contentType: 'text/plain; charset=utf-8', extension: 'txt' }),
@@ -56,6 +60,6 @@ const consoleTarget: TargetDefinition<ConsoleConfig> = {
       context.stdout.write(payload.body);
     },
   }),
-};
+});
 
-export { consoleTarget, renderConsole };
+export { consoleTarget, consoleSpec, renderConsole };

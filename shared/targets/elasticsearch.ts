@@ -7,7 +7,8 @@ import { redactText } from '../redact.ts';
 import { SecretRefSchema, type SecretResolver } from '../secrets.ts';
 import type { HttpResponse } from './http.ts';
 import { byteLength, fitJson, isoTimestamp, jsonLine, timestampMs } from './siem-json.ts';
-import type { IamStatement, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { IamStatement, TargetDefinition, TargetSpec } from './types.ts';
 import type { SigV4Signer } from '../aws/sigv4.ts';
 
 /**
@@ -314,17 +315,20 @@ const sigv4Signer = (name: string, sigv4: { region: string; service: 'es' | 'aos
   };
 };
 
-const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
+const elasticsearchSpec: TargetSpec<ElasticsearchConfig> = {
   type: 'elasticsearch',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: false,
+  configSchema: ElasticsearchConfigSchema,
+};
+
+const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = /* @__PURE__ */ defineTarget(elasticsearchSpec, {
   // _bulk confirms each document in its answer: an answer without item results confirms nothing.
   statusExceptions: { 202: 'retryable', 204: 'retryable' },
   example: { type: 'elasticsearch', url: 'https://es.example.com:9200', apiKey: { env: 'ELASTICSEARCH_API_KEY' } },
   summary: 'Elasticsearch / OpenSearch _bulk create with a deterministic _id, ECS-mapped documents.',
-  configSchema: ElasticsearchConfigSchema,
   /**
    * With sigv4 only: `es:ESHttpPost` on the domain's `_bulk` path (search-/vpc-<domain>-<id>.<region>.es.amazonaws.com),
    * or `aoss:APIAccessAll` on the collection (<collection id>.<region>.aoss.amazonaws.com), in this account.
@@ -373,10 +377,11 @@ const elasticsearchTarget: TargetDefinition<ElasticsearchConfig> = {
       },
     };
   },
-};
+});
 
 export {
   elasticsearchTarget,
+  elasticsearchSpec,
   ElasticsearchConfigSchema,
   buildEcsDocument,
   buildBulkBody,

@@ -1,9 +1,9 @@
 import type { EventBridgeClient, PutEventsRequestEntry, PutEventsResponse } from '@aws-sdk/client-eventbridge';
 import { DeliveryError } from '../errors.ts';
-import { buildEntry, busRegion, type EventBridgeConfig } from './eventbridge.ts';
+import type { buildEntry, busRegion, EventBridgeConfig } from './eventbridge.ts';
 import { assumedRoleProvider, sessionNameFor, type AssumedRoleProvider } from './eventbridge-credentials.ts';
 import { awsCallError, checkPutEventsOutput } from './eventbridge-errors.ts';
-import { checkDestination } from './http.ts';
+import type { checkDestination } from './http.ts';
 import type { DeliveryContext, FindingSendJob } from './types.ts';
 
 /**
@@ -20,7 +20,19 @@ const timeLeft = (name: string, delivery: DeliveryContext): number => {
   return timeoutMs;
 };
 
-const eventBridgeSender = (name: string, config: EventBridgeConfig) => {
+/**
+ * What send shares with render and with other targets, handed over by eventbridge.ts instead of
+ * imported here: esbuild makes this file a lazily loaded chunk of every bundle that imports
+ * eventbridge.ts, even one that only reads its spec (route), and code this chunk imports from a
+ * file that bundle also imports lands in a chunk that bundle loads at cold start.
+ */
+interface SenderParts {
+  buildEntry: typeof buildEntry;
+  busRegion: typeof busRegion;
+  checkDestination: typeof checkDestination;
+}
+
+const eventBridgeSender = (name: string, config: EventBridgeConfig, { buildEntry, busRegion, checkDestination }: SenderParts) => {
   const role: AssumedRoleProvider | undefined =
     config.roleArn === undefined
       ? undefined

@@ -4,7 +4,9 @@ import type { EnrichedFinding } from '../../schemas/enriched.ts';
 import { JsonFormatSchema, type JsonFormat } from '../formats/json-formats.ts';
 import { buildDetail } from './eventbridge-detail.ts';
 import { isoTimestamp } from './siem-json.ts';
-import type { FindingSendJob, IamStatement, TargetDefinition } from './types.ts';
+import { checkDestination } from './http.ts';
+import { defineTarget } from './define.ts';
+import type { FindingSendJob, IamStatement, TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Amazon EventBridge `PutEvents`: one event per finding update onto another bus (a SOAR's,
@@ -132,17 +134,20 @@ const eventBridgeIamStatements = (config: EventBridgeConfig): IamStatement[] => 
   return [{ Action: ['events:PutEvents'], Resource: [arn] }];
 };
 
-const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
+const eventBridgeSpec: TargetSpec<EventBridgeConfig> = {
   type: 'eventbridge',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: false,
+  configSchema: EventBridgeConfigSchema,
+};
+
+const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = /* @__PURE__ */ defineTarget(eventBridgeSpec, {
   // The SDK cannot read an empty answer as PutEvents': unconfirmed, so sent again.
   statusExceptions: { 204: 'retryable' },
   example: { type: 'eventbridge', eventBus: 'security-automation', region: 'us-east-1' },
   summary: 'Amazon EventBridge PutEvents onto another bus (any account or region): detail in raw, enriched or OCSF JSON, resources = finding ARN.',
-  configSchema: EventBridgeConfigSchema,
   iamStatements: eventBridgeIamStatements,
   create: (name, config) => {
     // The send path (SDK, STS, error classification) loads on first send: a lazily loaded
@@ -152,12 +157,12 @@ const eventBridgeTarget: TargetDefinition<EventBridgeConfig> = {
       name,
       render: (enriched) => ({ body: JSON.stringify(buildEntry(enriched, config)), contentType: 'application/json', extension: 'json' }),
       send: async (job) => {
-        const send = await (sender ??= import('./eventbridge-send.ts').then(({ eventBridgeSender }) => eventBridgeSender(name, config)));
+        const send = await (sender ??= import('./eventbridge-send.ts').then(({ eventBridgeSender }) => eventBridgeSender(name, config, { buildEntry, busRegion, checkDestination })));
         return send(job);
       },
     };
   },
-};
+});
 
-export { eventBridgeTarget, EventBridgeConfigSchema, buildEntry, busRegion, eventBridgeIamStatements };
+export { eventBridgeTarget, eventBridgeSpec, EventBridgeConfigSchema, buildEntry, busRegion, eventBridgeIamStatements };
 export type { EventBridgeConfig, EventBridgeEntry };

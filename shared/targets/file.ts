@@ -3,7 +3,8 @@ import { DeliveryError } from '../errors.ts';
 import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
 import { appendToFile } from './file-appender.ts';
 import { escapeLineSeparators } from './siem-json.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /** Appends one NDJSON line per finding: the enriched finding, the original untouched inside. */
 const FileConfigSchema = z.strictObject({
@@ -14,15 +15,18 @@ const FileConfigSchema = z.strictObject({
 });
 type FileConfig = z.infer<typeof FileConfigSchema>;
 
-const fileTarget: TargetDefinition<FileConfig> = {
+const fileSpec: TargetSpec<FileConfig> = {
   type: 'file',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: true,
+  configSchema: FileConfigSchema,
+};
+
+const fileTarget: TargetDefinition<FileConfig> = /* @__PURE__ */ defineTarget(fileSpec, {
   example: { type: 'file', path: 'out/findings.ndjson' },
   summary: 'Appends one NDJSON line per finding (the enriched finding) to a local file.',
-  configSchema: FileConfigSchema,
   create: (name, config) => ({
     name,
     render: (enriched) => ({ body: `${escapeLineSeparators(renderJsonFormat(enriched, config.format))}\n`, contentType: 'application/x-ndjson', extension: 'ndjson' }),
@@ -35,6 +39,6 @@ const fileTarget: TargetDefinition<FileConfig> = {
       }
     },
   }),
-};
+});
 
-export { fileTarget };
+export { fileTarget, fileSpec };

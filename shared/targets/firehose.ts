@@ -5,7 +5,8 @@ import { DeliveryError } from '../errors.ts';
 import { redactText } from '../redact.ts';
 import { checkDestination } from './http.ts';
 import { fitJson, jsonLine } from './siem-json.ts';
-import type { IamStatement, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { IamStatement, TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Amazon Data Firehose `PutRecordBatch`: one newline-terminated JSON record per finding
@@ -115,18 +116,21 @@ const credentialSecrets = async (client: FirehoseClient): Promise<string[]> => {
   }
 };
 
-const firehoseTarget: TargetDefinition<FirehoseConfig> = {
+const firehoseSpec: TargetSpec<FirehoseConfig> = {
   type: 'firehose',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: false,
+  configSchema: FirehoseConfigSchema,
+};
+
+const firehoseTarget: TargetDefinition<FirehoseConfig> = /* @__PURE__ */ defineTarget(firehoseSpec, {
   limits: { payloadBytes: MAX_RECORD_BYTES, source: 'Firehose: a record is at most 1,000 KiB' },
   // The SDK cannot read an empty answer as PutRecordBatch's: unconfirmed, so sent again.
   statusExceptions: { 204: 'retryable' },
   example: { type: 'firehose', deliveryStreamName: 'guardduty-findings', region: 'us-east-1' },
   summary: 'Amazon Data Firehose PutRecordBatch: one newline-delimited JSON record per finding update (S3 / Athena).',
-  configSchema: FirehoseConfigSchema,
   /** PutRecordBatch (the only call `send` makes) on the one stream, in its region or the function's. */
   iamStatements: (config): IamStatement[] => [
     {
@@ -177,7 +181,7 @@ const firehoseTarget: TargetDefinition<FirehoseConfig> = {
       },
     };
   },
-};
+});
 
-export { firehoseTarget, FirehoseConfigSchema, buildRecord, planBatches, MAX_RECORD_BYTES, MAX_BATCH_BYTES };
+export { firehoseTarget, firehoseSpec, FirehoseConfigSchema, buildRecord, planBatches, MAX_RECORD_BYTES, MAX_BATCH_BYTES };
 export type { FirehoseConfig };

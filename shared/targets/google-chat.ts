@@ -6,7 +6,8 @@ import { composeKey } from '../keys.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripInvisible, truncate } from '../text.ts';
-import type { SendJob, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { SendJob, TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Google Chat incoming webhook (developers.google.com/workspace/chat/quickstart/webhooks): one
@@ -190,18 +191,21 @@ const urlSecrets = (webhookUrl: string): string[] => {
   }
 };
 
-const googleChatTarget: TargetDefinition<GoogleChatConfig> = {
+const googleChatSpec: TargetSpec<GoogleChatConfig> = {
   type: 'google-chat',
   category: 'chat',
   updates: 'notify-policy',
   digest: true,
   local: false,
+  configSchema: GoogleChatConfigSchema,
+};
+
+const googleChatTarget: TargetDefinition<GoogleChatConfig> = /* @__PURE__ */ defineTarget(googleChatSpec, {
   // Chat allows 60 message writes per minute per space, shared by every app and webhook in it.
   rateLimit: { perSecond: 1, burst: 1 },
   limits: { payloadBytes: 32_000, source: 'Google Chat: a message is at most 32,000 bytes' },
   example: { type: 'google-chat', webhookUrl: { env: 'GOOGLE_CHAT_WEBHOOK_URL' } },
   summary: 'Google Chat space webhook: a cardsV2 card (severity, account, resource, console link) with HTML-escaped finding text, one thread per finding, digest cards for flood control.',
-  configSchema: GoogleChatConfigSchema,
   create: (name, config, { secrets, http }) => {
     const thread = config.threadPerFinding !== false;
     return {
@@ -223,6 +227,6 @@ const googleChatTarget: TargetDefinition<GoogleChatConfig> = {
       },
     };
   },
-};
+});
 
-export { googleChatTarget, buildGoogleChatMessage, buildGoogleChatDigest, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema };
+export { googleChatTarget, googleChatSpec, buildGoogleChatMessage, buildGoogleChatDigest, escapeChatHtml, neutraliseChatText, GoogleChatConfigSchema };

@@ -9,7 +9,8 @@ import { truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { bulletList, doc, heading, keyValueTable, link, oneLine, paragraph, paragraphs, text, type AdfDoc } from './jira-adf.ts';
 import { ledgerKey } from './ledger.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, actorRows, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
@@ -207,19 +208,22 @@ const parseLedgerRecord = (stored: string, current: FindingProperty): { record: 
   return parsed.success ? { record: parsed.data, legacy: false } : undefined;
 };
 
-const jiraTarget: TargetDefinition<JiraConfig> = {
+const jiraSpec: TargetSpec<JiraConfig> = {
   type: 'jira',
   category: 'ticket',
   updates: 'notify-policy',
   digest: false,
   local: false,
+  configSchema: JiraConfigSchema,
+};
+
+const jiraTarget: TargetDefinition<JiraConfig> = /* @__PURE__ */ defineTarget(jiraSpec, {
   rateLimit: { perSecond: 5, burst: 10 },
   // A created issue is known by the key in the answer: without one there is nothing to update later.
   statusExceptions: { 204: 'permanent' },
   example: { type: 'jira', url: 'https://example.atlassian.net', project: 'SEC', email: { env: 'JIRA_EMAIL' }, apiToken: { env: 'JIRA_API_TOKEN' } },
   upserts: true,
   summary: 'Jira Cloud issue per finding (ADF description), comments on significant updates, optional transition on archive.',
-  configSchema: JiraConfigSchema,
   create: (name, config, { secrets, http, ledger }) => {
     const base = config.url.replace(/\/+$/, '');
 
@@ -311,10 +315,11 @@ const jiraTarget: TargetDefinition<JiraConfig> = {
       },
     };
   },
-};
+});
 
 export {
   jiraTarget,
+  jiraSpec,
   JiraConfigSchema,
   buildJiraIssue,
   isSignificantUpdate,

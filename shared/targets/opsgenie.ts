@@ -7,7 +7,8 @@ import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.t
 import { truncate } from '../text.ts';
 import { findingDedupKey } from './pagerduty.ts';
 import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Opsgenie Alert API (`POST /v2/alerts`, `Authorization: GenieKey <key>`). One alert per
@@ -267,17 +268,20 @@ const buildOpsgenieAlert = (enriched: EnrichedFinding, options: OpsgenieOptions 
 // ── Sending ──────────────────────────────────────────────────────────────────
 const baseUrl = (config: OpsgenieConfig): string => (config.url ?? OPSGENIE_URLS[config.region ?? 'us']).replace(/\/+$/, '');
 
-const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
+const opsgenieSpec: TargetSpec<OpsgenieConfig> = {
   type: 'opsgenie',
   category: 'ticket',
   updates: 'notify-policy',
   digest: false,
   local: false,
+  configSchema: OpsgenieConfigSchema,
+};
+
+const opsgenieTarget: TargetDefinition<OpsgenieConfig> = /* @__PURE__ */ defineTarget(opsgenieSpec, {
   rateLimit: { perSecond: 5, burst: 10 },
   example: { type: 'opsgenie', apiKey: { env: 'OPSGENIE_API_KEY' } },
   upserts: true,
   summary: 'Opsgenie Alert API: one alert per finding (alias), closed when the finding is archived.',
-  configSchema: OpsgenieConfigSchema,
   create: (name, config, { secrets, http }) => {
     // render and send build the same request from the same finding: send never parses what render wrote.
     const requestFor = (enriched: EnrichedFinding): OpsgenieRequest =>
@@ -323,10 +327,11 @@ const opsgenieTarget: TargetDefinition<OpsgenieConfig> = {
       },
     };
   },
-};
+});
 
 export {
   opsgenieTarget,
+  opsgenieSpec,
   OpsgenieConfigSchema,
   buildOpsgenieAlert,
   MESSAGE_LIMIT,

@@ -7,7 +7,8 @@ import { describeSecretRef, SecretRefSchema } from '../secrets.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity, type SeverityLabel } from '../severity.ts';
 import { accountLabel, isoTimestamp, plainLine, plainText } from './plain-text.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * PagerDuty Events API v2 (`POST /v2/enqueue`). One alert per finding: the `dedup_key` is
@@ -232,18 +233,21 @@ const checkAccepted = (name: string, body: string, secrets: readonly string[]): 
   }
 };
 
-const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
+const pagerDutySpec: TargetSpec<PagerDutyConfig> = {
   type: 'pagerduty',
   category: 'ticket',
   updates: 'notify-policy',
   digest: false,
   local: false,
+  configSchema: PagerDutyConfigSchema,
+};
+
+const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = /* @__PURE__ */ defineTarget(pagerDutySpec, {
   rateLimit: { perSecond: 2, burst: 10 }, // Events API v2: 120 events per minute per routing key
-  limits: { payloadBytes: 512 * 1024, source: 'PagerDuty Events API v2: payloads are limited to 512 KB' },
+  limits: { payloadBytes: 524_288, source: 'PagerDuty Events API v2: payloads are limited to 512 KB' },
   example: { type: 'pagerduty', routingKey: { env: 'PAGERDUTY_ROUTING_KEY' } },
   upserts: true,
   summary: 'PagerDuty Events API v2: one alert per finding (dedup_key), resolved when the finding is archived.',
-  configSchema: PagerDutyConfigSchema,
   create: (name, config, { secrets, http }) => {
     // render and send build the same event from the same finding: send never parses what render wrote.
     const eventFor = (enriched: EnrichedFinding): PagerDutyEvent => buildPagerDutyEvent(enriched, { severityMap: config.severityMap, resolveOnArchive: config.resolveOnArchive });
@@ -279,10 +283,11 @@ const pagerDutyTarget: TargetDefinition<PagerDutyConfig> = {
       },
     };
   },
-};
+});
 
 export {
   pagerDutyTarget,
+  pagerDutySpec,
   PagerDutyConfigSchema,
   buildPagerDutyEvent,
   fitEventSize,

@@ -1,22 +1,22 @@
-import type { AnyTargetDefinition } from './types.ts';
-import { consoleTarget } from './console.ts';
-import { fileTarget } from './file.ts';
-import { slackTarget } from './slack.ts';
-import { webhookTarget } from './webhook.ts';
-import { teamsTarget } from './teams.ts';
-import { snsTarget } from './sns.ts';
-import { jiraTarget } from './jira.ts';
-import { serviceNowTarget } from './servicenow.ts';
-import { pagerDutyTarget } from './pagerduty.ts';
-import { opsgenieTarget } from './opsgenie.ts';
-import { splunkTarget } from './splunk.ts';
-import { elasticsearchTarget } from './elasticsearch.ts';
-import { firehoseTarget } from './firehose.ts';
-import { syslogTarget } from './syslog.ts';
-import { eventBridgeTarget } from './eventbridge.ts';
-import { googleChatTarget } from './google-chat.ts';
+import type { AnyTargetDefinition, AnyTargetSpec } from './types.ts';
+import { consoleSpec, consoleTarget } from './console.ts';
+import { fileSpec, fileTarget } from './file.ts';
+import { slackSpec, slackTarget } from './slack.ts';
+import { webhookSpec, webhookTarget } from './webhook.ts';
+import { teamsSpec, teamsTarget } from './teams.ts';
+import { snsSpec, snsTarget } from './sns.ts';
+import { jiraSpec, jiraTarget } from './jira.ts';
+import { serviceNowSpec, serviceNowTarget } from './servicenow.ts';
+import { pagerDutySpec, pagerDutyTarget } from './pagerduty.ts';
+import { opsgenieSpec, opsgenieTarget } from './opsgenie.ts';
+import { splunkSpec, splunkTarget } from './splunk.ts';
+import { elasticsearchSpec, elasticsearchTarget } from './elasticsearch.ts';
+import { firehoseSpec, firehoseTarget } from './firehose.ts';
+import { syslogSpec, syslogTarget } from './syslog.ts';
+import { eventBridgeSpec, eventBridgeTarget } from './eventbridge.ts';
+import { googleChatSpec, googleChatTarget } from './google-chat.ts';
 
-/** Every target type. Adding a target is one file plus one entry here. */
+/** Every target type. Adding a target is one file plus one entry here and one in TARGET_SPECS. */
 const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
   consoleTarget,
   fileTarget,
@@ -39,4 +39,30 @@ const TARGET_DEFINITIONS: readonly AnyTargetDefinition[] = [
 const targetDefinition = (type: string): AnyTargetDefinition | undefined =>
   TARGET_DEFINITIONS.find((definition) => definition.type === type);
 
-export { TARGET_DEFINITIONS, targetDefinition };
+/**
+ * The same types in the same order, each the part its definition spreads in (test/unit/targets/specs.test.ts
+ * holds the two lists together). Config compilation reads only these, so the route Lambda's bundle carries
+ * each target's settings schema and delivery policy but none of its rendering or sending code.
+ */
+const TARGET_SPECS: readonly AnyTargetSpec[] = [
+  consoleSpec,
+  fileSpec,
+  slackSpec,
+  webhookSpec,
+  teamsSpec,
+  snsSpec,
+  jiraSpec,
+  serviceNowSpec,
+  pagerDutySpec,
+  opsgenieSpec,
+  splunkSpec,
+  elasticsearchSpec,
+  firehoseSpec,
+  syslogSpec,
+  eventBridgeSpec,
+  googleChatSpec,
+];
+
+const targetSpec = (type: string): AnyTargetSpec | undefined => TARGET_SPECS.find((spec) => spec.type === type);
+
+export { TARGET_DEFINITIONS, targetDefinition, TARGET_SPECS, targetSpec };

@@ -7,7 +7,8 @@ import { severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripControl, truncate } from '../text.ts';
 import type { HttpResponse } from './http.ts';
 import { ledgerKey } from './ledger.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 import { accountText, changeLines, isSignificantUpdate, noticed, parseJson, actorRows, severityText, timestamp, type Noticed } from './upsert.ts';
 
 /**
@@ -217,19 +218,22 @@ const buildWorkNote = (previous: Noticed, current: UpsertFacts): string =>
 // ── Sending ──────────────────────────────────────────────────────────────────
 
 
-const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
+const serviceNowSpec: TargetSpec<ServiceNowConfig> = {
   type: 'servicenow',
   category: 'ticket',
   updates: 'notify-policy',
   digest: false,
   local: false,
+  configSchema: ServiceNowConfigSchema,
+};
+
+const serviceNowTarget: TargetDefinition<ServiceNowConfig> = /* @__PURE__ */ defineTarget(serviceNowSpec, {
   rateLimit: { perSecond: 5, burst: 10 },
   // A created record is known by the sys_id in the answer: without one there is nothing to update later.
   statusExceptions: { 204: 'permanent' },
   example: { type: 'servicenow', url: 'https://example.service-now.com', token: { env: 'SERVICENOW_TOKEN' } },
   upserts: true,
   summary: 'ServiceNow Table API record (incident or security incident) per finding; work notes on significant updates.',
-  configSchema: ServiceNowConfigSchema,
   create: (name, config, { secrets, http, ledger }) => {
     const base = `${config.url.replace(/\/+$/, '')}/api/now/table/${config.table ?? 'incident'}`;
     const permanent = (message: string) => new DeliveryError(name, message, { retryable: false });
@@ -289,10 +293,11 @@ const serviceNowTarget: TargetDefinition<ServiceNowConfig> = {
       },
     };
   },
-};
+});
 
 export {
   serviceNowTarget,
+  serviceNowSpec,
   ServiceNowConfigSchema,
   buildServiceNowRecord,
   isSignificantUpdate,

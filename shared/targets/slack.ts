@@ -9,7 +9,8 @@ import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.t
 import { stripInvisible, truncate } from '../text.ts';
 import { escapeMrkdwn, MRKDWN_ENTITY } from './slack-mrkdwn.ts';
 import { TargetActionsSchema, withSlackButtons } from '../actions/slack-buttons.ts';
-import type { SendJob, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { SendJob, TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Slack incoming webhook with a Block Kit message. Every finding-derived string goes
@@ -92,16 +93,19 @@ const buildSlackDigest = (digest: Digest) => {
   };
 };
 
-const slackTarget: TargetDefinition<SlackConfig> = {
+const slackSpec: TargetSpec<SlackConfig> = {
   type: 'slack',
   category: 'chat',
   updates: 'notify-policy',
   digest: true,
   local: false,
+  configSchema: SlackConfigSchema,
+};
+
+const slackTarget: TargetDefinition<SlackConfig> = /* @__PURE__ */ defineTarget(slackSpec, {
   rateLimit: { perSecond: 1, burst: 3 }, // about one message per second per webhook
   example: { type: 'slack', webhookUrl: { env: 'SLACK_WEBHOOK_URL' } },
   summary: 'Slack incoming webhook, Block Kit message with escaped finding text.',
-  configSchema: SlackConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
     render: (enriched) => ({ body: JSON.stringify(withSlackButtons(buildSlackMessage(enriched), enriched, config.actions)), contentType: 'application/json', extension: 'json' }),
@@ -122,6 +126,6 @@ const slackTarget: TargetDefinition<SlackConfig> = {
       }
     },
   }),
-};
+});
 
-export { slackTarget, buildSlackMessage, buildSlackDigest, SlackConfigSchema };
+export { slackTarget, slackSpec, buildSlackMessage, buildSlackDigest, SlackConfigSchema };

@@ -8,7 +8,8 @@ import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
 import { checkDestination } from './http.ts';
-import type { IamStatement, TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { IamStatement, TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Amazon SNS topic: `Publish` with a plain-ASCII Subject (email subscribers' subject line),
@@ -292,15 +293,18 @@ const snsClientConfig = (config: SnsConfig) => ({
   ...(config.endpoint === undefined ? {} : { endpoint: config.endpoint }),
 });
 
-const snsTarget: TargetDefinition<SnsConfig> = {
+const snsSpec: TargetSpec<SnsConfig> = {
   type: 'sns',
   category: 'chat',
   updates: 'notify-policy',
   digest: true,
   local: false,
+  configSchema: SnsConfigSchema,
+};
+
+const snsTarget: TargetDefinition<SnsConfig> = /* @__PURE__ */ defineTarget(snsSpec, {
   example: { type: 'sns', topicArn: 'arn:aws:sns:us-east-1:111111111111:guardduty-findings' },
   summary: 'Amazon SNS topic: ASCII subject, readable text (or JSON) message, filterable attributes, FIFO-aware.',
-  configSchema: SnsConfigSchema,
   /** Publish on the one topic (the deliver role's only SNS permission). */
   iamStatements: (config): IamStatement[] => [{ Action: ['sns:Publish'], Resource: [config.topicArn] }],
   create: (name, config) => {
@@ -338,7 +342,7 @@ const snsTarget: TargetDefinition<SnsConfig> = {
       },
     };
   },
-};
+});
 
-export { snsTarget, SnsConfigSchema, buildSnsPublish, snsSubject, toDeliveryError as snsDeliveryError, SNS_MAX_BYTES };
+export { snsTarget, snsSpec, SnsConfigSchema, buildSnsPublish, snsSubject, toDeliveryError as snsDeliveryError, SNS_MAX_BYTES };
 export type { SnsPublishInput };

@@ -7,7 +7,8 @@ import { redactText } from '../redact.ts';
 import { SecretRefSchema } from '../secrets.ts';
 import type { HttpClient, HttpResponse } from './http.ts';
 import { byteLength, fitJson, jsonLine, timestampMs } from './siem-json.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * Splunk HTTP Event Collector: one JSON event per finding update to
@@ -223,17 +224,20 @@ const awaitAck = async (context: AckContext, ackId: number): Promise<void> => {
 
 const joinUrl = (base: string, path: string): string => `${base.replace(/\/+$/, '')}/${path}`;
 
-const splunkTarget: TargetDefinition<SplunkConfig> = {
+const splunkSpec: TargetSpec<SplunkConfig> = {
   type: 'splunk',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: false,
+  configSchema: SplunkConfigSchema,
+};
+
+const splunkTarget: TargetDefinition<SplunkConfig> = /* @__PURE__ */ defineTarget(splunkSpec, {
   // HEC always answers with a JSON status: a 204 is not HEC (a proxy, a wrong path), and will not become HEC.
   statusExceptions: { 204: 'permanent' },
   example: { type: 'splunk', url: 'https://splunk.example.com:8088', token: { env: 'SPLUNK_HEC_TOKEN' } },
   summary: 'Splunk HTTP Event Collector: one JSON event per finding update, optional indexer acknowledgement.',
-  configSchema: SplunkConfigSchema,
   create: (name, config, { secrets, http }) => {
     const channel = requestChannel(name);
     return {
@@ -277,7 +281,7 @@ const splunkTarget: TargetDefinition<SplunkConfig> = {
       },
     };
   },
-};
+});
 
-export { splunkTarget, SplunkConfigSchema, buildHecEvent, requestChannel };
+export { splunkTarget, splunkSpec, SplunkConfigSchema, buildHecEvent, requestChannel };
 export type { SplunkConfig };

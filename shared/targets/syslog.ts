@@ -12,7 +12,8 @@ import { CEF_ESCAPE, cefEvent, formatCef } from './cef.ts';
 import { checkDestination, isPrivateAddress } from './http.ts';
 import { jsonLine } from './siem-json.ts';
 import { FACILITY_NAMES, frameOctetCounted, frameWithin, messagePrefix, type Facility, type Severity } from './rfc5424.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * RFC 5424 syslog over TCP (RFC 6587 octet counting) or TLS, one connection per finding:
@@ -265,15 +266,18 @@ const classifySocketError = (target: string, where: string, error: NodeJS.ErrnoE
   return new DeliveryError(target, `syslog to ${where} failed: ${detail}`, { retryable: true });
 };
 
-const syslogTarget: TargetDefinition<SyslogConfig> = {
+const syslogSpec: TargetSpec<SyslogConfig> = {
   type: 'syslog',
   category: 'siem',
   updates: 'every-update',
   digest: false,
   local: false,
+  configSchema: SyslogConfigSchema,
+};
+
+const syslogTarget: TargetDefinition<SyslogConfig> = /* @__PURE__ */ defineTarget(syslogSpec, {
   example: { type: 'syslog', host: 'siem.example.com' },
   summary: 'RFC 5424 syslog over TCP or TLS (octet counting), CEF or JSON message, structured data per finding.',
-  configSchema: SyslogConfigSchema,
   create: (name, config) => {
     const tlsSettings = config.tls === undefined || config.tls === false ? undefined : config.tls === true ? {} : config.tls;
     const port = config.port ?? (tlsSettings ? 6514 : 514);
@@ -321,7 +325,7 @@ const syslogTarget: TargetDefinition<SyslogConfig> = {
       },
     };
   },
-};
+});
 
-export { syslogTarget, SyslogConfigSchema, publicOnlyLookup };
+export { syslogTarget, syslogSpec, SyslogConfigSchema, publicOnlyLookup };
 export type { SyslogConfig };

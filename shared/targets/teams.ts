@@ -5,7 +5,8 @@ import { SecretRefSchema } from '../secrets.ts';
 import { actorFacts, actorSummary } from '../actor-summary.ts';
 import { formatSeverity, severityTitle, type SeverityLabel } from '../severity.ts';
 import { stripBidi, stripControl, truncate } from '../text.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 import { TargetActionsSchema } from '../actions/slack-buttons.ts';
 import { TEAMS_EXECUTE_CARD_VERSION, teamsExecuteActions } from '../actions/teams-card-actions.ts';
 
@@ -180,17 +181,20 @@ const sasSecrets = (url: string): string[] => {
   }
 };
 
-const teamsTarget: TargetDefinition<TeamsConfig> = {
+const teamsSpec: TargetSpec<TeamsConfig> = {
   type: 'teams',
   category: 'chat',
   updates: 'notify-policy',
   digest: true,
   local: false,
+  configSchema: TeamsConfigSchema,
+};
+
+const teamsTarget: TargetDefinition<TeamsConfig> = /* @__PURE__ */ defineTarget(teamsSpec, {
   rateLimit: { perSecond: 4, burst: 4 }, // Teams webhooks throttle above a few requests per second
-  limits: { payloadBytes: 28 * 1024, source: 'Teams: a message is at most 28 KB' },
+  limits: { payloadBytes: 28_672, source: 'Teams: a message is at most 28 KB' },
   example: { type: 'teams', webhookUrl: { env: 'TEAMS_WEBHOOK_URL' } },
   summary: 'Microsoft Teams Workflows webhook, Adaptive Card with escaped finding text.',
-  configSchema: TeamsConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
     render: (enriched) => ({ body: JSON.stringify(buildTeamsMessage(enriched, teamsExecuteActions(enriched, config.actions))), contentType: 'application/json', extension: 'json' }),
@@ -214,6 +218,6 @@ const teamsTarget: TargetDefinition<TeamsConfig> = {
       });
     },
   }),
-};
+});
 
-export { teamsTarget, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES };
+export { teamsTarget, teamsSpec, buildTeamsMessage, escapeTeamsMarkdown, TeamsConfigSchema, TEAMS_MAX_PAYLOAD_BYTES };

@@ -143,6 +143,16 @@ interface TargetDefinition<C extends { type: string }> {
 // biome-ignore lint: the registry holds definitions of different config types.
 type AnyTargetDefinition = TargetDefinition<any>;
 
+/**
+ * The part of a definition that config compilation reads. Each target file declares it as its
+ * own constant and spreads it into the definition, so a bundle that only compiles config (route)
+ * imports the spec and esbuild leaves the rendering and sending code out.
+ */
+type TargetSpec<C extends { type: string }> = Pick<TargetDefinition<C>, 'type' | 'category' | 'configSchema' | 'updates' | 'digest' | 'local'>;
+
+// biome-ignore lint: the registry holds specs of different config types.
+type AnyTargetSpec = TargetSpec<any>;
+
 export type {
   RenderedPayload,
   DeliveryContext,
@@ -153,5 +163,7 @@ export type {
   DigestTarget,
   TargetDefinition,
   AnyTargetDefinition,
+  TargetSpec,
+  AnyTargetSpec,
   IamStatement,
 };

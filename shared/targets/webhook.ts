@@ -2,7 +2,8 @@ import { createHmac } from 'node:crypto';
 import * as z from 'zod/mini';
 import { JsonFormatSchema, renderJsonFormat } from '../formats/json-formats.ts';
 import { SecretRefSchema, type SecretRef } from '../secrets.ts';
-import type { TargetDefinition } from './types.ts';
+import { defineTarget } from './define.ts';
+import type { TargetDefinition, TargetSpec } from './types.ts';
 
 /**
  * POSTs the enriched finding as JSON. `Idempotency-Key` is stable per (target, finding id,
@@ -23,15 +24,18 @@ const signBody = (body: string, secret: string): string => `sha256=${createHmac(
 const resolveUrl = async (url: string | SecretRef, resolve: (ref: SecretRef) => Promise<string>): Promise<string> =>
   typeof url === 'string' ? url : resolve(url);
 
-const webhookTarget: TargetDefinition<WebhookConfig> = {
+const webhookSpec: TargetSpec<WebhookConfig> = {
   type: 'webhook',
   category: 'ticket',
   updates: 'notify-policy',
   digest: false,
   local: false,
+  configSchema: WebhookConfigSchema,
+};
+
+const webhookTarget: TargetDefinition<WebhookConfig> = /* @__PURE__ */ defineTarget(webhookSpec, {
   example: { type: 'webhook', url: 'https://hooks.example.com/guardduty', secret: { env: 'WEBHOOK_SIGNING_SECRET' } },
   summary: 'POSTs the enriched finding as JSON, HMAC-signed, with an idempotency key.',
-  configSchema: WebhookConfigSchema,
   create: (name, config, { secrets, http }) => ({
     name,
     render: (enriched) => ({ body: renderJsonFormat(enriched, config.format), contentType: 'application/json', extension: 'json' }),
@@ -55,6 +59,6 @@ const webhookTarget: TargetDefinition<WebhookConfig> = {
       });
     },
   }),
-};
+});
 
-export { webhookTarget };
+export { webhookTarget, webhookSpec };
