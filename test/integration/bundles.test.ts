@@ -62,6 +62,40 @@ describe('the size budget (scripts/bundle-budget.json)', () => {
   });
 });
 
+describe('route: config compilation without target implementations (issue 17, goal 3)', () => {
+  // route compiles routes.json (each target's settings schema and delivery policy: TARGET_SPECS)
+  // and enqueues jobs; it never renders or sends. These modules serve only rendering or sending.
+  const IMPLEMENTATION_ONLY = [
+    'shared/actor-summary.ts',
+    'shared/formats/ocsf.ts',
+    'shared/actions/button-value.ts',
+    'shared/targets/slack-mrkdwn.ts',
+    'shared/targets/jira-adf.ts',
+    'shared/targets/cef.ts',
+    'shared/targets/plain-text.ts',
+    'shared/targets/upsert.ts',
+    'shared/targets/ledger.ts',
+  ];
+  // Send-path files that target modules import: a stray constant may stay (esbuild keeps
+  // `64 * 1024` as a possible side effect), their functions may not.
+  const STRAY_ONLY = ['shared/targets/http.ts', 'shared/targets/address-policy.ts', 'shared/targets/eventbridge-detail.ts'];
+  // Measured 2026-12-05: 417,673 B with specs only, 506,212 B before (the definitions bring ~88 KB back).
+  const ROUTE_COLD_START_BELOW = 440_000;
+  const meta = () => JSON.parse(readFileSync(join(out, 'route', 'meta.json'), 'utf8')) as Metafile & { outputs: Record<string, { inputs: Record<string, { bytesInOutput: number }> }> };
+  const bytesOf = (file: string, outputs: Iterable<{ inputs: Record<string, { bytesInOutput: number }> }>) =>
+    [...outputs].reduce((sum, output) => sum + (output.inputs[file]?.bytesInOutput ?? 0), 0);
+
+  it('no rendering-only module in any output of route, loaded at cold start or on first use', () => {
+    const outputs = Object.values(meta().outputs);
+    expect(IMPLEMENTATION_ONLY.filter((file) => bytesOf(file, outputs) > 0)).toEqual([]);
+    expect(STRAY_ONLY.filter((file) => bytesOf(file, outputs) > 32)).toEqual([]);
+  });
+
+  it(`route loads fewer than ${ROUTE_COLD_START_BELOW} bytes at cold start`, () => {
+    expect(coldStartBytes(meta(), join(out, 'route', 'index.mjs'), ROOT)).toBeLessThan(ROUTE_COLD_START_BELOW);
+  });
+});
+
 describe('node builtins in the bundles', () => {
   it('the regex sees minified ES-module imports of builtins', () => {
     expect(esmSpecifiers('import{createHash as a}from"node:crypto";import"./chunk-X.mjs";await import("node:http")')).toEqual(['node:crypto', './chunk-X.mjs', 'node:http']);
