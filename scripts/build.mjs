@@ -106,6 +106,25 @@ const requireBuiltins = {
 };
 
 /**
+ * Packages whose code has no side effects at load but that do not say so in their package.json
+ * (`"sideEffects": false`): esbuild then keeps the whole package once a module that imports it is
+ * in the bundle, even when nothing of it is used. ipaddr.js (CommonJS, 12.8 KB minified) reached
+ * route through the target specs' files (issue 17).
+ */
+const PURE_PACKAGES = new Set(['ipaddr.js']);
+const purePackages = {
+  name: 'pure-packages',
+  setup(b) {
+    b.onResolve({ filter: /^[a-z@][^:]*$/ }, async (args) => {
+      if (!PURE_PACKAGES.has(args.path) || args.pluginData?.purePackages) return undefined;
+      const resolved = await b.resolve(args.path, { kind: args.kind, importer: args.importer, resolveDir: args.resolveDir, pluginData: { purePackages: true } });
+      if (resolved.errors.length > 0) return { errors: resolved.errors };
+      return { ...resolved, sideEffects: false };
+    });
+  },
+};
+
+/**
  * Bundles `only` (default: every function) into `outDir` with the chosen config files, after
  * validating them. Throws BuildError (one line) for a refusal, an invalid file or a failed bundle;
  * `checkBudget: false` reports sizes over budget without failing (local use only).
@@ -142,7 +161,7 @@ const buildBundles = async ({ routesFile, accountsFile, outDir = join(root, 'dis
       legalComments: 'none',
       metafile: true,
       logLevel: 'warning',
-      plugins: [requireBuiltins],
+      plugins: [requireBuiltins, purePackages],
       // The AWS SDK is bundled on purpose (pinned versions, no dependency on the runtime's copy).
       // CJS dependencies inside an ESM bundle may still call require() for node builtins.
       banner: { js: "import { createRequire } from 'node:module'; const require = createRequire(import.meta.url);" },
