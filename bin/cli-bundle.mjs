@@ -119,16 +119,25 @@ const buildBundle = async (cache) => {
 
 /**
  * The module to import: the bundle (built now when missing or stale), or the TypeScript entry
- * when FINDINGS_ROUTER_FROM_SOURCE=1 or the bundle cannot be had.
+ * when FINDINGS_ROUTER_FROM_SOURCE=1 or the bundle cannot be had (`fallback` says why).
  */
-const cliEntry = async () => {
-  if (process.env.FINDINGS_ROUTER_FROM_SOURCE === '1') return ENTRY;
+const resolveCliEntry = async () => {
+  if (process.env.FINDINGS_ROUTER_FROM_SOURCE === '1') return { entry: ENTRY, fallback: 'FINDINGS_ROUTER_FROM_SOURCE=1' };
   const cache = cacheDir();
   try {
-    return freshBundle(cache) ?? (await buildBundle(cache));
-  } catch {
-    return ENTRY;
+    return { entry: freshBundle(cache) ?? (await buildBundle(cache)) };
+  } catch (error) {
+    return { entry: ENTRY, fallback: String(error?.message ?? error).split('\n')[0] };
   }
 };
+
+const cliEntry = async () => (await resolveCliEntry()).entry;
+
+// `node bin/cli-bundle.mjs` (npm test runs it first, so parallel test workers find the bundle
+// built instead of each building their own): builds when stale and says which entry the CLI runs.
+if (import.meta.main) {
+  const { entry, fallback } = await resolveCliEntry();
+  process.stdout.write(fallback ? `CLI runs from source (${fallback}): ${relative(ROOT, entry)}\n` : `CLI bundle: ${relative(ROOT, entry)}\n`);
+}
 
 export { cliEntry };
