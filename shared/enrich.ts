@@ -4,6 +4,7 @@ import type { AccountDirectory } from './accounts/directory.ts';
 import { severityLabel } from './severity.ts';
 import { parseFindingType } from './finding-type.ts';
 import { consoleLink } from './console-link.ts';
+import { dataRecord } from './data-record.ts';
 import { isSampleFinding } from './input/sample-flag.ts';
 
 /** Adds who owns the account, the severity label, the type parts and a console link. */
@@ -97,14 +98,14 @@ const resourceTags = (resource: Resource): Record<string, string> => {
     resource.rdsDbInstanceDetails?.tags,
     resource.rdsLimitlessDbDetails?.tags,
   ];
-  // Keys are finding data: a null prototype keeps `constructor` and `__proto__` ordinary keys.
-  const tags: Record<string, string> = Object.create(null);
+  // Keys are finding data: a data record keeps `constructor` and `__proto__` ordinary keys. The first of a key wins.
+  const seen = new Map<string, string>();
   for (const list of lists) {
     for (const tag of list ?? []) {
-      if (tag.key !== undefined && !Object.hasOwn(tags, tag.key)) tags[tag.key] = tag.value ?? '';
+      if (tag.key !== undefined && !seen.has(tag.key)) seen.set(tag.key, tag.value ?? '');
     }
   }
-  return tags;
+  return dataRecord(seen);
 };
 
 /** The first remote IP details found in whichever action variant the finding carries. */

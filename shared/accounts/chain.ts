@@ -2,6 +2,7 @@ import type { OrganizationsClient } from '@aws-sdk/client-organizations';
 import type { GuardDutyClient } from '@aws-sdk/client-guardduty';
 import type { AccountInfo } from '../../schemas/enriched.ts';
 import type { AccountDirectory } from './directory.ts';
+import { dataRecord } from '../data-record.ts';
 
 /**
  * The account metadata provider chain: `accounts.yml` overrides → AWS Organizations
@@ -140,7 +141,7 @@ const createAccountChain = (options: ChainOptions): AccountChain => {
       ...pick('name', override?.name ?? merged.name),
       ...pick('email', override?.email ?? merged.email),
       ...pick('ou', override?.ou ?? merged.ou),
-      tags: Object.assign(Object.create(null) as Record<string, string>, tags, override?.tags),
+      tags: dataRecord([...Object.entries(tags), ...Object.entries(override?.tags ?? {})]),
       ...pick('relationshipStatus', merged.relationshipStatus),
       ...pick('invitedAt', merged.invitedAt),
       enrichment: partial ? 'partial' : 'complete',

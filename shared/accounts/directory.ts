@@ -5,6 +5,7 @@ import type { ConfigKind } from '../config/load.ts';
 import type { ConfigSource } from '../config/source.ts';
 import { ownRecord } from '../config/own-record.ts';
 import { zodProblems } from '../config/problems.ts';
+import { dataRecord } from '../data-record.ts';
 
 /**
  * The account registry: who owns each member account. `accounts.yml` is the local
@@ -38,9 +39,8 @@ const compileAccounts = (source: ConfigSource): Map<string, AccountInfo> => {
   if (!parsed.success) throw new ConfigError(zodProblems(parsed.error, source));
   const accounts = new Map<string, AccountInfo>();
   for (const [id, entry] of Object.entries(parsed.data.accounts)) {
-    // Tag keys are data: a null prototype keeps `constructor` and `__proto__` ordinary keys.
-    const tags: Record<string, string> = Object.create(null);
-    for (const [key, value] of Object.entries(entry.tags ?? {})) tags[key] = String(value);
+    // Tag keys are data: a data record keeps `constructor` and `__proto__` ordinary keys.
+    const tags = dataRecord(Object.entries(entry.tags ?? {}).map(([key, value]) => [key, String(value)] as const));
     accounts.set(id, {
       id,
       known: true,

@@ -1,4 +1,5 @@
 import * as z from 'zod/mini';
+import { dataRecord } from '../data-record.ts';
 
 /**
  * A record keyed by user data (target names, jurisdictions, tag keys) that treats every key
@@ -21,15 +22,15 @@ const ownRecord = <V>(keySchema: z.ZodMiniType<string, string>, valueSchema: z.Z
         for (const issue of issues) ctx.issues.push({ ...issue, input } as never);
         return z.NEVER;
       }
-      const out = Object.create(null) as Record<string, V>;
+      const entries: [string, V][] = [];
       for (const key of Object.keys(input as object)) {
         if (key === '__proto__') {
-          if (proto?.success) out[key] = proto.value;
+          if (proto?.success) entries.push([key, proto.value]);
         } else if (Object.hasOwn(parsed.data, key)) {
-          out[key] = parsed.data[key] as V;
+          entries.push([key, parsed.data[key] as V]);
         }
       }
-      return out;
+      return dataRecord(entries);
     }),
   );
   // Described lazily through the generator's own record processor: no JSON Schema code runs (or
