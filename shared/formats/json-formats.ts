@@ -27,23 +27,9 @@ const jsonDocument = (enriched: EnrichedFinding, format: JsonFormat = 'enriched'
   }
 };
 
-/**
- * Each finding's documents, rendered once per format: targets that send the same document (a
- * SIEM file and webhooks, several webhooks) share one JSON.stringify, the largest cost of
- * rendering (issue 17). An enriched finding is not changed once enriched, and the entry goes
- * with it.
- */
-const rendered = new WeakMap<EnrichedFinding, Partial<Record<JsonFormat, string>>>();
-
 /** The document as compact JSON (no trailing newline). Pure. */
-const renderJsonFormat = (enriched: EnrichedFinding, format: JsonFormat = 'enriched'): string => {
-  let byFormat = rendered.get(enriched);
-  if (byFormat === undefined) {
-    byFormat = {};
-    rendered.set(enriched, byFormat);
-  }
-  return (byFormat[format] ??= JSON.stringify(jsonDocument(enriched, format)));
-};
+const renderJsonFormat = (enriched: EnrichedFinding, format: JsonFormat = 'enriched'): string =>
+  JSON.stringify(jsonDocument(enriched, format));
 
 export { JsonFormatSchema, jsonDocument, renderJsonFormat };
 export type { JsonFormat };
