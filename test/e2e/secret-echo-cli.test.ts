@@ -1,10 +1,10 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { createServer } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { listenLoopback, readBody } from '../helpers/receiver-kit.ts';
+import { runBin } from '../helpers/run-bin.ts';
 
 /**
  * `replay --send --json --report` against a receiver that echoes the webhook's secrets (URL
@@ -12,7 +12,6 @@ import { listenLoopback, readBody } from '../helpers/receiver-kit.ts';
  * snippet cut, one form per finding: no piece of eight characters of any of them reaches the
  * --json records, stderr or the report page.
  */
-const BIN = join(import.meta.dirname, '../../bin/findings-router.mjs');
 const PUBLISHED = join(import.meta.dirname, '../events/published');
 const PASSWORD = 'cli-hook-p4ss-7d3e9a1c';
 const PATH_TOKEN = 'cliTk8Qm3Lw2Zp6Xv9Rn4Bs1';
@@ -27,15 +26,7 @@ const BODIES = SECRETS.flatMap((secret) => [secret, encodeURIComponent(secret), 
 const pieces = (secret: string): string[] => Array.from({ length: secret.length - 7 }, (_, i) => secret.slice(i, i + 8));
 const leaks = (text: string): string[] => SECRETS.flatMap(pieces).filter((piece) => text.includes(piece));
 
-const run = (args: string[], cwd: string): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd, env: process.env });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const run = (args: string[], cwd: string) => runBin(args, { cwd, env: process.env });
 
 let origin = '';
 let close: () => Promise<void> = async () => undefined;

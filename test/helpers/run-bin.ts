@@ -9,25 +9,10 @@ interface BinResult {
   stderr: string;
 }
 
-/**
- * Runs `findings-router` as users do (the bin, its own process) with the DynamoDB SDK pointed at
- * a loopback (dynalite): no real credentials, no retries, no instance metadata lookups.
- */
-const runBinAgainstDynamo = (args: string[], options: { endpoint: string; home: string; cwd?: string }): Promise<BinResult> =>
+/** Runs `findings-router` as users do (the bin, its own process) with exactly `env`, and collects its output. */
+const runBin = (args: string[], options: { env: NodeJS.ProcessEnv; cwd?: string }): Promise<BinResult> =>
   new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], {
-      ...(options.cwd ? { cwd: options.cwd } : {}),
-      env: {
-        PATH: process.env.PATH ?? '',
-        HOME: options.home,
-        AWS_ENDPOINT_URL_DYNAMODB: options.endpoint,
-        AWS_ACCESS_KEY_ID: 'fake',
-        AWS_SECRET_ACCESS_KEY: 'fake',
-        AWS_REGION: 'us-east-1',
-        AWS_MAX_ATTEMPTS: '1',
-        AWS_EC2_METADATA_DISABLED: 'true',
-      },
-    });
+    const child = spawn(process.execPath, [BIN, ...args], { ...(options.cwd ? { cwd: options.cwd } : {}), env: options.env });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
@@ -36,4 +21,23 @@ const runBinAgainstDynamo = (args: string[], options: { endpoint: string; home: 
     child.on('close', (code) => resolve({ code, stdout, stderr }));
   });
 
-export { runBinAgainstDynamo };
+/**
+ * The bin with the DynamoDB SDK pointed at a loopback (dynalite): no real credentials, no
+ * retries, no instance metadata lookups.
+ */
+const runBinAgainstDynamo = (args: string[], options: { endpoint: string; home: string; cwd?: string }): Promise<BinResult> =>
+  runBin(args, {
+    ...(options.cwd ? { cwd: options.cwd } : {}),
+    env: {
+      PATH: process.env.PATH ?? '',
+      HOME: options.home,
+      AWS_ENDPOINT_URL_DYNAMODB: options.endpoint,
+      AWS_ACCESS_KEY_ID: 'fake',
+      AWS_SECRET_ACCESS_KEY: 'fake',
+      AWS_REGION: 'us-east-1',
+      AWS_MAX_ATTEMPTS: '1',
+      AWS_EC2_METADATA_DISABLED: 'true',
+    },
+  });
+
+export { runBin, runBinAgainstDynamo };

@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { existsSync, mkdtempSync, readFileSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -14,13 +13,13 @@ import { resourceTags } from '../../../shared/enrich.ts';
 import { ConfigError } from '../../../shared/errors.ts';
 import { evaluateRoutes } from '../../../shared/routing/evaluate.ts';
 import { enrich, makeFinding } from '../../helpers/finding-factory.ts';
+import { runBin } from '../../helpers/run-bin.ts';
 
 /**
  * Issue 14 item 8: names of JavaScript built-ins (`constructor`, `toString`, `__proto__`) used
  * as target names, jurisdictions or tag keys are ordinary names: never answered from
  * Object.prototype, never dropped.
  */
-const BIN = join(import.meta.dirname, '../../../bin/findings-router.mjs');
 const ROOT = join(import.meta.dirname, '../../..');
 
 const errorsOf = (text: string): string[] => {
@@ -185,13 +184,4 @@ describe('Built-in names: YAML', () => {
   });
 });
 
-const runCli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const runCli = (args: string[]) => runBin(args, { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });

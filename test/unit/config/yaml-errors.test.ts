@@ -1,4 +1,3 @@
-import { spawn } from 'node:child_process';
 import { mkdtempSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
@@ -6,13 +5,13 @@ import { describe, expect, it } from 'vitest';
 import { ACCOUNTS_CONFIG } from '../../../shared/accounts/directory.ts';
 import { parseConfig } from '../../../shared/cli/config/parse.ts';
 import { ConfigError } from '../../../shared/errors.ts';
+import { runBin } from '../../helpers/run-bin.ts';
 
 /**
  * Issue 14 item 9: a YAML-level failure (an alias bomb, an alias before its anchor, duplicate
  * keys, bad indentation) is one `file:line:column: message` line like every other config
  * error, from `config check` as an operator runs it: the real bin, exit 1, no stack trace.
  */
-const BIN = join(import.meta.dirname, '../../../bin/findings-router.mjs');
 const VALID_REST = 'targets:\n  chat: { type: console }\ndefault:\n  targets: [chat]\n';
 
 const BOMB = [
@@ -82,13 +81,4 @@ describe('Config: YAML-level failures from config check', () => {
   });
 });
 
-const runCli = (args: string[]): Promise<{ code: number | null; stdout: string; stderr: string }> =>
-  new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk: Buffer) => (stdout += chunk.toString('utf8')));
-    child.stderr.on('data', (chunk: Buffer) => (stderr += chunk.toString('utf8')));
-    child.on('error', reject);
-    child.on('close', (code) => resolve({ code, stdout, stderr }));
-  });
+const runCli = (args: string[]) => runBin(args, { env: { PATH: process.env.PATH ?? '', HOME: tmpdir() } });
