@@ -1,7 +1,4 @@
-import { readFileSync } from 'node:fs';
-import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import draft06 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
+import type { ValidateFunction } from 'ajv';
 import * as z from 'zod/mini';
 import { beforeAll, describe, expect, it } from 'vitest';
 import type { EnrichedFinding } from '../../../schemas/enriched.ts';
@@ -12,6 +9,7 @@ import { buildTeamsMessage, escapeTeamsMarkdown, TEAMS_MAX_PAYLOAD_BYTES, TeamsC
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
 import { targetContext } from '../../helpers/target-contract.ts';
+import { adaptiveCardValidator } from '../../helpers/adaptive-card-schema.ts';
 
 /**
  * The Teams card with Action.Execute buttons, validated as test/unit/targets/teams-card-schema
@@ -23,44 +21,39 @@ import { targetContext } from '../../helpers/target-contract.ts';
  * which Teams needs. The card declares 1.5 because Teams runs Action.Execute only from 1.5;
  * validating the rest of it against 1.4 proves it uses nothing newer.
  */
-const SCHEMA = join(import.meta.dirname, '../../events/adaptive-card/adaptive-card-1.4.0.extract.json');
 const ALL = ['acknowledge', 'archive', 'false-positive', 'useful', 'suppress'] as const;
 
 let validate: ValidateFunction;
 beforeAll(() => {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(draft06);
-  ajv.addFormat('uri', (value: string) => URL.canParse(value));
-  ajv.addFormat('uri-reference', (value: string) => URL.canParse(value, 'https://base.invalid/'));
-  const { id, ...schema } = JSON.parse(readFileSync(SCHEMA, 'utf8')) as { id: string; definitions: Record<string, unknown> };
-  schema.definitions['Action.Execute'] = {
-    properties: {
-      type: { enum: ['Action.Execute'] },
-      verb: { type: 'string' },
-      data: { anyOf: [{ type: 'string' }, { type: 'object' }] },
-      associatedInputs: { enum: ['auto', 'none'] },
-      ...Object.fromEntries(['title', 'iconUrl', 'id', 'style', 'fallback', 'tooltip', 'isEnabled', 'mode', 'requires'].map((name) => [name, {}])),
-    },
-    type: 'object',
-    additionalProperties: false,
-    allOf: [{ $ref: '#/definitions/Extendable.Action' }],
-  };
-  // Action.ShowCard as the 1.4.0 schema defines it (the card it shows is an AdaptiveCard).
-  schema.definitions['Action.ShowCard'] = {
-    properties: {
-      type: { enum: ['Action.ShowCard'] },
-      card: { $ref: '#/definitions/AdaptiveCard' },
-      ...Object.fromEntries(['title', 'iconUrl', 'style', 'fallback', 'requires'].map((name) => [name, {}])),
-    },
-    type: 'object',
-    additionalProperties: false,
-    allOf: [{ $ref: '#/definitions/Extendable.Action' }],
-  };
-  const implementations = schema.definitions['ImplementationsOf.Action'] as { anyOf: unknown[] };
-  schema.definitions['ImplementationsOf.Action'] = {
-    anyOf: [...implementations.anyOf, ...['Action.Execute', 'Action.ShowCard'].map((name) => ({ required: ['type'], allOf: [{ $ref: `#/definitions/${name}` }] }))],
-  };
-  validate = ajv.compile({ $id: id, ...schema });
+  validate = adaptiveCardValidator((definitions) => {
+    definitions['Action.Execute'] = {
+      properties: {
+        type: { enum: ['Action.Execute'] },
+        verb: { type: 'string' },
+        data: { anyOf: [{ type: 'string' }, { type: 'object' }] },
+        associatedInputs: { enum: ['auto', 'none'] },
+        ...Object.fromEntries(['title', 'iconUrl', 'id', 'style', 'fallback', 'tooltip', 'isEnabled', 'mode', 'requires'].map((name) => [name, {}])),
+      },
+      type: 'object',
+      additionalProperties: false,
+      allOf: [{ $ref: '#/definitions/Extendable.Action' }],
+    };
+    // Action.ShowCard as the 1.4.0 schema defines it (the card it shows is an AdaptiveCard).
+    definitions['Action.ShowCard'] = {
+      properties: {
+        type: { enum: ['Action.ShowCard'] },
+        card: { $ref: '#/definitions/AdaptiveCard' },
+        ...Object.fromEntries(['title', 'iconUrl', 'style', 'fallback', 'requires'].map((name) => [name, {}])),
+      },
+      type: 'object',
+      additionalProperties: false,
+      allOf: [{ $ref: '#/definitions/Extendable.Action' }],
+    };
+    const implementations = definitions['ImplementationsOf.Action'] as { anyOf: unknown[] };
+    definitions['ImplementationsOf.Action'] = {
+      anyOf: [...implementations.anyOf, ...['Action.Execute', 'Action.ShowCard'].map((name) => ({ required: ['type'], allOf: [{ $ref: `#/definitions/${name}` }] }))],
+    };
+  });
 });
 
 type Card = { version: string; body: Record<string, unknown>[]; actions: Record<string, unknown>[]; [key: string]: unknown };

@@ -1,11 +1,11 @@
 import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { Ajv, type ValidateFunction } from 'ajv';
-import draft06 from 'ajv/dist/refs/json-schema-draft-06.json' with { type: 'json' };
+import type { ValidateFunction } from 'ajv';
 import { beforeAll, describe, expect, it } from 'vitest';
 import { buildTeamsMessage } from '../../../shared/targets/teams.ts';
 import { enrichedFrom, hostileAccount, hostileFinding } from '../../helpers/findings.ts';
 import { representativeFindings } from '../../helpers/representative.ts';
+import { adaptiveCardValidator } from '../../helpers/adaptive-card-schema.ts';
 
 /**
  * Every Teams card validates against the Adaptive Card schema of the version it declares
@@ -13,19 +13,11 @@ import { representativeFindings } from '../../helpers/representative.ts';
  * `msteams` is Teams' own host extension (full-width cards), documented by Teams and outside
  * the Adaptive Card schema, so it is set aside before validating.
  */
-const SCHEMA_DIR = join(import.meta.dirname, '../../events/adaptive-card');
 const GOLDEN = join(import.meta.dirname, '../../golden/teams');
 
 let validate: ValidateFunction;
 beforeAll(() => {
-  const ajv = new Ajv({ strict: false, allErrors: true });
-  ajv.addMetaSchema(draft06);
-  // The two formats the schema uses, as RFC 3986 defines them (absolute URI; URI or relative reference).
-  ajv.addFormat('uri', (value: string) => URL.canParse(value));
-  ajv.addFormat('uri-reference', (value: string) => URL.canParse(value, 'https://base.invalid/'));
-  // Draft-06 names the schema with `id`; Ajv 8 reads only `$id`.
-  const { id, ...schema } = JSON.parse(readFileSync(join(SCHEMA_DIR, 'adaptive-card-1.4.0.extract.json'), 'utf8')) as { id: string };
-  validate = ajv.compile({ $id: id, ...schema });
+  validate = adaptiveCardValidator();
 });
 
 const cardOf = (message: unknown): Record<string, unknown> => {
