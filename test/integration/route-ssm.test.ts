@@ -9,6 +9,7 @@ import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
 import { lambdaContext } from '../helpers/lambda-context.ts';
 import { startSsmLoopback, type SsmLoopback } from '../helpers/ssm-loopback.ts';
+import { captureLambdaOutput } from '../helpers/lambda-output.ts';
 
 /**
  * The route Lambda in SSM mode, through its real middy chain: routes published at
@@ -35,7 +36,7 @@ const publish = (yaml: string) => ssm.edit(PATH, encodeRoutesDocument({ sha256: 
 let aws: AwsLoopback;
 let ssm: SsmLoopback;
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
-let stdout: string[];
+let output: ReturnType<typeof captureLambdaOutput>;
 const BUNDLED = routesYaml('bundled');
 
 beforeAll(async () => {
@@ -76,18 +77,11 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  stdout = [];
-  // Powertools writes INFO lines and EMF to stdout, ERROR lines to stderr: one list, in order.
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
-  }
+  output = captureLambdaOutput();
   return () => vi.restoreAllMocks();
 });
 
-const logLines = () => stdout.flatMap((c) => c.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+const logLines = () => output.logLines();
 const rejectedMetrics = () => logLines().filter((l) => l._aws !== undefined && l.ConfigRejected !== undefined).map((l) => l.ConfigRejected);
 const ssmReads = () => ssm.calls.filter((c) => c.operation === 'GetParameter').length;
 
@@ -143,7 +137,7 @@ describe('Lambda: route, routes from SSM', () => {
     await invoke();
     publish('targets:\n  good: { type: console }\ndefault: { targets: [missing] }\n');
     clearCaches();
-    stdout.length = 0;
+    output.clear();
     // Act
     const refused = await invoke();
     const again = await invoke();

@@ -10,6 +10,7 @@ import { startAwsLoopback, type AwsLoopback } from '../helpers/aws-loopback.ts';
 import { startDynalite } from '../helpers/dynalite.ts';
 import { lambdaContext } from '../helpers/lambda-context.ts';
 import { lambdaEnvironment } from '../helpers/lambda-environment.ts';
+import { captureLambdaOutput } from '../helpers/lambda-output.ts';
 
 /**
  * The route Lambda with runtime suppressions, through its real middy chain: the enrich Lambda
@@ -40,7 +41,7 @@ const DAY = 86_400_000;
 let aws: AwsLoopback;
 let dynamo: Awaited<ReturnType<typeof startDynalite>>;
 let dir: string;
-let stdout: string[];
+let output: ReturnType<typeof captureLambdaOutput>;
 let tables = 0;
 
 beforeAll(async () => {
@@ -59,20 +60,14 @@ afterAll(async () => {
 });
 
 beforeEach(() => {
-  stdout = [];
-  for (const stream of [process.stdout, process.stderr]) {
-    vi.spyOn(stream, 'write').mockImplementation((chunk: string | Uint8Array) => {
-      stdout.push(String(chunk));
-      return true;
-    });
-  }
+  output = captureLambdaOutput();
   return () => {
     vi.restoreAllMocks();
     vi.useRealTimers();
   };
 });
 
-const logLines = () => stdout.flatMap((c) => c.split('\n')).filter((l) => l.startsWith('{')).map((l) => JSON.parse(l) as Record<string, any>);
+const logLines = () => output.logLines();
 
 /** A fresh table (or `missing`, a name with no table) and a cold start of both functions with SUPPRESSIONS_TABLE pointing at it. */
 const coldStart = async (maxAgeSeconds = 60, missing?: string) => {
